@@ -1,0 +1,68 @@
+"""Reading one gene's values for every cell from an expression matrix held in memory.
+
+``column_reader(matrix)`` returns a function ``read(j) -> float32 (n_cells,)`` suited to the matrix:
+dense arrays are sliced, CSC columns read directly, and CSR matrices scanned once per gene with a
+vectorised mask, which costs no extra memory beyond one boolean per stored value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+ColumnReader = Callable[[int], np.ndarray]
+
+
+def _dense_reader(matrix) -> ColumnReader:
+    def read(j: int) -> np.ndarray:
+        return np.ascontiguousarray(np.asarray(matrix[:, j]).ravel(), dtype=np.float32)
+    return read
+
+
+def _csc_reader(matrix: sp.csc_matrix | sp.csc_array) -> ColumnReader:
+    n = matrix.shape[0]
+
+    def read(j: int) -> np.ndarray:
+        lo, hi = matrix.indptr[j], matrix.indptr[j + 1]
+        out = np.zeros(n, dtype=np.float32)
+        out[matrix.indices[lo:hi]] = matrix.data[lo:hi]
+        return out
+    return read
+
+
+def _csr_reader(matrix: sp.csr_matrix | sp.csr_array) -> ColumnReader:
+    n = matrix.shape[0]
+
+    def read(j: int) -> np.ndarray:
+        hits = np.flatnonzero(matrix.indices == j)
+        rows = np.searchsorted(matrix.indptr, hits, side="right") - 1
+        out = np.zeros(n, dtype=np.float32)
+        out[rows] = matrix.data[hits]
+        return out
+    return read
+
+
+def _generic_reader(matrix) -> ColumnReader:
+    def read(j: int) -> np.ndarray:
+        col = matrix[:, j]
+        if hasattr(col, "compute"):  # dask
+            col = col.compute()
+        if sp.issparse(col):
+            col = col.toarray()
+        return np.ascontiguousarray(np.asarray(col).ravel(), dtype=np.float32)
+    return read
+
+
+def column_reader(matrix) -> ColumnReader:
+    """Return ``read(j)`` giving column ``j`` of ``matrix`` as float32 ``(n_rows,)``."""
+    if isinstance(matrix, np.ndarray):
+        return _dense_reader(matrix)
+    if sp.issparse(matrix):
+        if matrix.format == "csc":
+            return _csc_reader(matrix)
+        if matrix.format == "csr":
+            return _csr_reader(matrix)
+        return _csc_reader(sp.csc_matrix(matrix))
+    return _generic_reader(matrix)
