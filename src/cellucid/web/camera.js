@@ -1,0 +1,246 @@
+// Cameras: an orthographic pan/zoom camera for 1D/2D and an orbit camera for 3D.
+// Screen coordinates are CSS pixels from the canvas's top-left corner, y down.
+// Both expose the same surface: resize, fit, viewProjection, project, unproject, pan, zoomAt, state.
+
+export const defaults = {
+  fitPadding: 0.06,
+  fovY: Math.PI / 4,
+  rotateSpeed: 0.008,
+  minScale: 1e-9,
+  maxPitch: 1.55,
+  initialYaw: 0,
+  initialPitch: 0,
+};
+
+/** Column-major 4×4 product a·b. */
+export function multiply(a, b) {
+  const out = new Float32Array(16);
+  for (let c = 0; c < 4; c++) {
+    for (let r = 0; r < 4; r++) {
+      let s = 0;
+      for (let k = 0; k < 4; k++) s += a[k * 4 + r] * b[c * 4 + k];
+      out[c * 4 + r] = s;
+    }
+  }
+  return out;
+}
+
+function transform(m, x, y, z) {
+  return [
+    m[0] * x + m[4] * y + m[8] * z + m[12],
+    m[1] * x + m[5] * y + m[9] * z + m[13],
+    m[2] * x + m[6] * y + m[10] * z + m[14],
+    m[3] * x + m[7] * y + m[11] * z + m[15],
+  ];
+}
+
+const sub = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+const normalize = (a) => { const l = Math.hypot(a[0], a[1], a[2]) || 1; return [a[0] / l, a[1] / l, a[2] / l]; };
+
+/** Orthographic pan/zoom camera: data point (cx, cy) at the canvas centre, `scale` px per data unit. */
+export class Camera2D {
+  constructor() {
+    this.kind = "2d";
+    this.width = 1;
+    this.height = 1;
+    this.cx = 0;
+    this.cy = 0;
+    this.scale = 1;
+    this.home = null;
+  }
+
+  resize(width, height) {
+    this.width = Math.max(1, width);
+    this.height = Math.max(1, height);
+  }
+
+  /** Fit the bounds [min, max] (per axis) into the view; remembered for `reset`. */
+  fit(min, max) {
+    const rx = Math.max(max[0] - min[0], 1e-12);
+    const ry = Math.max((max[1] ?? 0) - (min[1] ?? 0), 1e-12);
+    const pad = 1 + 2 * defaults.fitPadding;
+    this.cx = (min[0] + max[0]) / 2;
+    this.cy = ((min[1] ?? 0) + (max[1] ?? 0)) / 2;
+    this.scale = Math.min(this.width / (rx * pad), this.height / (ry * pad));
+    this.home = { min: min.slice(), max: max.slice() };
+  }
+
+  reset() {
+    if (this.home) this.fit(this.home.min, this.home.max);
+  }
+
+  viewProjection() {
+    const m = new Float32Array(16);
+    const sx = (2 * this.scale) / this.width, sy = (2 * this.scale) / this.height;
+    m[0] = sx;
+    m[5] = sy;
+    m[10] = 0;
+    m[12] = -this.cx * sx;
+    m[13] = -this.cy * sy;
+    m[15] = 1;
+    return m;
+  }
+
+  /** Screen position {x, y, depth} of a data point. */
+  project(p) {
+    return {
+      x: this.width / 2 + (p[0] - this.cx) * this.scale,
+      y: this.height / 2 - ((p[1] ?? 0) - this.cy) * this.scale,
+      depth: 0,
+    };
+  }
+
+  /** Data point [x, y, 0] under a screen position. */
+  unproject(sx, sy) {
+    return [this.cx + (sx - this.width / 2) / this.scale, this.cy - (sy - this.height / 2) / this.scale, 0];
+  }
+
+  /** Screen pixels per data unit (at the focal plane). */
+  pixelsPerUnit() {
+    return this.scale;
+  }
+
+  pan(dx, dy) {
+    this.cx -= dx / this.scale;
+    this.cy += dy / this.scale;
+  }
+
+  /** Zoom by `factor` keeping the data point under (sx, sy) fixed. */
+  zoomAt(sx, sy, factor) {
+    const p = this.unproject(sx, sy);
+    this.scale = Math.max(defaults.minScale, this.scale * factor);
+    this.cx = p[0] - (sx - this.width / 2) / this.scale;
+    this.cy = p[1] + (sy - this.height / 2) / this.scale;
+  }
+
+  rotate() {}
+
+  state() {
+    return { kind: this.kind, cx: this.cx, cy: this.cy, scale: this.scale };
+  }
+
+  setState(s) {
+    if (s && s.kind === this.kind) Object.assign(this, { cx: s.cx, cy: s.cy, scale: s.scale });
+  }
+}
+
+/** Orbit camera: looks at `target` from `distance`, at angles `yaw` (about +y) and `pitch`. */
+export class OrbitCamera {
+  constructor() {
+    this.kind = "3d";
+    this.width = 1;
+    this.height = 1;
+    this.target = [0, 0, 0];
+    this.distance = 1;
+    this.yaw = defaults.initialYaw;
+    this.pitch = defaults.initialPitch;
+    this.radius = 1;
+    this.home = null;
+  }
+
+  resize(width, height) {
+    this.width = Math.max(1, width);
+    this.height = Math.max(1, height);
+  }
+
+  fit(min, max) {
+    this.target = [0, 1, 2].map((i) => ((min[i] ?? 0) + (max[i] ?? 0)) / 2);
+    this.radius = Math.max(1e-9, Math.hypot(...[0, 1, 2].map((i) => ((max[i] ?? 0) - (min[i] ?? 0)) / 2)));
+    const aspect = this.width / this.height;
+    const half = Math.min(defaults.fovY / 2, Math.atan(Math.tan(defaults.fovY / 2) * aspect));
+    this.distance = (this.radius / Math.sin(half)) * (1 + defaults.fitPadding);
+    this.yaw = defaults.initialYaw;
+    this.pitch = defaults.initialPitch;
+    this.home = { min: min.slice(), max: max.slice() };
+  }
+
+  reset() {
+    if (this.home) this.fit(this.home.min, this.home.max);
+  }
+
+  /** Camera basis: eye position, right, up and forward unit vectors. */
+  basis() {
+    const cp = Math.cos(this.pitch);
+    const dir = [cp * Math.sin(this.yaw), Math.sin(this.pitch), cp * Math.cos(this.yaw)];
+    const eye = this.target.map((t, i) => t + dir[i] * this.distance);
+    const forward = normalize(sub(this.target, eye));
+    const right = normalize(cross(forward, [0, 1, 0]));
+    const up = cross(right, forward);
+    return { eye, right, up, forward };
+  }
+
+  viewProjection() {
+    const { eye, right, up, forward } = this.basis();
+    const view = new Float32Array([
+      right[0], up[0], -forward[0], 0,
+      right[1], up[1], -forward[1], 0,
+      right[2], up[2], -forward[2], 0,
+      -dot(right, eye), -dot(up, eye), dot(forward, eye), 1,
+    ]);
+    const near = Math.max(this.distance - this.radius * 4, this.distance * 1e-3);
+    const far = this.distance + this.radius * 4;
+    const f = 1 / Math.tan(defaults.fovY / 2);
+    const aspect = this.width / this.height;
+    const proj = new Float32Array(16);
+    proj[0] = f / aspect;
+    proj[5] = f;
+    proj[10] = (far + near) / (near - far);
+    proj[11] = -1;
+    proj[14] = (2 * far * near) / (near - far);
+    return multiply(proj, view);
+  }
+
+  project(p) {
+    const c = transform(this.viewProjection(), p[0], p[1] ?? 0, p[2] ?? 0);
+    return {
+      x: ((c[0] / c[3] + 1) / 2) * this.width,
+      y: ((1 - c[1] / c[3]) / 2) * this.height,
+      depth: c[3],
+    };
+  }
+
+  /** Data point on the focal plane (through the target, facing the camera) under (sx, sy). */
+  unproject(sx, sy) {
+    const { right, up } = this.basis();
+    const ppu = this.pixelsPerUnit();
+    const dx = (sx - this.width / 2) / ppu, dy = -(sy - this.height / 2) / ppu;
+    return [0, 1, 2].map((i) => this.target[i] + right[i] * dx + up[i] * dy);
+  }
+
+  pixelsPerUnit() {
+    return this.height / (2 * this.distance * Math.tan(defaults.fovY / 2));
+  }
+
+  pan(dx, dy) {
+    const { right, up } = this.basis();
+    const ppu = this.pixelsPerUnit();
+    this.target = this.target.map((t, i) => t - (right[i] * dx) / ppu + (up[i] * dy) / ppu);
+  }
+
+  /** Zoom by `factor` towards the focal-plane point under (sx, sy). */
+  zoomAt(sx, sy, factor) {
+    const p = this.unproject(sx, sy);
+    this.target = this.target.map((t, i) => p[i] + (t - p[i]) / factor);
+    this.distance = Math.max(this.radius * 1e-4, this.distance / factor);
+  }
+
+  rotate(dx, dy) {
+    this.yaw -= dx * defaults.rotateSpeed;
+    this.pitch = Math.max(-defaults.maxPitch, Math.min(defaults.maxPitch, this.pitch + dy * defaults.rotateSpeed));
+  }
+
+  state() {
+    return { kind: this.kind, target: this.target.slice(), distance: this.distance, yaw: this.yaw, pitch: this.pitch };
+  }
+
+  setState(s) {
+    if (s && s.kind === this.kind) Object.assign(this, { target: s.target.slice(), distance: s.distance, yaw: s.yaw, pitch: s.pitch });
+  }
+}
+
+/** The camera for an embedding of `dims` dimensions. */
+export function cameraFor(dims) {
+  return dims === 3 ? new OrbitCamera() : new Camera2D();
+}

@@ -1,0 +1,80 @@
+import test from "node:test";
+import assert from "node:assert/strict";
+import { Camera2D, OrbitCamera, multiply } from "../../src/cellucid/web/camera.js";
+
+const close = (a, b, eps = 1e-6) => assert.ok(Math.abs(a - b) < eps, `${a} != ${b}`);
+
+function clipToScreen(cam, p) {
+  const m = cam.viewProjection();
+  const x = m[0] * p[0] + m[4] * p[1] + m[8] * p[2] + m[12];
+  const y = m[1] * p[0] + m[5] * p[1] + m[9] * p[2] + m[13];
+  const w = m[3] * p[0] + m[7] * p[1] + m[11] * p[2] + m[15];
+  return [((x / w + 1) / 2) * cam.width, ((1 - y / w) / 2) * cam.height];
+}
+
+test("2D fit puts the data in view and project matches the GPU matrix", () => {
+  const c = new Camera2D();
+  c.resize(800, 600);
+  c.fit([-10, -5], [10, 5]);
+  const a = c.project([-10, -5]), b = c.project([10, 5]);
+  assert.ok(a.x >= 0 && b.x <= 800 && b.y >= 0 && a.y <= 600);
+  const [sx, sy] = clipToScreen(c, [3, 2, 0]);
+  const p = c.project([3, 2]);
+  close(sx, p.x, 1e-3);
+  close(sy, p.y, 1e-3);
+});
+
+test("2D zoom keeps the point under the cursor fixed; unproject inverts project", () => {
+  const c = new Camera2D();
+  c.resize(640, 480);
+  c.fit([0, 0], [1, 1]);
+  const before = c.unproject(100, 50);
+  c.zoomAt(100, 50, 2.5);
+  const after = c.unproject(100, 50);
+  close(before[0], after[0]);
+  close(before[1], after[1]);
+  const p = c.project([0.3, 0.7]);
+  const q = c.unproject(p.x, p.y);
+  close(q[0], 0.3);
+  close(q[1], 0.7);
+  c.pan(10, 0);
+  close(c.project([0.3, 0.7]).x, p.x + 10);
+});
+
+test("orbit camera: fit shows the box, project matches the matrix, unproject on focal plane", () => {
+  const c = new OrbitCamera();
+  c.resize(800, 600);
+  c.fit([-1, -1, -1], [1, 1, 1]);
+  for (const corner of [[-1, -1, -1], [1, 1, 1], [1, -1, 1]]) {
+    const p = c.project(corner);
+    assert.ok(p.x > 0 && p.x < 800 && p.y > 0 && p.y < 600, JSON.stringify(p));
+    const [sx, sy] = clipToScreen(c, corner);
+    close(sx, p.x, 1e-3);
+    close(sy, p.y, 1e-3);
+  }
+  c.rotate(120, 40);
+  const q = c.unproject(300, 200);
+  const back = c.project(q);
+  close(back.x, 300, 1e-3);
+  close(back.y, 200, 1e-3);
+  const target = c.project(c.target);
+  close(target.x, 400, 1e-6);
+  close(target.y, 300, 1e-6);
+});
+
+test("orbit zoomAt keeps the focal-plane point under the cursor", () => {
+  const c = new OrbitCamera();
+  c.resize(500, 500);
+  c.fit([0, 0, 0], [2, 2, 2]);
+  const p = c.unproject(100, 400);
+  c.zoomAt(100, 400, 1.7);
+  const s = c.project(p);
+  close(s.x, 100, 1e-3);
+  close(s.y, 400, 1e-3);
+});
+
+test("multiply with identity", () => {
+  const id = new Float32Array([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+  const m = new Float32Array(16).map((_, i) => i + 1);
+  assert.deepEqual(Array.from(multiply(id, m)), Array.from(m));
+});
