@@ -1,0 +1,62 @@
+"""The entry points: `show_anndata`, `show`, `serve`, `prepare`."""
+
+from __future__ import annotations
+
+import os
+import webbrowser
+
+from .data import open_dataset
+from .notebook import display_viewer, in_notebook
+from .viewer import Viewer
+
+
+def _open_viewer(data, *, embedding, color, height, port, layer, gene_symbols, title,
+                 host="127.0.0.1") -> Viewer:
+    from .server import get_server
+
+    dataset = open_dataset(data, embedding=embedding, layer=layer, gene_symbols=gene_symbols)
+    return Viewer(dataset, embedding=embedding, color=color, height=height, title=title,
+                  server=get_server(port, host))
+
+
+def show_anndata(data, *, embedding: str | None = None, color: str | None = None,
+                 height: int = 600, port: int | None = None, layer: str | None = None,
+                 gene_symbols: str | None = None, title: str | None = None) -> Viewer:
+    """Show an AnnData, ``.h5ad``, ``.zarr`` or export directory in an interactive viewer.
+
+    In a notebook the viewer appears in the cell's output; in a script the viewer URL is
+    printed and the call returns at once. Raises `FileNotFoundError` for a missing path,
+    `cellucid.DatasetError` for data that cannot be shown, `KeyError` for an unknown
+    ``embedding`` or ``color``.
+    """
+    viewer = _open_viewer(data, embedding=embedding, color=color, height=height, port=port,
+                          layer=layer, gene_symbols=gene_symbols, title=title)
+    if in_notebook():
+        display_viewer(viewer)
+    else:
+        print(f"cellucid viewer: {viewer.viewer_url}", flush=True)
+    return viewer
+
+
+def show(path: str | os.PathLike, **options) -> Viewer:
+    """`show_anndata` for a path (an export directory written by `prepare`, or a file)."""
+    return show_anndata(os.fspath(path), **options)
+
+
+def serve(data, *, port: int = 8765, host: str = "127.0.0.1", open_browser: bool = True,
+          block: bool = True, embedding: str | None = None, color: str | None = None,
+          layer: str | None = None, gene_symbols: str | None = None) -> Viewer:
+    """Serve a viewer of ``data`` on ``host:port`` and open it in the browser.
+
+    With ``block=True`` (the default) it serves until Ctrl-C. A script that registers hooks
+    passes ``block=False``, registers them on the returned viewer, then calls
+    ``viewer.serve_forever()``.
+    """
+    viewer = _open_viewer(data, embedding=embedding, color=color, height=600, port=port,
+                          layer=layer, gene_symbols=gene_symbols, title=None, host=host)
+    print(f"cellucid viewer: {viewer.viewer_url}", flush=True)
+    if open_browser:
+        webbrowser.open(viewer.viewer_url)
+    if block:
+        viewer.serve_forever()
+    return viewer

@@ -1,0 +1,224 @@
+"""Per-viewer delivery of events to Python callbacks, on the viewer's own daemon thread.
+
+The router calls `Dispatcher.submit` from a request thread; it returns at once. Callbacks run one at
+a time, in arrival order, on the dispatcher thread, so a callback may block (even on
+``wait_for_event``) without stalling the HTTP server. Waiters (``wait_for_event``) are matched at
+submit time, so they never depend on the dispatcher being free.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from .errors import ViewerStopped
+
+logger = logging.getLogger("cellucid")
+
+Callback = Callable[[dict], Any]
+MESSAGE = "message"        # handlers under this key receive every event as {"event": type, ...}
+COALESCED_TYPES = frozenset({"hover"})
+DEFAULT_QUEUE_LIMIT = 10_000
+_STOP = object()
+
+
+class QueueFull(Exception):
+    """The viewer's event queue is at its cap; the sender should retry later (HTTP 429)."""
+
+
+class Subscription:
+    """Events of one type routed after the subscription began, for a waiting thread."""
+
+    def __init__(self, dispatcher: "Dispatcher", event_type: str | None) -> None:
+        self.dispatcher = dispatcher
+        self.event_type = event_type
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+
+    def next(self, timeout: float | None,
+             predicate: Callable[[dict], bool] | None = None) -> tuple[str, dict]:
+        """The next (type, payload) for which ``predicate`` holds; `TimeoutError`/`ViewerStopped`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError(
+                    f"no {self.event_type or 'event'!r} event arrived within {timeout:g} s")
+            try:
+                item = self.inbox.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if item is _STOP:
+                raise ViewerStopped(f"viewer {self.dispatcher.name} was stopped while waiting "
+                                    f"for {self.event_type or 'an event'!r}")
+            if predicate is None or predicate(item[1]):
+                return item
+
+    def close(self) -> None:
+        """Stop receiving events."""
+        self.dispatcher._unsubscribe(self)
+
+    def __enter__(self) -> "Subscription":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Dispatcher:
+    """Queue and thread that deliver one viewer's events to its registered callbacks."""
+
+    def __init__(self, name: str, queue_limit: int = DEFAULT_QUEUE_LIMIT) -> None:
+        self.name = name
+        self.queue_limit = queue_limit
+        self.delivered = 0
+        self.coalesced = 0
+        self._handlers: dict[str, list[Callback]] = {}
+        self._queue: deque[tuple[str, dict]] = deque()
+        self._cond = threading.Condition()
+        self._waiters: list[Subscription] = []
+        self._waiters_lock = threading.Lock()
+        self._busy = False
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name=f"cellucid-dispatch-{name}",
+                                        daemon=True)
+        self._thread.start()
+
+    # -- registration -------------------------------------------------------------------------
+    def add_handler(self, event_type: str, fn: Callback) -> None:
+        """Register ``fn`` for ``event_type`` (`MESSAGE` for every event)."""
+        with self._cond:
+            handlers = list(self._handlers.get(event_type, ()))
+            handlers.append(fn)
+            self._handlers[event_type] = handlers
+
+    def remove_handlers(self, event_type: str | None = None, fn: Callback | None = None) -> int:
+        """Remove handlers by type and/or function; returns how many were removed."""
+        removed = 0
+        with self._cond:
+            for key in list(self._handlers):
+                if event_type is not None and key != event_type:
+                    continue
+                kept = [h for h in self._handlers[key] if fn is not None and h != fn]
+                removed += len(self._handlers[key]) - len(kept)
+                self._handlers[key] = kept
+        return removed
+
+    def handlers(self, event_type: str) -> list[Callback]:
+        """The callbacks registered for ``event_type`` (not counting `MESSAGE` handlers)."""
+        return list(self._handlers.get(event_type, ()))
+
+    # -- intake (request threads) -------------------------------------------------------------
+    def submit(self, event_type: str, payload: dict) -> None:
+        """Queue an event for the callbacks and hand it to matching waiters; never blocks.
+
+        Raises `QueueFull` when the queue holds ``queue_limit`` events already.
+        """
+        with self._cond:
+            if self._stopped:
+                return
+            tail_is_same_hover = (event_type in COALESCED_TYPES and self._queue
+                                  and self._queue[-1][0] == event_type)
+            if tail_is_same_hover:
+                # The callback fell behind: the newest hover replaces the one still waiting.
+                self._queue[-1] = (event_type, payload)
+                self.coalesced += 1
+            else:
+                if len(self._queue) >= self.queue_limit:
+                    raise QueueFull(f"{len(self._queue)} events are waiting for this viewer's "
+                                    f"callbacks")
+                self._queue.append((event_type, payload))
+                self._cond.notify()
+        with self._waiters_lock:
+            for waiter in self._waiters:
+                if waiter.event_type is None or waiter.event_type == event_type:
+                    waiter.inbox.put((event_type, payload))
+
+    @property
+    def queued(self) -> int:
+        """Events routed but not yet handed to the callbacks."""
+        return len(self._queue)
+
+    # -- waiting (any thread) -----------------------------------------------------------------
+    def subscribe(self, event_type: str | None) -> "Subscription":
+        """Start receiving the events of ``event_type`` (any type if None) routed from now on.
+
+        Take the subscription *before* sending whatever provokes the reply, so a fast reply is
+        never missed; use it as a context manager so it is released.
+        """
+        subscription = Subscription(self, event_type)
+        with self._waiters_lock:
+            if self._stopped:
+                raise ViewerStopped(f"viewer {self.name} was stopped")
+            self._waiters.append(subscription)
+        return subscription
+
+    def _unsubscribe(self, subscription: "Subscription") -> None:
+        with self._waiters_lock:
+            if subscription in self._waiters:
+                self._waiters.remove(subscription)
+
+    def wait(self, event_type: str | None, timeout: float | None,
+             predicate: Callable[[dict], bool] | None = None) -> tuple[str, dict]:
+        """Block until the next event of ``event_type`` (any type if None) is routed.
+
+        ``predicate`` runs in the calling thread. Raises `TimeoutError` or `ViewerStopped`.
+        """
+        with self.subscribe(event_type) as subscription:
+            return subscription.next(timeout, predicate)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until every queued event was handled; returns False on timeout (for tests)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._queue or self._busy:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    # -- shutdown -----------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop delivering: drop queued events, wake every waiter with `ViewerStopped`."""
+        with self._cond:
+            self._stopped = True
+            self._queue.clear()
+            self._cond.notify_all()
+        with self._waiters_lock:
+            for waiter in self._waiters:
+                waiter.inbox.put(_STOP)
+
+    # -- the thread ---------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+                while not self._queue and not self._stopped:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                event_type, payload = self._queue.popleft()
+                self._busy = True
+                specific = self._handlers.get(event_type, ())
+                generic = self._handlers.get(MESSAGE, ())
+            for fn in specific:
+                self._call(fn, event_type, dict(payload))
+            if generic:
+                envelope = {"event": event_type, **payload}
+                for fn in generic:
+                    self._call(fn, event_type, envelope)
+            self.delivered += 1
+
+    def _call(self, fn: Callback, event_type: str, arg: dict) -> None:
+        try:
+            fn(arg)
+        except Exception:
+            logger.exception("cellucid: callback %s for %r event raised; the next event will "
+                             "still be delivered", getattr(fn, "__qualname__", fn), event_type)
+

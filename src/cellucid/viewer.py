@@ -1,0 +1,327 @@
+"""`Viewer`: the Python handle of one viewer — its hooks, its state, and the commands it sends."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from urllib.parse import urlencode
+
+import numpy as np
+
+from .cells import as_index_array, encode_cells
+from .dispatch import MESSAGE
+from .errors import CommandError, ViewerStopped
+from .registry import ViewerSession
+from .server import Server, get_server
+from .session import SessionBundle, close_upload_request, open_upload_request
+
+DEFAULT_COMMAND_TIMEOUT = 10.0
+_HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+
+
+def normalize_color(color: str) -> str:
+    """``#rgb``/``#rrggbb`` → lower-case ``#rrggbb``; raises `ValueError` for anything else."""
+    if not isinstance(color, str) or not _HEX_COLOR.match(color):
+        raise ValueError(f"colour must be a hex string like '#ff0000' or '#f00', got {color!r}")
+    if len(color) == 4:
+        color = "#" + "".join(c * 2 for c in color[1:])
+    return color.lower()
+
+
+class Viewer:
+    """One interactive view of a dataset, served by the process's cellucid server."""
+
+    def __init__(self, dataset, *, embedding: str | None = None, color: str | None = None,
+                 height: int = 600, port: int | None = None, title: str | None = None,
+                 server: Server | None = None) -> None:
+        self.dataset = dataset
+        self.height = int(height)
+        self._server = server or get_server(port)
+        embedding = embedding or dataset.default_embedding
+        self._check_embedding(embedding)
+        color_field = None
+        if color is not None:
+            kind, name = dataset.resolve_color_field(color)
+            color_field = {"field": name, "kind": kind}
+        self._session = ViewerSession(dataset=dataset, n_cells=int(dataset.n_cells), options={
+            "embedding": embedding, "color": color_field, "title": title})
+        self._group_count = 0
+        self._server.registry.add(self._session)
+
+    # -- identity and URLs --------------------------------------------------------------------
+    @property
+    def viewer_id(self) -> str:
+        """This viewer's id (the ``viewerId`` of its events)."""
+        return self._session.viewer_id
+
+    @property
+    def viewer_token(self) -> str:
+        """This viewer's secret; every request of its page carries it."""
+        return self._session.token
+
+    @property
+    def n_cells(self) -> int:
+        """Number of cells shown."""
+        return self._session.n_cells
+
+    @property
+    def server_url(self) -> str:
+        """The loopback URL Python itself reaches the server at."""
+        return self._server.url
+
+    @property
+    def viewer_url(self) -> str:
+        """The URL a browser opens to show this viewer (direct, proxied, or configured)."""
+        from .routing import client_base_url
+
+        query = urlencode({"viewerId": self.viewer_id, "viewerToken": self.viewer_token})
+        return f"{client_base_url(self._server)}?{query}"
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._session.stopped else (
+            "ready" if self._session.state["ready"] else "waiting for the page")
+        return f"<cellucid.Viewer {self.viewer_id} {self.n_cells} cells, {state}>"
+
+    # -- hooks --------------------------------------------------------------------------------
+    def on(self, event_type: str) -> Callable[[Callable], Callable]:
+        """Decorator: call the function with the payload of every ``event_type`` event."""
+        if not isinstance(event_type, str) or not event_type:
+            raise ValueError("event type must be a non-empty string, e.g. 'selection'")
+
+        def register(fn: Callable) -> Callable:
+            if not callable(fn):
+                raise TypeError(f"@viewer.on({event_type!r}) needs a function, got {fn!r}")
+            self._session.dispatcher.add_handler(event_type, fn)
+            return fn
+
+        return register
+
+    def on_ready(self, fn: Callable) -> Callable:
+        """Decorator: called once the page has loaded the data and drawn it."""
+        return self.on("ready")(fn)
+
+    def on_selection(self, fn: Callable) -> Callable:
+        """Decorator: called with ``{"cells", "source", "mode", ...}`` after each selection step."""
+        return self.on("selection")(fn)
+
+    def on_hover(self, fn: Callable) -> Callable:
+        """Decorator: called with ``{"cell", "position"}`` when the hovered cell changes."""
+        return self.on("hover")(fn)
+
+    def on_click(self, fn: Callable) -> Callable:
+        """Decorator: called with ``{"cell", "button", "shift", "ctrl", "alt"}`` on a click."""
+        return self.on("click")(fn)
+
+    def on_message(self, fn: Callable) -> Callable:
+        """Decorator: called with ``{"event": type, **payload}`` for every event."""
+        return self.on(MESSAGE)(fn)
+
+    def off(self, event_type: str | None = None, fn: Callable | None = None) -> int:
+        """Remove hooks: all, those of one type (``"message"`` for on_message), or one function.
+
+        Returns how many were removed.
+        """
+        return self._session.dispatcher.remove_handlers(event_type, fn)
+
+    # -- state and waiting --------------------------------------------------------------------
+    @property
+    def state(self) -> dict:
+        """The latest ``ready``, ``selection``, ``hover``, ``click`` payloads and ``last_event``."""
+        return dict(self._session.state)
+
+    @property
+    def selection(self) -> list[int]:
+        """The cells of the latest selection (empty before any)."""
+        latest = self._session.state["selection"] or {}
+        return list(latest.get("cells") or [])
+
+    def wait_for_event(self, event_type: str | None, timeout: float | None = 30,
+                       predicate: Callable[[dict], bool] | None = None) -> dict:
+        """Block until the next ``event_type`` event routed after this call; return its payload.
+
+        ``event_type=None`` waits for any event and returns ``{"event": type, **payload}``.
+        ``predicate(payload)`` runs in the calling thread. Safe from any thread, callbacks
+        included. Raises `TimeoutError`, or `ViewerStopped` if the viewer is stopped meanwhile.
+        """
+        self._check_running()
+        if event_type is None:
+            kind, payload = self._session.dispatcher.wait(None, timeout, predicate)
+            return {"event": kind, **payload}
+        return self._session.dispatcher.wait(event_type, timeout, predicate)[1]
+
+    def wait_for_ready(self, timeout: float | None = 60) -> dict:
+        """The ``ready`` payload: at once if the page is ready, else the next one."""
+        ready = self._session.state["ready"]
+        if ready is not None:
+            return ready
+        try:
+            return self.wait_for_event("ready", timeout)
+        except TimeoutError:
+            raise TimeoutError(f"the viewer page did not become ready within {timeout:g} s; "
+                               f"is it open? ({self.viewer_url}) — viewer.debug_connection() "
+                               f"tells more") from None
+
+    @property
+    def pending_commands(self) -> list[dict]:
+        """Commands sent and not yet acknowledged by a page, oldest first."""
+        return self._session.commands.pending
+
+    # -- commands -----------------------------------------------------------------------------
+    def _command(self, command_type: str, fields: dict | None = None, *, wait: bool = True,
+                 timeout: float = DEFAULT_COMMAND_TIMEOUT) -> str:
+        self._check_running()
+        channel = self._session.commands
+        ack = channel.push(command_type, fields or {})
+        if not wait or not channel.connected:
+            return ack.command_id
+        if not ack.wait(timeout):
+            raise CommandError(f"the viewer page did not acknowledge '{command_type}' within "
+                               f"{timeout:g} s; it stays queued (viewer.pending_commands). "
+                               f"Run viewer.debug_connection() to see why")
+        if not ack.ok:
+            raise CommandError(f"the viewer refused '{command_type}': {ack.error}")
+        return ack.command_id
+
+    def _cells(self, cells: Iterable[int] | np.ndarray) -> list[int] | dict:
+        return encode_cells(as_index_array(cells, self.n_cells), self.n_cells)
+
+    def highlight_cells(self, cells, color: str = "#ff0000", name: str | None = None) -> str:
+        """Add (or replace) a highlight group drawn in ``color``; returns the group's name.
+
+        Raises `IndexError` for a cell out of range, `ValueError` for a bad colour.
+        """
+        color = normalize_color(color)
+        if name is None:
+            self._group_count += 1
+            name = f"group {self._group_count}"
+        self._command("highlight", {"name": str(name), "color": color,
+                                    "cells": self._cells(cells)})
+        return str(name)
+
+    def clear_highlights(self, name: str | None = None) -> None:
+        """Remove one highlight group, or all of them."""
+        self._command("clearHighlights", {"name": name})
+
+    def set_color_by(self, field: str) -> None:
+        """Colour the cells by an obs column or a gene.
+
+        Raises `KeyError` naming the closest real names when ``field`` is neither.
+        """
+        kind, name = self.dataset.resolve_color_field(field)
+        self._command("setColorBy", {"field": name, "kind": kind})
+
+    def set_visibility(self, cells=None, visible: bool = True) -> None:
+        """Show or hide cells (``cells=None``: all of them)."""
+        self._command("setVisibility", {"cells": None if cells is None else self._cells(cells),
+                                        "visible": bool(visible)})
+
+    def reset_view(self) -> None:
+        """Fit the camera to the data again."""
+        self._command("resetCamera")
+
+    def set_embedding(self, name: str) -> None:
+        """Switch to another embedding (an ``obsm`` key); `KeyError` names the close ones."""
+        self._check_embedding(name)
+        self._command("setEmbedding", {"name": name})
+
+    def select(self, cells) -> None:
+        """Set the viewer's selection (it then emits ``selection`` with source ``python``)."""
+        self._command("select", {"cells": self._cells(cells)})
+
+    def send_message(self, message: dict) -> None:
+        """Send any JSON object to the page (custom front-end extensions receive it)."""
+        if not isinstance(message, dict):
+            raise TypeError("send_message takes a dict that can be sent as JSON")
+        message = dict(message)
+        command_type = message.pop("type", "message")
+        json.dumps(message)
+        self._command(str(command_type), message)
+
+    # -- diagnostics and sessions -------------------------------------------------------------
+    def debug_connection(self, timeout: float = 5.0):
+        """Check the whole chain: server health, command stream, ping round trip, the page's
+        snapshot and recent console messages. Returns a report (a table in a notebook)."""
+        from .diagnostics import debug_connection
+
+        return debug_connection(self, timeout)
+
+    def get_session_bundle(self, timeout: float = 60) -> SessionBundle:
+        """Ask the page for its session (groups, selection, colour-by, embedding, camera).
+
+        Raises `TimeoutError` when no page answers, `CommandError` when the upload failed.
+        """
+        self._check_running()
+        session = self._session
+        request_id = open_upload_request(session)
+        try:
+            with session.dispatcher.subscribe("session_bundle") as replies:
+                self._command("requestSessionBundle", {"requestId": request_id}, wait=False)
+                try:
+                    _, reply = replies.next(timeout, lambda p: p.get("requestId") == request_id)
+                except TimeoutError:
+                    raise TimeoutError(f"no session bundle arrived within {timeout:g} s; is the "
+                                       f"viewer open? ({self.viewer_url})") from None
+        finally:
+            close_upload_request(session, request_id)
+        if reply.get("status") != "ok":
+            raise CommandError(f"the viewer could not send its session: {reply.get('error')}")
+        path = Path(reply["path"])
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"the uploaded session bundle could not be read: {exc}") from None
+        finally:
+            path.unlink(missing_ok=True)
+        try:
+            return SessionBundle.from_json(data, self.n_cells)
+        except ValueError as exc:
+            raise CommandError(f"the viewer sent a malformed session bundle: {exc}") from None
+
+    def selection_to_obs(self, key: str = "cellucid_selection") -> str:
+        """Write the current selection as a boolean ``obs`` column of the AnnData; returns key."""
+        adata = getattr(self.dataset, "adata", None)
+        if adata is None:
+            raise TypeError("this viewer shows an export directory, which has no AnnData to "
+                            "write to; use viewer.selection to get the cells")
+        mask = np.zeros(self.n_cells, dtype=bool)
+        mask[self.selection] = True
+        adata.obs[key] = mask
+        return key
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def stop(self, message: str = "This viewer was stopped from Python.") -> None:
+        """Freeze the page with ``message``, unregister (later events get 404), wake waiters."""
+        session = self._session
+        if session.stopped:
+            return
+        session.commands.push("freeze", {"message": message})
+        session.stopped = True
+        self._server.registry.remove(self.viewer_id)
+        session.commands.close()
+        session.dispatcher.stop()
+
+    def _check_running(self) -> None:
+        if self._session.stopped:
+            raise ViewerStopped(f"viewer {self.viewer_id} was stopped; show the data again "
+                                f"for a new one")
+
+    def _check_embedding(self, name: str) -> None:
+        names = [e["name"] for e in self.dataset.manifest()["embeddings"]]
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=3, cutoff=0.3) or names[:5]
+            raise KeyError(f"no embedding named {name!r}; closest: {', '.join(close)}")
+
+    # -- display ------------------------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        from .notebook import iframe_html
+
+        return iframe_html(self)
+
+    def serve_forever(self) -> None:
+        """Block until Ctrl-C (for scripts that serve a viewer), then stop the viewer."""
+        from .cli import block_until_interrupted
+
+        block_until_interrupted(self)
