@@ -84,10 +84,13 @@ def clean_coords(values: np.ndarray, n_cols: int) -> tuple[np.ndarray, int]:
     if arr.ndim == 1:
         arr = arr[:, None]
     coords = np.ascontiguousarray(arr[:, :n_cols], dtype=np.float32)
-    finite = np.isfinite(coords).all(axis=1)
+    # column by column: numpy reduces a strided column far faster than along axis 1 of (n, 2)
+    finite = np.isfinite(coords[:, 0])
+    for k in range(1, coords.shape[1]):
+        finite &= np.isfinite(coords[:, k])
     n_invalid = int(coords.shape[0] - np.count_nonzero(finite))
     if n_invalid:
-        if not coords.flags.writeable or coords is arr:
+        if not coords.flags.writeable or np.shares_memory(coords, arr):
             coords = coords.copy()
         coords[~finite] = np.nan
     return coords, n_invalid
@@ -96,13 +99,18 @@ def clean_coords(values: np.ndarray, n_cols: int) -> tuple[np.ndarray, int]:
 def make_embedding(name: str, source: str, values: np.ndarray, n_cols: int) -> Embedding:
     """Build an :class:`Embedding` (clean coordinates plus per-axis bounds of the valid rows)."""
     coords, n_invalid = clean_coords(values, n_cols)
-    if n_invalid < coords.shape[0]:
-        lo = np.nanmin(coords, axis=0).astype(float).tolist() if n_invalid else \
-            coords.min(axis=0).astype(float).tolist()
-        hi = np.nanmax(coords, axis=0).astype(float).tolist() if n_invalid else \
-            coords.max(axis=0).astype(float).tolist()
-    else:
-        lo = hi = [0.0] * coords.shape[1]
+    lo, hi = [], []
+    for k in range(coords.shape[1]):
+        col = coords[:, k]
+        if n_invalid == coords.shape[0]:
+            lo.append(0.0)
+            hi.append(0.0)
+        elif n_invalid:
+            lo.append(float(np.nanmin(col)))
+            hi.append(float(np.nanmax(col)))
+        else:
+            lo.append(float(col.min()))
+            hi.append(float(col.max()))
     return Embedding(name, source, coords.shape[1], n_invalid, lo, hi, coords=coords)
 
 

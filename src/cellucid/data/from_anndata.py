@@ -93,7 +93,7 @@ def dataset_from_anndata(adata, *, embedding=None, layer=None, gene_symbols=None
         layers = backed_layer_factories(adata)
     else:
         layers = layer_factories(adata)
-    default_layer = _default_layer(layers, layer)
+    default_layer = default_layer_of(layers, layer)
     graph_name, graph_loader = graph_from(adata.obsp)
     return Dataset(kind="anndata-backed" if adata.isbacked else "anndata", n_cells=n,
                    embeddings=embeddings, skipped_embeddings=skipped, default_embedding=default,
@@ -103,7 +103,7 @@ def dataset_from_anndata(adata, *, embedding=None, layer=None, gene_symbols=None
                    path=str(adata.filename) if adata.isbacked else None)
 
 
-def _default_layer(layers: dict, layer: str | None) -> str:
+def default_layer_of(layers: dict, layer: str | None) -> str:
     if layer is not None:
         if layer not in layers:
             from .names import UnknownName

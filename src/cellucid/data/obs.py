@@ -142,8 +142,7 @@ def classify_column(name: str, values, colors=None) -> ObsField:
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
         return _uncolorable(name, f"dtype {dtype}: dates and durations are not coloured")
     if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
-        present = series.dropna()
-        if len(present) and present.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+        if pd.api.types.infer_dtype(series, skipna=True) == "boolean":
             return _boolean_field(name, series.astype("boolean"))
         return _string_field(name, series, colors)
     return _uncolorable(name, f"dtype {dtype} cannot be coloured")
@@ -158,3 +157,21 @@ def classify_obs(frame: pd.DataFrame, colors_for) -> list[ObsField]:
             pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)
         fields.append(classify_column(str(name), series, colors_for(str(name)) if needs_colors else None))
     return fields
+
+
+def classify_from_sample(name: str, sample) -> ObsField | None:
+    """Decide from the first values of a long string column whether it is uncolorable.
+
+    More than ``MAX_STRING_CATEGORIES`` distinct values in the sample means more in the whole
+    column: the column is uncolorable for certain and need not be read. Returns None when the
+    whole column must be read to decide.
+    """
+    present = pd.Series(sample).dropna()
+    n_unique = int(present.nunique())
+    if n_unique <= MAX_STRING_CATEGORIES:
+        return None
+    if n_unique == len(present):
+        return _uncolorable(name, f"the first {len(present)} values are all different: "
+                                  "an identifier")
+    return _uncolorable(name, f"more than {MAX_STRING_CATEGORIES} distinct values: too many to "
+                              "colour; make it categorical to colour it anyway")

@@ -23,29 +23,68 @@ def open_dataset(data, *, embedding: str | None = None, layer: str | None = None
     AnnData, a corrupt file or export directory, or data without a usable embedding; ``KeyError``
     for an unknown ``embedding``/``layer``/``gene_symbols``.
     """
+    options = {"embedding": embedding, "layer": layer, "gene_symbols": gene_symbols}
     if isinstance(data, (str, os.PathLike)):
-        return _open_path(Path(data).expanduser(), embedding=embedding, layer=layer,
-                          gene_symbols=gene_symbols)
-    try:
-        import anndata
-    except ImportError:  # pragma: no cover - anndata is a dependency
-        anndata = None
-    if anndata is not None and isinstance(data, anndata.AnnData):
+        return open_path(Path(data).expanduser(), **options)
+    import anndata
+    if isinstance(data, anndata.AnnData):
         from .from_anndata import dataset_from_anndata
-        return dataset_from_anndata(data, embedding=embedding, layer=layer,
-                                    gene_symbols=gene_symbols)
+        return dataset_from_anndata(data, **options)
     raise DatasetError(f"cannot show a {type(data).__name__}: pass an AnnData, or the path of an "
                        ".h5ad file, a .zarr store or a directory written by cellucid.prepare")
 
 
-def _open_path(path: Path, **options) -> Dataset:
+def open_path(path: Path, **options) -> Dataset:
+    """Open a path: an ``.h5ad`` file, a ``.zarr`` store or an export directory."""
     if not path.exists():
         raise FileNotFoundError(f"no such file or directory: {str(path)!r} (expected an .h5ad "
-                                "file, a .zarr store or a cellucid export directory)")
-    import anndata
+                                "file, a .zarr store or a directory written by cellucid.prepare)")
+    if path.is_dir():
+        from .export import is_export_dir, open_export
+        if is_export_dir(path):
+            return open_export(path, **options)
+        if _is_zarr(path):
+            return _open_zarr(path, **options)
+        raise DatasetError(f"{str(path)!r} is a directory but neither a cellucid export (no "
+                           "manifest.json) nor a .zarr store (no zarr.json or .zgroup); pass an "
+                           ".h5ad file, a .zarr store or a directory written by cellucid.prepare")
+    return _open_h5ad(path, **options)
+
+
+def _is_zarr(path: Path) -> bool:
+    return (path / "zarr.json").exists() or (path / ".zgroup").exists()
+
+
+def _open_h5ad(path: Path, **options) -> Dataset:
+    import h5py
     try:
-        adata = anndata.read_h5ad(path, backed="r")
+        handle = h5py.File(path, "r")
+    except OSError as exc:
+        raise DatasetError(f"{str(path)!r} is not an AnnData .h5ad file (it is not HDF5: {exc}); "
+                           "pass an .h5ad file, a .zarr store or a cellucid export directory"
+                           ) from exc
+    from .store import dataset_from_store
+
+    def load_adata():
+        import anndata
+        return anndata.read_h5ad(path, backed="r")
+    try:
+        return dataset_from_store(handle, str(path), "h5ad", closer=handle.close,
+                                  adata_loader=load_adata, **options)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _open_zarr(path: Path, **options) -> Dataset:
+    import zarr
+    try:
+        root = zarr.open_group(str(path), mode="r")
     except Exception as exc:
-        raise DatasetError(f"{str(path)!r} is not a readable AnnData file: {exc}") from exc
-    from .from_anndata import dataset_from_anndata
-    return dataset_from_anndata(adata, **options)
+        raise DatasetError(f"{str(path)!r} is not a readable .zarr store: {exc}") from exc
+    from .store import dataset_from_store
+
+    def load_adata():
+        import anndata
+        return anndata.read_zarr(path)
+    return dataset_from_store(root, str(path), "zarr", adata_loader=load_adata, **options)

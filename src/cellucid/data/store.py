@@ -1,0 +1,174 @@
+"""Building a :class:`Dataset` from an ``.h5ad`` file or ``.zarr`` store without loading it.
+
+Only what the manifest needs is read at open time: obs columns (not the cell names), the first
+two or three columns of each ``obsm`` entry, ``var`` and the colours in ``uns``. The expression
+matrices stay on disk (genes come from a CSC matrix directly, or from the gene cache of
+:mod:`cellucid.data.cache`), and the graph is read on the first neighbourhood query.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from anndata.io import read_elem
+
+from ..errors import DatasetError
+from .cache import cached_column_store
+from .chunks import encoding_of
+from .dataset import Dataset
+from .embeddings import default_embedding, make_embedding, no_embedding_message, plan_embeddings
+from .from_anndata import default_layer_of, gene_index
+from .graph import CellGraph
+from .obs import classify_column, classify_from_sample
+
+SAMPLE_ROWS = 20_000  # first values read of a long string column to spot identifiers
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _check_anndata(root, label: str) -> None:
+    missing = [k for k in ("obs", "var") if k not in root]
+    if missing:
+        raise DatasetError(f"{label} is not an AnnData file: it has no {' or '.join(missing)} "
+                           f"group (found: {', '.join(sorted(root.keys())) or 'nothing'})")
+
+
+def _n_obs(root) -> int:
+    obs = root["obs"]
+    index_key = _text(obs.attrs.get("_index", "_index"))
+    if index_key in obs:
+        return int(obs[index_key].shape[0])
+    raise DatasetError("the obs table has no index; the file is not a valid AnnData file")
+
+
+def read_elem_partial(node, n: int):
+    """The first ``n`` values of a string array in a store."""
+    values = node[:n]
+    if values.dtype.kind in "SO":
+        values = [v.decode() if isinstance(v, bytes) else v for v in values]
+    return values
+
+
+def read_obs_fields(root, n: int):
+    """Classify every obs column, reading one column at a time and skipping the cell names."""
+    obs = root["obs"]
+    order = [_text(c) for c in np.atleast_1d(obs.attrs.get("column-order", []))]
+    uns = root["uns"] if "uns" in root else None
+    fields = []
+    for name in order:
+        node = obs[name]
+        if encoding_of(node) == "string-array" and node.shape[0] > SAMPLE_ROWS:
+            decided = classify_from_sample(name, read_elem_partial(node, SAMPLE_ROWS))
+            if decided is not None:
+                fields.append(decided)
+                continue
+        values = read_elem(node)
+        colors = None
+        if uns is not None and f"{name}_colors" in uns:
+            try:
+                colors = read_elem(uns[f"{name}_colors"])
+            except Exception:  # colours are a nicety: a malformed entry just means no colours
+                colors = None
+        series = pd.Series(values) if not isinstance(values, pd.Series) else values
+        if len(series) != n:
+            raise DatasetError(f"obs column {name!r} has {len(series)} values for {n} cells")
+        fields.append(classify_column(name, series, colors))
+    return fields
+
+
+def _obsm_shape(node) -> tuple[int, ...] | None:
+    enc = encoding_of(node)
+    if enc == "array" and np.issubdtype(node.dtype, np.number):
+        return tuple(int(s) for s in node.shape)
+    if enc == "dataframe":
+        frame = read_elem(node)
+        if all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
+            return frame.shape
+    return None
+
+
+def read_embeddings(root, n: int, requested: str | None):
+    """Embeddings (first columns of each obsm array), skipped entries and the default."""
+    obsm = root["obsm"] if "obsm" in root else {}
+    shapes = {str(k): _obsm_shape(obsm[k]) for k in obsm.keys()}
+    plans, skipped = plan_embeddings(shapes, n)
+    if not plans:
+        raise DatasetError(no_embedding_message(list(shapes), skipped))
+    embeddings = []
+    for name, key, n_cols in plans:
+        node = obsm[key]
+        if encoding_of(node) == "dataframe":
+            values = read_elem(node).to_numpy()[:, :n_cols]
+        elif len(node.shape) == 1:
+            values = np.asarray(node[:])
+        else:
+            values = np.asarray(node[:, :n_cols])
+        embeddings.append(make_embedding(name, key, values, n_cols))
+    return embeddings, skipped, default_embedding([e.name for e in embeddings], requested)
+
+
+def graph_loader(root):
+    """``(name, loader)`` for ``obsp["connectivities"]`` (else ``distances``), or ``(None, None)``."""
+    obsp = root["obsp"] if "obsp" in root else {}
+    for key in ("connectivities", "distances"):
+        if key in obsp and encoding_of(obsp[key]) in ("csr_matrix", "csc_matrix"):
+            group = obsp[key]
+
+            def load(group=group, key=key) -> CellGraph:
+                # a CSC graph read as CSR follows edges backwards: the same for symmetric graphs
+                return CellGraph(np.asarray(group["indptr"][:]), np.asarray(group["indices"][:]),
+                                 key)
+            return key, load
+    return None, None
+
+
+def _csc_reader(group, n: int):
+    indptr = np.asarray(group["indptr"][:], dtype=np.int64)
+    indices, data = group["indices"], group["data"]
+
+    def read(j: int) -> np.ndarray:
+        lo, hi = indptr[j], indptr[j + 1]
+        out = np.zeros(n, dtype=np.float32)
+        out[np.asarray(indices[lo:hi])] = np.asarray(data[lo:hi])
+        return out
+    return read
+
+
+def matrix_factory(node, path: str, element: str, n: int, progress: bool = True):
+    """A factory of the column reader for the matrix ``node`` (CSC directly, else the gene cache)."""
+    def make():
+        if encoding_of(node) == "csc_matrix":
+            return _csc_reader(node, n)
+        return cached_column_store(node, path, element, progress=progress).column
+    return make
+
+
+def store_layers(root, path: str, n: int) -> dict:
+    """``{"X": factory, "<layer>": factory, ...}`` for the matrices of a store."""
+    layers = {}
+    if "X" in root:
+        layers["X"] = matrix_factory(root["X"], path, "X", n)
+    if "layers" in root:
+        for name in root["layers"].keys():
+            layers[str(name)] = matrix_factory(root["layers"][name], path, f"layers/{name}", n)
+    return layers
+
+
+def dataset_from_store(root, path: str, kind: str, *, embedding=None, layer=None,
+                       gene_symbols=None, closer=None, adata_loader=None) -> Dataset:
+    """Build a :class:`Dataset` over an open h5py file or zarr group holding an AnnData."""
+    _check_anndata(root, repr(path))
+    n = _n_obs(root)
+    embeddings, skipped, default = read_embeddings(root, n, embedding)
+    obs = read_obs_fields(root, n)
+    var = read_elem(root["var"])
+    genes = gene_index(var, var.index, gene_symbols)
+    layers = store_layers(root, path, n)
+    graph_name, loader = graph_loader(root)
+    return Dataset(kind=kind, n_cells=n, embeddings=embeddings, skipped_embeddings=skipped,
+                   default_embedding=default, obs=obs, genes=genes, gene_symbols=gene_symbols,
+                   layers=layers, default_layer=default_layer_of(layers, layer),
+                   graph_name=graph_name, graph_loader=loader, adata_loader=adata_loader,
+                   closer=closer, path=path)
