@@ -59,7 +59,8 @@ def plan_embeddings(shapes: dict[str, tuple[int, ...]], n_cells: int
     """
     plans: list[tuple[str, str, int]] = []
     skipped: list[dict] = []
-    for key, shape in shapes.items():
+    for key in sorted(shapes, key=str.lower):  # the same order whatever stored the data
+        shape = shapes[key]
         if shape is None:
             skipped.append({"name": key, "reason": "not a numeric dense array"})
             continue

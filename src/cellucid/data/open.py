@@ -37,8 +37,9 @@ def open_dataset(data, *, embedding: str | None = None, layer: str | None = None
 def open_path(path: Path, **options) -> Dataset:
     """Open a path: an ``.h5ad`` file, a ``.zarr`` store or an export directory."""
     if not path.exists():
-        raise FileNotFoundError(f"no such file or directory: {str(path)!r} (expected an .h5ad "
-                                "file, a .zarr store or a directory written by cellucid.prepare)")
+        raise FileNotFoundError(f"no such file or directory: {str(path)!r} (looked for an .h5ad "
+                                "file, a .zarr store or a cellucid export directory written by "
+                                "cellucid.prepare); check the path")
     if path.is_dir():
         from .export import is_export_dir, open_export
         if is_export_dir(path):
