@@ -1,0 +1,111 @@
+// Commands from Python (docs/protocol.md, "Command catalogue"), applied to the app; every one is
+// acknowledged with a `command_result` event, refused ones with the reason.
+
+import { decodeCells, encodeCells } from "./cells.js";
+
+export const defaults = {
+  bundlePath: "_cellucid/session_bundle",
+};
+
+/** The session bundle: highlight groups, selection, colour-by, embedding and camera. */
+export async function buildSessionBundle(app) {
+  const n = app.n;
+  const groups = [];
+  for (const g of app.highlights.values()) groups.push({ name: g.name, color: g.color, cells: await encodeCells(g.cells, n) });
+  return {
+    format: "cellucid-session",
+    version: 1,
+    n_cells: n,
+    embedding: app.embedding ? app.embedding.name : null,
+    colorBy: app.colorBy ? { field: app.colorBy.field, kind: app.colorBy.kind } : null,
+    camera: app.camera.state(),
+    selection: await encodeCells(app.selection, n),
+    highlightGroups: groups,
+  };
+}
+
+/** Remove the viewer token from a URL before it leaves the page in a diagnostic. */
+export function redactToken(href) {
+  return String(href).replace(/(viewerToken=)[^&#]*/g, "$1[redacted]");
+}
+
+/**
+ * A function applying one command. `env`: app, bridge, messages, commandsState() → {connected},
+ * onFreeze(), fetch, auth {viewerId, viewerToken}.
+ */
+export function createCommandHandler(env) {
+  const { app, bridge } = env;
+  const handlers = {
+    async highlight(c) {
+      const cells = await decodeCells(c.cells, app.n);
+      app.setHighlight(String(c.name ?? `group ${app.highlights.size + 1}`), c.color || "#ff0000", cells);
+    },
+    async clearHighlights(c) {
+      app.clearHighlights(c.name ?? null);
+    },
+    async setColorBy(c) {
+      await app.setColorBy(c.field, c.kind);
+    },
+    async setVisibility(c) {
+      const cells = c.cells == null ? null : await decodeCells(c.cells, app.n);
+      app.setVisibility(cells, c.visible !== false);
+    },
+    async resetCamera() {
+      app.resetCamera();
+    },
+    async setEmbedding(c) {
+      await app.setEmbedding(c.name);
+      env.onEmbedding && env.onEmbedding();
+    },
+    async select(c) {
+      const cells = await decodeCells(c.cells, app.n);
+      app.select(cells, { source: "python", mode: "replace" });
+    },
+    async ping(c) {
+      bridge.send("pong", { requestId: c.requestId, t: Date.now() });
+    },
+    async debug_snapshot(c) {
+      bridge.send("debug_snapshot", {
+        requestId: c.requestId,
+        ts: new Date().toISOString(),
+        href: redactToken(location.href),
+        origin: location.origin,
+        userAgent: navigator.userAgent,
+        webgl: app.renderer.webglRenderer,
+        connected: env.commandsState().connected,
+        n_cells: app.n,
+        embedding: app.embedding ? app.embedding.name : null,
+        frames: app.frames,
+      });
+    },
+    async requestSessionBundle(c) {
+      const bundle = await buildSessionBundle(app);
+      const { viewerId, viewerToken } = env.auth;
+      const url = `${defaults.bundlePath}?viewerId=${encodeURIComponent(viewerId)}&viewerToken=${encodeURIComponent(viewerToken)}&requestId=${encodeURIComponent(c.requestId)}`;
+      const res = await env.fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(bundle) });
+      if (!res.ok) {
+        let msg = `HTTP ${res.status}`;
+        try { msg = (await res.json()).message || msg; } catch { /* not JSON */ }
+        throw new Error(`session bundle upload failed: ${msg}`);
+      }
+    },
+    async freeze() {},
+  };
+
+  return async function apply(command) {
+    const handler = Object.prototype.hasOwnProperty.call(handlers, command.type) ? handlers[command.type] : null;
+    let ok = true, error;
+    try {
+      if (handler) await handler(command);
+      else window.dispatchEvent(new CustomEvent("cellucid-command", { detail: command }));
+    } catch (err) {
+      ok = false;
+      error = err && err.message ? err.message : String(err);
+    }
+    const ack = bridge.send("command_result", ok ? { id: command.id, ok } : { id: command.id, ok, error });
+    if (command.type === "freeze") {
+      await ack;
+      env.onFreeze(command.message);
+    }
+  };
+}

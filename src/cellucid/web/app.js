@@ -1,0 +1,284 @@
+// The viewer's state and the operations on it: embedding, colour, selection, highlight groups,
+// visibility, camera and drawing. UI modules and the command handlers call these methods.
+
+import { Renderer } from "./renderer.js";
+import { cameraFor } from "./camera.js";
+import { toPositions } from "./data.js";
+import { FLAG_HIDDEN, FLAG_INVALID, FLAG_SELECTED } from "./shaders.js";
+import { categoryColors, categoryLUT, colormapRGBA, codesToValues, normalizeContinuous, parseHex, defaults as colorDefaults } from "./colors.js";
+import { combine, filterVisible } from "./selection.js";
+
+export const defaults = {
+  pointDensity: 0.9,
+  minPointPx: 1.25,
+  maxBasePointPx: 7,
+  maxPointPx: 28,
+  pickRadiusPx: 5,
+  fallbackFrameMs: 120,
+};
+
+export class App {
+  constructor({ canvas, data, bridge, ui }) {
+    this.canvas = canvas;
+    this.data = data;
+    this.bridge = bridge;
+    this.ui = ui;
+    this.renderer = new Renderer(canvas);
+    this.theme = matchMedia && matchMedia("(prefers-color-scheme: light)").matches ? "light" : "dark";
+    this.manifest = null;
+    this.n = 0;
+    this.embedding = null;
+    this.camera = cameraFor(2);
+    this.flags = new Uint8Array(0);
+    this.selection = new Uint32Array(0);
+    this.highlights = new Map();
+    this.colorBy = null;
+    this.colormap = colorDefaults.colormap;
+    this.frameScheduled = false;
+    this.frames = 0;
+    this.lastFrameMs = 0;
+    this.listeners = new Set();
+  }
+
+  /** Subscribe to state changes (`kind`: embedding, color, selection, highlights, camera). */
+  onChange(fn) {
+    this.listeners.add(fn);
+  }
+
+  changed(kind) {
+    for (const fn of this.listeners) fn(kind);
+  }
+
+  // ---- drawing -------------------------------------------------------------------------------
+
+  /** Ask for a redraw: on the next animation frame, or a timer when frames are throttled. */
+  invalidate() {
+    if (this.frameScheduled) return;
+    this.frameScheduled = true;
+    const run = () => {
+      if (!this.frameScheduled) return;
+      this.drawNow();
+    };
+    requestAnimationFrame(run);
+    setTimeout(run, defaults.fallbackFrameMs);
+  }
+
+  drawNow() {
+    this.frameScheduled = false;
+    const t0 = performance.now();
+    this.renderer.draw(this.view());
+    this.lastFrameMs = performance.now() - t0;
+    this.frames += 1;
+  }
+
+  view() {
+    return { camera: this.camera, sizePx: this.pointSize(), theme: this.theme, dim: this.selection.length > 0 };
+  }
+
+  /** Point diameter in CSS px: from the density of cells on screen, growing gently with zoom. */
+  pointSize() {
+    if (!this.n) return 2;
+    const area = this.camera.width * this.camera.height;
+    const base = Math.min(defaults.maxBasePointPx, Math.max(defaults.minPointPx, defaults.pointDensity * Math.sqrt(area / this.n)));
+    const home = this.homePixelsPerUnit || this.camera.pixelsPerUnit();
+    const zoom = Math.max(0.25, Math.min(16, this.camera.pixelsPerUnit() / home));
+    return Math.min(defaults.maxPointPx, base * Math.sqrt(zoom));
+  }
+
+  resize(cssWidth, cssHeight, dpr) {
+    const first = this.camera.width <= 1;
+    this.camera.resize(cssWidth, cssHeight);
+    this.renderer.resize(cssWidth, cssHeight, dpr);
+    if (first && this.embedding) this.resetCamera();
+    this.invalidate();
+  }
+
+  setTheme(theme) {
+    this.theme = theme;
+    document.documentElement.dataset.theme = theme;
+    this.invalidate();
+    this.changed("theme");
+  }
+
+  // ---- embedding and camera ----------------------------------------------------------------------
+
+  /** Load and show embedding `name`; the camera fits it. Throws DataError for an unknown name. */
+  async setEmbedding(name) {
+    const meta = this.manifest.embeddings.find((e) => e.name === name);
+    if (!meta) throw new Error(`unknown embedding ${name}; known: ${this.manifest.embeddings.map((e) => e.name).join(", ")}`);
+    const coords = await this.data.embedding(name);
+    const dims = meta.dims;
+    const { positions, invalid, min, max } = toPositions(coords, dims);
+    const hidden = this.flags.length === invalid.length ? this.flags : new Uint8Array(invalid.length);
+    for (let i = 0; i < invalid.length; i++) invalid[i] |= hidden[i] & (FLAG_HIDDEN | FLAG_SELECTED);
+    this.embedding = { name, dims, coords, positions, min, max };
+    this.flags = invalid;
+    const { width, height } = this.camera;
+    this.camera = cameraFor(dims);
+    this.camera.resize(width, height);
+    this.renderer.setPositions(positions, this.flags);
+    this.resetCamera();
+    this.changed("embedding");
+  }
+
+  resetCamera() {
+    const e = this.embedding;
+    if (!e) return;
+    this.camera.fit(e.min, e.max);
+    this.homePixelsPerUnit = this.camera.pixelsPerUnit();
+    this.invalidate();
+    this.changed("camera");
+  }
+
+  /** Data coordinates {x, y, z} of a cell in the embedding shown (z 0 below 3D). */
+  position(cell) {
+    const e = this.embedding;
+    const c = e.coords, d = e.dims;
+    return { x: c[cell * d], y: d > 1 ? c[cell * d + 1] : 0, z: d > 2 ? c[cell * d + 2] : 0 };
+  }
+
+  /** Screen position (CSS px) of a cell: what the GPU draws. */
+  screenOf(cell) {
+    const p = this.embedding.positions;
+    return this.camera.project([p[cell * 3], p[cell * 3 + 1], p[cell * 3 + 2]]);
+  }
+
+  /** Cell under (sx, sy), or -1 (GPU id buffer). */
+  pick(sx, sy) {
+    return this.renderer.pick(this.view(), sx, sy, Math.max(defaults.pickRadiusPx, this.pointSize() / 2 + 1));
+  }
+
+  // ---- colour ---------------------------------------------------------------------------------
+
+  /** Colour by an obs column (`kind` "obs") or a gene ("gene"); kind is guessed when absent. */
+  async setColorBy(field, kind) {
+    const obs = this.manifest.obs.find((o) => o.name === field);
+    if (!kind) kind = obs ? "obs" : "gene";
+    if (kind === "obs") {
+      if (!obs) throw new Error(`unknown obs column ${field}`);
+      if (obs.kind === "uncolorable") throw new Error(`${field} cannot be coloured: ${obs.reason || "no colour mapping"}`);
+      const raw = await this.data.obs(field);
+      if (obs.kind === "continuous") this.applyContinuous({ field, kind, raw, min: obs.min, max: obs.max });
+      else this.applyCategorical({ field, kind, codes: raw, meta: obs });
+    } else {
+      const g = await this.data.gene(field);
+      this.applyContinuous({ field, kind, raw: g.values, min: g.min, max: g.max });
+    }
+    this.changed("color");
+  }
+
+  applyCategorical({ field, kind, codes, meta }) {
+    const categories = meta.categories || [];
+    const colors = categoryColors(categories.length, meta.colors);
+    let counts = meta.counts;
+    if (!counts || counts.length !== categories.length) {
+      counts = new Array(categories.length).fill(0);
+      for (let i = 0; i < codes.length; i++) if (codes[i] !== 65535) counts[codes[i]] += 1;
+    }
+    const lut = categoryLUT(colors);
+    this.renderer.setLUT(lut.data, lut.width, lut.height, 0);
+    this.renderer.setValues(codesToValues(codes));
+    this.colorBy = { field, kind, type: "categorical", categories, colors, counts, codes };
+    this.invalidate();
+  }
+
+  applyContinuous({ field, kind, raw, min, max }) {
+    const norm = normalizeContinuous(raw, min, max);
+    this.renderer.setLUT(colormapRGBA(this.colormap), 256, 1, 1);
+    this.renderer.setValues(norm.values);
+    this.colorBy = { field, kind, type: "continuous", min: norm.min, max: norm.max, raw };
+    this.invalidate();
+  }
+
+  setColormap(name) {
+    this.colormap = name;
+    if (this.colorBy && this.colorBy.type === "continuous") {
+      this.renderer.setLUT(colormapRGBA(name), 256, 1, 1);
+      this.invalidate();
+      this.changed("color");
+    }
+  }
+
+  /** Sorted cells of category `code` of the current categorical colouring (visible ones). */
+  categoryCells(code) {
+    const codes = this.colorBy.codes;
+    let k = 0;
+    for (let i = 0; i < codes.length; i++) if (codes[i] === code) k++;
+    const out = new Uint32Array(k);
+    k = 0;
+    for (let i = 0; i < codes.length; i++) if (codes[i] === code) out[k++] = i;
+    return this.visibleOnly(out);
+  }
+
+  // ---- selection, highlights, visibility ----------------------------------------------------------
+
+  visibleOnly(cells) {
+    return filterVisible(cells, this.flags, FLAG_HIDDEN | FLAG_INVALID);
+  }
+
+  /**
+   * Apply a selection step (`mode` replace/add/subtract) and post the `selection` event with
+   * `extra` (polygon, seed, hops, …). Returns the new selection.
+   */
+  select(step, { source, mode = "replace", extra = {}, emit = true }) {
+    const next = combine(this.selection, step, mode);
+    this.setSelection(next);
+    if (emit) this.bridge.send("selection", { cells: next, source, mode, ...extra });
+    return next;
+  }
+
+  setSelection(cells) {
+    for (let i = 0; i < this.selection.length; i++) this.flags[this.selection[i]] &= ~FLAG_SELECTED;
+    for (let i = 0; i < cells.length; i++) this.flags[cells[i]] |= FLAG_SELECTED;
+    this.selection = cells;
+    this.renderer.setFlags(this.flags);
+    this.renderer.setOverlay("selection", cells, null, 0);
+    this.invalidate();
+    this.changed("selection");
+  }
+
+  /** Add or replace highlight group `name` in `color` (#rrggbb). */
+  setHighlight(name, color, cells) {
+    const rgb = parseHex(color).map((v) => v / 255);
+    this.highlights.set(name, { name, color, cells, order: this.highlights.has(name) ? this.highlights.get(name).order : this.highlights.size + 1 });
+    this.renderer.setOverlay(`hl:${name}`, cells, rgb, 10 + this.highlights.get(name).order);
+    this.invalidate();
+    this.changed("highlights");
+  }
+
+  /** Remove highlight group `name`, or every group when `name` is null. */
+  clearHighlights(name) {
+    const names = name == null ? [...this.highlights.keys()] : [name];
+    for (const nm of names) {
+      this.highlights.delete(nm);
+      this.renderer.setOverlay(`hl:${nm}`, null);
+    }
+    this.invalidate();
+    this.changed("highlights");
+  }
+
+  /** A transient overlay for tool previews (KNN hops while dragging). */
+  setPreview(cells) {
+    const rgb = this.theme === "light" ? [0, 0, 0] : [1, 1, 1];
+    this.renderer.setOverlay("preview", cells, rgb, 1000);
+    this.invalidate();
+  }
+
+  /** Show or hide `cells` (null = all). */
+  setVisibility(cells, visible) {
+    const f = this.flags;
+    if (cells == null) {
+      for (let i = 0; i < f.length; i++) f[i] = visible ? f[i] & ~FLAG_HIDDEN : f[i] | FLAG_HIDDEN;
+    } else {
+      for (let k = 0; k < cells.length; k++) f[cells[k]] = visible ? f[cells[k]] & ~FLAG_HIDDEN : f[cells[k]] | FLAG_HIDDEN;
+    }
+    this.renderer.setFlags(f);
+    this.invalidate();
+  }
+
+  hiddenCount() {
+    let k = 0;
+    for (let i = 0; i < this.flags.length; i++) if (this.flags[i] & FLAG_HIDDEN) k++;
+    return k;
+  }
+}

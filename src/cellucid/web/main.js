@@ -1,0 +1,235 @@
+// Entry point: reads viewerId/viewerToken from the page URL, loads the data, draws the first
+// frame, posts `ready`, then listens for commands. Every URL is relative to the page.
+
+import { App } from "./app.js";
+import { Bridge, forwardConsole } from "./bridge.js";
+import { CommandStream } from "./commands.js";
+import { DataClient } from "./data.js";
+import { createCommandHandler } from "./actions.js";
+import { Interaction } from "./interaction.js";
+import { LassoTool } from "./tools/lasso.js";
+import { KnnTool } from "./tools/knn.js";
+import { ProximityTool } from "./tools/proximity.js";
+import { FLAG_HIDDEN, FLAG_INVALID } from "./shaders.js";
+import { Sketch } from "./ui/sketch.js";
+import { createToolbar } from "./ui/toolbar.js";
+import { renderLegend, renderHighlights } from "./ui/legend.js";
+import { renderColorbar } from "./ui/colorbar.js";
+import { createGeneSearch } from "./ui/search.js";
+import { Messages } from "./ui/messages.js";
+import { Tooltip } from "./ui/tooltip.js";
+import { modeFromModifiers } from "./selection.js";
+
+const $ = (sel) => document.querySelector(sel);
+
+async function main() {
+  const params = new URLSearchParams(location.search);
+  const auth = { viewerId: params.get("viewerId") || "", viewerToken: params.get("viewerToken") || "" };
+  const messages = new Messages(document);
+  document.body.dataset.cellucidReady = "0";
+  if (!auth.viewerId || !auth.viewerToken) {
+    messages.gone(true);
+    $("#gone .detail").textContent = "This page needs ?viewerId=…&viewerToken=… in its URL; open it from Python (cellucid.show_anndata).";
+    return;
+  }
+
+  const bridge = new Bridge({
+    ...auth,
+    onGiveUp: (type, reason) => messages.banner(`Could not deliver a "${type}" event to Python (${reason}). Later events are still sent.`),
+    onGone: () => messages.gone(true),
+  });
+  const original = forwardConsole(bridge, window);
+  bridge.log = original.warn;
+
+  const data = new DataClient(auth);
+  const canvas = $("#gl");
+  const stage = $("#stage");
+  let app;
+  try {
+    app = new App({ canvas, data, bridge });
+  } catch (err) {
+    messages.banner(`Cannot draw: ${err.message}`);
+    throw err;
+  }
+  const sketch = new Sketch($("#sketch"), () => app.theme);
+  const toolCtx = { app, data, sketch, toast: (t) => messages.toast(t), skipBits: FLAG_HIDDEN | FLAG_INVALID };
+  const tools = new Map([["lasso", new LassoTool(toolCtx)], ["knn", new KnnTool(toolCtx)], ["proximity", new ProximityTool(toolCtx)]]);
+  const describe = (cell) => {
+    const c = app.colorBy;
+    if (!c) return `cell ${cell}`;
+    if (c.type === "categorical") {
+      const code = c.codes[cell];
+      return `cell ${cell} · ${c.field}: ${code === 65535 ? "missing" : c.categories[code]}`;
+    }
+    const v = c.raw[cell];
+    return `cell ${cell} · ${c.field}: ${Number.isFinite(v) ? Number(v.toPrecision(4)) : "missing"}`;
+  };
+  const clearSelection = () => {
+    if (app.selection.length) app.select(new Uint32Array(0), { source: "clear", mode: "replace" });
+  };
+  const interaction = new Interaction({
+    canvas, app, tools, bridge,
+    tooltip: new Tooltip($("#tooltip"), describe),
+    onToolChange: (name) => toolbar.setActive(name),
+    onClear: clearSelection,
+  });
+  const toolbar = createToolbar($("#toolbar"), {
+    tools: [{ name: "click", key: "c", title: "Click (C): pan/orbit with drag; click a cell to select it" }, ...tools.values()],
+    actions: [
+      { name: "reset", label: "Reset view", title: "Fit the data (R)", run: () => app.resetCamera() },
+      { name: "clear", label: "Clear", title: "Clear the selection (Esc)", run: clearSelection },
+      { name: "theme", label: "Theme", title: "Dark / light background", run: () => app.setTheme(app.theme === "dark" ? "light" : "dark") },
+    ],
+    onTool: (name) => interaction.setTool(name),
+  });
+  interaction.setTool("click");
+  app.setTheme(app.theme);
+
+  const fit = () => {
+    const r = stage.getBoundingClientRect();
+    const dpr = window.devicePixelRatio || 1;
+    app.resize(r.width, r.height, dpr);
+    sketch.resize(r.width, r.height, dpr);
+  };
+  fit();
+  new ResizeObserver(fit).observe(stage);
+  const watchDpr = () => {
+    matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener("change", () => { fit(); watchDpr(); }, { once: true });
+  };
+  watchDpr();
+
+  // ---- load ----------------------------------------------------------------------------------
+  let info, manifest;
+  try {
+    [info, manifest] = await Promise.all([data.info(), data.manifest()]);
+  } catch (err) {
+    if (err.status === 403 || err.status === 404) messages.gone(true);
+    else messages.banner(`Could not load the data: ${err.message}`);
+    throw err;
+  }
+  app.manifest = manifest;
+  app.n = manifest.n_cells;
+  bridge.nCells = manifest.n_cells;
+  if (info.title) document.title = `${info.title} · cellucid`;
+
+  const embeddingSelect = $("#embedding");
+  for (const e of manifest.embeddings) {
+    const o = document.createElement("option");
+    o.value = e.name;
+    o.textContent = `${e.name} (${e.dims}D)`;
+    embeddingSelect.appendChild(o);
+  }
+  embeddingSelect.addEventListener("change", () => {
+    app.setEmbedding(embeddingSelect.value).catch((err) => messages.toast(err.message));
+  });
+  const colorSelect = $("#colorby");
+  const colorable = manifest.obs.filter((o) => o.kind !== "uncolorable");
+  for (const o of manifest.obs) {
+    const opt = document.createElement("option");
+    opt.value = o.name;
+    opt.textContent = o.kind === "uncolorable" ? `${o.name} (cannot colour)` : o.name;
+    opt.disabled = o.kind === "uncolorable";
+    colorSelect.appendChild(opt);
+  }
+  const geneOption = document.createElement("option");
+  geneOption.hidden = true;
+  colorSelect.appendChild(geneOption);
+  colorSelect.addEventListener("change", () => {
+    app.setColorBy(colorSelect.value, "obs").catch((err) => messages.toast(err.message));
+  });
+  createGeneSearch($("#gene"), $("#gene-suggestions"), {
+    search: (q, limit) => data.searchGenes(q, limit),
+    onPick: (name) => app.setColorBy(name, "gene").catch((err) => messages.toast(err.message)),
+  });
+
+  const legendEl = $("#legend"), colorbarEl = $("#colorbar"), highlightsEl = $("#highlights"), statusEl = $("#status");
+  const pickCategory = (code, ev) => {
+    const c = app.colorBy;
+    const cells = app.categoryCells(code);
+    app.select(cells, { source: "annotation", mode: modeFromModifiers(ev), extra: { field: c.field, category: String(c.categories[code]) } });
+  };
+  const refreshStatus = () => {
+    const hidden = app.hiddenCount();
+    statusEl.textContent = `${app.n.toLocaleString("en-US")} cells` +
+      (app.selection.length ? ` · ${app.selection.length.toLocaleString("en-US")} selected` : "") +
+      (hidden ? ` · ${hidden.toLocaleString("en-US")} hidden` : "");
+  };
+  app.onChange((kind) => {
+    if (kind === "color") {
+      const c = app.colorBy;
+      renderLegend(legendEl, c, pickCategory);
+      renderColorbar(colorbarEl, c, app.colormap, (name) => app.setColormap(name));
+      if (c && c.kind === "gene") {
+        geneOption.value = c.field;
+        geneOption.textContent = `gene: ${c.field}`;
+        colorSelect.value = c.field;
+      } else if (c) colorSelect.value = c.field;
+    } else if (kind === "embedding") {
+      embeddingSelect.value = app.embedding.name;
+      document.body.dataset.cellucidEmbedding = app.embedding.name;
+      document.body.dataset.cellucidDims = String(app.embedding.dims);
+    } else if (kind === "highlights") {
+      renderHighlights(highlightsEl, [...app.highlights.values()]);
+    }
+    refreshStatus();
+  });
+
+  await app.setEmbedding(info.embedding || manifest.default_embedding || manifest.embeddings[0].name);
+  const start = info.color || (colorable.find((o) => o.kind === "categorical" && o.colors) || colorable.find((o) => o.kind === "categorical") || colorable[0] || {}).name;
+  if (start) {
+    try {
+      await app.setColorBy(start);
+    } catch (err) {
+      console.warn(`cellucid: cannot colour by ${start}: ${err.message}`);
+    }
+  }
+  app.drawNow();
+  refreshStatus();
+  document.body.dataset.cellucidReady = "1";
+  bridge.send("ready", { n_cells: app.n, dimensions: app.embedding.dims, embedding: app.embedding.name });
+
+  // ---- commands --------------------------------------------------------------------------------
+  let stream;
+  const apply = createCommandHandler({
+    app, bridge, messages, auth,
+    fetch: (...a) => fetch(...a),
+    commandsState: () => ({ connected: stream.connected, mode: stream.mode }),
+    onFreeze: (message) => {
+      app.frozen = true;
+      bridge.freeze();
+      stream.stop();
+      messages.freeze(message);
+    },
+  });
+  stream = new CommandStream({
+    ...auth,
+    onCommand: apply,
+    onConnection: (s) => {
+      document.body.dataset.cellucidConnected = s.connected ? "1" : "0";
+      document.body.dataset.cellucidCommandMode = s.mode;
+      if (s.gone) messages.gone(true);
+      else if (s.connected) messages.gone(false);
+    },
+  });
+  stream.start();
+
+  window.__cellucid = {
+    app, bridge, stream, interaction,
+    /** Screen position (CSS px, relative to the canvas) of a cell. */
+    project: (cell) => app.screenOf(cell),
+    /** Screen position (CSS px, relative to the page) of a cell. */
+    pagePoint: (cell) => {
+      const r = canvas.getBoundingClientRect();
+      const p = app.screenOf(cell);
+      return { x: r.left + p.x, y: r.top + p.y };
+    },
+    unproject: (x, y) => app.camera.unproject(x, y),
+    camera: () => app.camera.state(),
+    pointSize: () => app.pointSize(),
+  };
+}
+
+main().catch((err) => {
+  document.body.dataset.cellucidError = String(err && err.message ? err.message : err);
+  console.error("cellucid: the viewer failed to start:", err);
+});
