@@ -54,14 +54,13 @@ def decode_cells(value: object, n_cells: int, field: str = "cells") -> np.ndarra
 def _decode_array(value: list, n_cells: int, field: str) -> np.ndarray:
     if not value:
         return np.empty(0, dtype=np.int64)
-    try:
-        arr = np.asarray(value)
-    except (ValueError, OverflowError, TypeError):
-        arr = None
-    if arr is None or arr.ndim != 1 or arr.dtype.kind not in "iu":
+    if set(map(type, value)) != {int}:
         raise BadEvent(f"'{field}' must be a flat list of integer cell indices "
                        f"(no floats, booleans, strings or nested lists)")
-    arr = arr.astype(np.int64, copy=False)
+    try:
+        arr = np.asarray(value, dtype=np.int64)
+    except OverflowError:
+        raise BadEvent(f"'{field}' holds an integer too large to be a cell index") from None
     lo, hi = int(arr.min()), int(arr.max())
     if lo < 0 or hi >= n_cells:
         bad = lo if lo < 0 else hi

@@ -1,0 +1,190 @@
+"""Delivery: callbacks off the request thread, in order, surviving exceptions (dispatch.py)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+
+from cellucid import ViewerStopped
+from cellucid.dispatch import Dispatcher, QueueFull
+
+
+def test_slow_and_raising_callbacks_do_not_delay_replies_or_reorder(viewer, page, caplog):
+    order, threads = [], set()
+    request_thread = threading.get_ident()
+
+    @viewer.on_selection
+    def slow(event):
+        threads.add(threading.get_ident())
+        order.append(("slow", event["cells"][0]))
+        if event["cells"][0] == 0:
+            time.sleep(2)
+
+    @viewer.on_selection
+    def raising(event):
+        order.append(("raising", event["cells"][0]))
+        raise RuntimeError("boom in a user callback")
+
+    latencies = []
+    with caplog.at_level(logging.ERROR, logger="cellucid"):
+        for i in range(20):
+            start = time.perf_counter()
+            reply = page.post("selection", cells=[i], source="lasso")
+            latencies.append(time.perf_counter() - start)
+            assert reply.status_code == 200
+        assert max(latencies) < 0.1, latencies
+        assert viewer._session.dispatcher.wait_idle(15)
+    assert order == [(name, i) for i in range(20) for name in ("slow", "raising")]
+    assert request_thread not in threads and len(threads) == 1
+    failures = [r for r in caplog.records if "boom in a user callback" in (r.exc_text or "")]
+    assert len(failures) == 20
+
+
+def test_hover_is_coalesced_only_when_behind_and_nothing_else_is_dropped():
+    d = Dispatcher("t")
+    seen, gate = [], threading.Event()
+
+    def handler(event):
+        if event.get("block"):
+            gate.wait(5)
+        seen.append(event)
+
+    d.add_handler("hover", handler)
+    d.add_handler("selection", handler)
+    d.submit("hover", {"cell": 0, "block": True})
+    time.sleep(0.05)  # the dispatcher is now inside the blocking callback
+    for i in range(1, 50):
+        d.submit("hover", {"cell": i})
+    d.submit("selection", {"cells": [1]})
+    for i in range(50, 100):
+        d.submit("hover", {"cell": i})
+    gate.set()
+    assert d.wait_idle(5)
+    assert seen == [{"cell": 0, "block": True}, {"cell": 49}, {"cells": [1]}, {"cell": 99}]
+    assert d.coalesced == 97
+    d.stop()
+
+
+def test_idle_dispatcher_delivers_every_hover():
+    d = Dispatcher("t")
+    seen = []
+    d.add_handler("hover", seen.append)
+    for i in range(20):
+        d.submit("hover", {"cell": i})
+        assert d.wait_idle(5)
+    assert [e["cell"] for e in seen] == list(range(20))
+    d.stop()
+
+
+def test_queue_limit_raises_queue_full():
+    d = Dispatcher("t", queue_limit=3)
+    gate = threading.Event()
+    d.add_handler("x", lambda e: gate.wait(5))
+    d.submit("x", {})
+    time.sleep(0.05)
+    for _ in range(3):
+        d.submit("x", {})
+    with pytest.raises(QueueFull):
+        d.submit("x", {})
+    gate.set()
+    d.stop()
+
+
+def test_wait_for_event_inside_a_callback_does_not_deadlock(viewer, page):
+    results = []
+
+    @viewer.on_selection
+    def wait_inside(event):
+        results.append(viewer.wait_for_event("click", timeout=5))
+
+    page.post("selection", cells=[1])
+    time.sleep(0.1)
+    page.post("click", cell=3, button=0)
+    assert viewer._session.dispatcher.wait_idle(10)
+    assert results == [{"cell": 3, "button": 0}]
+
+
+def test_wait_for_event_sees_only_events_after_the_call(viewer, page):
+    page.post("selection", cells=[1])
+    with pytest.raises(TimeoutError, match="selection"):
+        viewer.wait_for_event("selection", timeout=0.3)
+
+
+def test_wait_for_event_predicate_runs_in_waiting_thread(viewer, page):
+    waiting_thread = threading.get_ident()
+    seen_threads = []
+
+    def predicate(payload):
+        seen_threads.append(threading.get_ident())
+        return payload["cells"] == [5]
+
+    t = threading.Timer(0.2, lambda: [page.post("selection", cells=[c]) for c in (4, 5)])
+    t.start()
+    assert viewer.wait_for_event("selection", timeout=5, predicate=predicate) == {"cells": [5]}
+    assert set(seen_threads) == {waiting_thread}
+
+
+def test_wait_for_event_any_type(viewer, page):
+    threading.Timer(0.2, lambda: page.post("anything", x=1)).start()
+    assert viewer.wait_for_event(None, timeout=5) == {"event": "anything", "x": 1}
+
+
+def test_many_threads_can_wait_at_once(viewer, page):
+    results = []
+
+    def wait():
+        results.append(viewer.wait_for_event("ping_me", timeout=5))
+
+    threads = [threading.Thread(target=wait) for _ in range(8)]
+    for t in threads:
+        t.start()
+    while len(viewer._session.dispatcher._waiters) < 8:
+        time.sleep(0.01)
+    page.post("ping_me", n=1)
+    for t in threads:
+        t.join(5)
+    assert results == [{"n": 1}] * 8
+
+
+def test_wait_for_ready_returns_at_once_when_ready(viewer, page):
+    page.post("ready", n_cells=200, dimensions=2, embedding="X_umap")
+    start = time.perf_counter()
+    assert viewer.wait_for_ready(timeout=5)["dimensions"] == 2
+    assert time.perf_counter() - start < 0.05
+
+
+def test_stop_wakes_waiters_and_unregisters(viewer, page):
+    errors = []
+
+    def wait():
+        try:
+            viewer.wait_for_event("selection", timeout=10)
+        except ViewerStopped as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=wait)
+    t.start()
+    while not viewer._session.dispatcher._waiters:
+        time.sleep(0.01)
+    viewer.stop()
+    t.join(5)
+    assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+    assert page.post("selection", cells=[1]).status_code == 404
+    with pytest.raises(ViewerStopped):
+        viewer.wait_for_event("selection", timeout=1)
+    with pytest.raises(ViewerStopped):
+        viewer.highlight_cells([1])
+
+
+def test_off_removes_hooks(viewer, page):
+    got = []
+    viewer.on_selection(got.append)
+    viewer.on_message(got.append)
+    assert viewer.off("selection") == 1
+    page.post("selection", cells=[1])
+    viewer._session.dispatcher.wait_idle()
+    assert got == [{"event": "selection", "cells": [1]}]
+    assert viewer.off() == 1
