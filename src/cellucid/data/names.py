@@ -2,34 +2,55 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+
+MAX_COMPARED_CHARS = 64
+
+
+def edit_distances(query: str, candidates: Sequence[str]) -> np.ndarray:
+    """Levenshtein distance from ``query`` to each candidate (case-insensitive), vectorised.
+
+    Names are compared on their first ``MAX_COMPARED_CHARS`` characters.
+    """
+    query = query.lower()[:MAX_COMPARED_CHARS]
+    cands = [c.lower()[:MAX_COMPARED_CHARS] for c in candidates]
+    width = max((len(c) for c in cands), default=0)
+    codes = np.full((len(cands), width), -1, dtype=np.int32)
+    for row, cand in enumerate(cands):
+        codes[row, :len(cand)] = [ord(ch) for ch in cand]
+    lengths = np.array([len(c) for c in cands], dtype=np.int64)
+    prev = np.tile(np.arange(width + 1, dtype=np.int32), (len(cands), 1))
+    for i, ch in enumerate(query, 1):
+        best = np.minimum(prev[:, :-1] + (codes != ord(ch)), prev[:, 1:] + 1)
+        cur = np.empty_like(prev)
+        cur[:, 0] = i
+        for j in range(1, width + 1):  # insertion depends on the cell to the left
+            cur[:, j] = np.minimum(best[:, j - 1], cur[:, j - 1] + 1)
+        prev = cur
+    return prev[np.arange(len(cands)), lengths]
 
 
 def nearest_names(name: str, candidates: Sequence[str], n: int = 5) -> list[str]:
     """Return up to ``n`` of ``candidates`` closest to ``name``, best first.
 
-    Case-insensitive prefix/substring matches come first, then ``difflib`` similarity.
+    Ranked by edit distance (case-insensitive), names containing ``name`` winning ties; a name
+    further than about half its length away is not suggested.
     """
-    lowered = str(name).lower()
-    found: list[str] = []
-    for cand in candidates:
-        if len(found) >= n:
-            break
-        low = cand.lower()
-        if low == lowered or (lowered and (low.startswith(lowered) or lowered in low)):
-            found.append(cand)
-    if len(found) < n:
-        by_lower: dict[str, str] = {}
-        for cand in candidates:
-            by_lower.setdefault(cand.lower(), cand)
-        for low in difflib.get_close_matches(lowered, list(by_lower), n=n, cutoff=0.5):
-            cand = by_lower[low]
-            if cand not in found:
-                found.append(cand)
-            if len(found) >= n:
-                break
-    return found[:n]
+    cands = list(dict.fromkeys(str(c) for c in candidates))
+    if not cands:
+        return []
+    query = str(name)
+    dist = edit_distances(query, cands)
+    lowered = query.lower()
+    contains = np.array([lowered in c.lower() for c in cands]) if lowered else \
+        np.zeros(len(cands), bool)
+    limit = max(2, len(query) // 2)
+    keep = (dist <= limit) | contains
+    order = np.lexsort((np.arange(len(cands)), ~contains, dist))
+    return [cands[i] for i in order if keep[i]][:n]
 
 
 def unknown_name_message(what: str, name: str, candidates: Iterable[str]) -> str:
