@@ -22,14 +22,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from . import __version__
+from .auth import viewer_from_query
 from .commands import EventStreamResponse
+from .data.routes import dataset_routes
 from .errors import ApiError
 from .events import events_endpoint
 from .registry import Registry
 from .security import HostCheckMiddleware
 from .session import session_bundle_endpoint
 from .webapp import index_endpoint, web_endpoint
-from .auth import viewer_from_query
 
 logger = logging.getLogger("cellucid")
 
@@ -94,12 +95,6 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResp
 
 def routes() -> list[Route]:
     """The whole route table of the server."""
-    try:
-        from .data.routes import dataset_routes
-    except ImportError:  # FIXME(lead): remove once data/routes.py lands
-        def dataset_routes():
-            return []
-
     return [
         Route("/", index_endpoint, methods=["GET", "HEAD"]),
         Route("/web/{path:path}", web_endpoint, methods=["GET", "HEAD"]),
