@@ -100,9 +100,11 @@ def artifacts() -> Path:
 class EventLog:
     """Collects every event a viewer routes (via ``on_message``) for tests to wait on."""
 
-    def __init__(self, viewer):
+    def __init__(self, viewer, page=None):
         self.queue: queue.Queue = queue.Queue()
         self.seen: list[dict] = []
+        # With a page, waiting keeps Playwright's event loop turning (route handlers run).
+        self.page = page
         viewer.on_message(self.queue.put)
 
     def next(self, event_type: str, timeout: float = 20, predicate=None) -> dict:
@@ -114,8 +116,12 @@ class EventLog:
                 raise TimeoutError(f"no {event_type!r} event within {timeout} s; "
                                    f"saw {[e.get('event') for e in self.seen[-20:]]}")
             try:
-                event = self.queue.get(timeout=left)
+                if self.page is None:
+                    event = self.queue.get(timeout=left)
+                else:
+                    event = self.queue.get_nowait()
             except queue.Empty:
+                self.page.wait_for_timeout(20)
                 continue
             self.seen.append(event)
             if event.get("event") == event_type and (predicate is None or predicate(event)):

@@ -96,8 +96,11 @@ export function createCommandHandler(env) {
     const handler = Object.prototype.hasOwnProperty.call(handlers, command.type) ? handlers[command.type] : null;
     let ok = true, error;
     try {
-      if (handler) await handler(command);
-      else window.dispatchEvent(new CustomEvent("cellucid-command", { detail: command }));
+      if (handler) {
+        await handler(command);
+        // Draw before acknowledging, so "acknowledged" means "visible".
+        if (app.frameScheduled) app.drawNow();
+      } else window.dispatchEvent(new CustomEvent("cellucid-command", { detail: command }));
     } catch (err) {
       ok = false;
       error = err && err.message ? err.message : String(err);

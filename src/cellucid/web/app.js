@@ -111,7 +111,7 @@ export class App {
     const { positions, invalid, min, max } = toPositions(coords, dims);
     const hidden = this.flags.length === invalid.length ? this.flags : new Uint8Array(invalid.length);
     for (let i = 0; i < invalid.length; i++) invalid[i] |= hidden[i] & (FLAG_HIDDEN | FLAG_SELECTED);
-    this.embedding = { name, dims, coords, positions, min, max };
+    this.embedding = { name, dims, coords, positions, min, max, radius: dims === 3 ? extentRadius(positions, invalid, min, max) : undefined };
     this.flags = invalid;
     const { width, height } = this.camera;
     this.camera = cameraFor(dims);
@@ -124,10 +124,32 @@ export class App {
   resetCamera() {
     const e = this.embedding;
     if (!e) return;
-    this.camera.fit(e.min, e.max);
+    this.camera.fit(e.min, e.max, e.radius);
+    if (this.camera.kind === "3d") this.tightenFit();
     this.homePixelsPerUnit = this.camera.pixelsPerUnit();
     this.invalidate();
     this.changed("camera");
+  }
+
+  /** Move the 3D camera in or out so the projected data spans ~90% of the view (sampled). */
+  tightenFit() {
+    const e = this.embedding, cam = this.camera;
+    const step = Math.max(1, Math.floor(this.flags.length / 20000));
+    for (let iter = 0; iter < 3; iter++) {
+      const m = cam.viewProjection();
+      let extent = 0;
+      for (let i = 0; i < this.flags.length; i += step) {
+        if (this.flags[i] & FLAG_INVALID) continue;
+        const x = e.positions[i * 3], y = e.positions[i * 3 + 1], z = e.positions[i * 3 + 2];
+        const w = m[3] * x + m[7] * y + m[11] * z + m[15];
+        if (w <= 0) { extent = 0; break; }
+        extent = Math.max(extent, Math.abs((m[0] * x + m[4] * y + m[8] * z + m[12]) / w), Math.abs((m[1] * x + m[5] * y + m[9] * z + m[13]) / w));
+      }
+      if (!(extent > 0)) return;
+      cam.distance *= Math.max(0.5, Math.min(1, extent / 0.9));
+    }
+    cam.home.distance = cam.distance;
+    this.homePixelsPerUnit = cam.pixelsPerUnit();
   }
 
   /** Data coordinates {x, y, z} of a cell in the embedding shown (z 0 below 3D). */
@@ -281,4 +303,17 @@ export class App {
     for (let i = 0; i < this.flags.length; i++) if (this.flags[i] & FLAG_HIDDEN) k++;
     return k;
   }
+}
+
+/** Largest distance of a valid point from the centre of its bounding box (for a tight 3D fit). */
+function extentRadius(positions, flags, min, max) {
+  const c = [0, 1, 2].map((i) => (min[i] + max[i]) / 2);
+  let r2 = 0;
+  for (let i = 0; i < flags.length; i++) {
+    if (flags[i] & FLAG_INVALID) continue;
+    const dx = positions[i * 3] - c[0], dy = positions[i * 3 + 1] - c[1], dz = positions[i * 3 + 2] - c[2];
+    const d = dx * dx + dy * dy + dz * dz;
+    if (d > r2) r2 = d;
+  }
+  return Math.sqrt(r2);
 }

@@ -8,8 +8,8 @@ export const defaults = {
   rotateSpeed: 0.008,
   minScale: 1e-9,
   maxPitch: 1.55,
-  initialYaw: 0,
-  initialPitch: 0,
+  initialYaw: 0.6,
+  initialPitch: 0.35,
 };
 
 /** Column-major 4×4 product a·b. */
@@ -145,19 +145,24 @@ export class OrbitCamera {
     this.height = Math.max(1, height);
   }
 
-  fit(min, max) {
+  /** Fit the bounds; `radius` (the data's extent around the box centre) tightens the fit. */
+  fit(min, max, radius) {
     this.target = [0, 1, 2].map((i) => ((min[i] ?? 0) + (max[i] ?? 0)) / 2);
-    this.radius = Math.max(1e-9, Math.hypot(...[0, 1, 2].map((i) => ((max[i] ?? 0) - (min[i] ?? 0)) / 2)));
+    const boxRadius = Math.hypot(...[0, 1, 2].map((i) => ((max[i] ?? 0) - (min[i] ?? 0)) / 2));
+    this.radius = Math.max(1e-9, radius && radius < boxRadius ? radius : boxRadius);
     const aspect = this.width / this.height;
     const half = Math.min(defaults.fovY / 2, Math.atan(Math.tan(defaults.fovY / 2) * aspect));
     this.distance = (this.radius / Math.sin(half)) * (1 + defaults.fitPadding);
     this.yaw = defaults.initialYaw;
     this.pitch = defaults.initialPitch;
-    this.home = { min: min.slice(), max: max.slice() };
+    this.home = { min: min.slice(), max: max.slice(), radius };
   }
 
   reset() {
-    if (this.home) this.fit(this.home.min, this.home.max);
+    if (!this.home) return;
+    const distance = this.home.distance;
+    this.fit(this.home.min, this.home.max, this.home.radius);
+    if (distance) { this.distance = distance; this.home.distance = distance; }
   }
 
   /** Camera basis: eye position, right, up and forward unit vectors. */

@@ -179,6 +179,7 @@ export class Renderer {
     gl.uniform1f(this.u.u_size, this.pointSizeDevice(view));
     gl.uniform1i(this.u.u_perspective, cam.kind === "3d" ? 1 : 0);
     gl.uniform1f(this.u.u_refW, cam.distance || 1);
+    if (cam.kind === "3d") gl.uniform2f(this.u.u_fog, cam.distance - cam.radius, cam.distance + cam.radius);
     gl.uniform1i(this.u.u_lut, 0);
     gl.uniform1i(this.u.u_lutWidth, this.lutWidth);
     gl.uniform1i(this.u.u_mode, this.lutMode);

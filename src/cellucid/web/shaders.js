@@ -25,6 +25,7 @@ uniform vec3 u_bg;
 uniform bool u_dim;
 uniform int u_pass;
 uniform vec3 u_color;
+uniform vec2 u_fog;
 flat out vec4 v_color;
 
 void main() {
@@ -57,6 +58,8 @@ void main() {
     c = texture(u_lut, vec2(a_val * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb;
   }
   if (u_pass == 0 && u_dim && (a_flags & 4u) == 0u) c = mix(c, u_bg, 0.72);
+  // Depth cue in 3D: points further back fade towards the background.
+  if (u_perspective) c = mix(c, u_bg, 0.45 * clamp((clip.w - u_fog.x) / max(u_fog.y - u_fog.x, 1e-6), 0.0, 1.0));
   v_color = vec4(c, 1.0);
 }
 `;

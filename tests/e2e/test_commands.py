@@ -1,0 +1,215 @@
+"""Every command from Python visibly takes effect in the page and is acknowledged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cellucid
+from viewer_helpers import (as_float32, background_fraction, canvas_pixels, circle_path, count_color,
+                            drag, points_in_polygon)
+
+MAGENTA = (255, 0, 255)
+
+
+@pytest.fixture
+def viewer(pbmc68k):
+    v = cellucid.show_anndata(pbmc68k)
+    yield v
+    v.stop()
+
+
+@pytest.fixture
+def ready(page, viewer, open_viewer, event_log):
+    log = event_log(viewer)
+    open_viewer(page, viewer)
+    page.cellucid_events = log
+    return page
+
+
+def acks(log):
+    return [e for e in log.drain() + log.seen if e.get("event") == "command_result"]
+
+
+def test_screenshot_2d_categorical_with_legend(ready, artifacts):
+    page = ready
+    assert page.locator("[data-testid=legend-item]").count() == 10
+    assert page.locator("[data-testid=legend-item][data-category='CD14+ Monocyte'] .count").inner_text() == "129"
+    page.screenshot(path=str(artifacts / "viewer_2d_categorical.png"))
+    assert background_fraction(canvas_pixels(page)) < 0.97
+
+
+def test_highlight_and_clear(ready, viewer, pbmc68k, artifacts):
+    page, log = ready, ready.cellucid_events
+    assert count_color(canvas_pixels(page), MAGENTA, tol=30) == 0
+    cells = np.flatnonzero(pbmc68k.obs["bulk_labels"].astype(str) == "CD14+ Monocyte")
+    name = viewer.highlight_cells(cells, color="#ff00ff", name="monocytes")
+    assert name == "monocytes"
+    ack = log.next("command_result")
+    assert ack["ok"] is True
+    page.wait_for_selector("#highlights:not([hidden])")
+    assert count_color(canvas_pixels(page), MAGENTA, tol=30) > 200
+    viewer.select(np.flatnonzero(pbmc68k.obs["bulk_labels"].astype(str) == "CD19+ B"))
+    page.screenshot(path=str(artifacts / "viewer_highlight_and_selection.png"))
+    viewer.select([])
+    viewer.highlight_cells([0, 1, 2], color="#00ff00")
+    viewer.clear_highlights("monocytes")
+    page.wait_for_selector("#highlights li >> nth=0")
+    assert page.locator("#highlights li").count() == 1
+    assert count_color(canvas_pixels(page), MAGENTA, tol=30) == 0
+    viewer.clear_highlights()
+    page.wait_for_selector("#highlights", state="hidden")
+
+
+def test_set_color_by_gene_recolours(ready, viewer, artifacts):
+    page = ready
+    before = canvas_pixels(page)
+    viewer.set_color_by("CST3")
+    page.wait_for_selector("[data-testid=colorbar]")
+    assert page.locator("[data-testid=legend]").is_hidden()
+    after = canvas_pixels(page)
+    assert (np.abs(before.astype(int) - after.astype(int)).max(axis=2) > 30).sum() > 500
+    page.screenshot(path=str(artifacts / "viewer_gene_CST3.png"))
+    viewer.set_color_by("louvain")
+    page.wait_for_selector("[data-testid=legend-item]")
+    assert page.locator("[data-testid=legend] .panel-title").inner_text() == "louvain"
+    assert page.locator("#colorby").input_value() == "louvain"
+
+
+def test_set_color_by_continuous_obs(ready, viewer):
+    page = ready
+    viewer.set_color_by("n_genes")
+    page.wait_for_selector("[data-testid=colorbar]")
+    assert page.locator("#colorbar .panel-title").inner_text() == "n_genes"
+
+
+def test_visibility_hides_and_shows(ready, viewer):
+    page = ready
+    viewer.set_visibility(None, visible=False)
+    # Only the small status text ("700 cells") is left over the canvas.
+    assert background_fraction(canvas_pixels(page)) > 0.998
+    viewer.set_visibility(None, visible=True)
+    assert background_fraction(canvas_pixels(page)) < 0.97
+
+
+def test_hidden_cells_are_not_selected(ready, viewer, pbmc68k):
+    page, log = ready, ready.cellucid_events
+    hidden = list(range(0, 700, 2))
+    viewer.set_visibility(hidden, visible=False)
+    box = page.locator("[data-testid=cellucid-canvas]").bounding_box()
+    page.keyboard.press("l")
+    drag(page, [(box["x"] + 5, box["y"] + 5), (box["x"] + box["width"] - 5, box["y"] + 5),
+                (box["x"] + box["width"] - 5, box["y"] + box["height"] - 5),
+                (box["x"] + 5, box["y"] + box["height"] - 5)], steps_between=10)
+    event = log.next("selection")
+    assert event["cells"] == list(range(1, 700, 2))
+
+
+def test_select_from_python_emits_selection(ready, viewer):
+    log = ready.cellucid_events
+    viewer.select([5, 3, 9])
+    event = log.next("selection", predicate=lambda e: e["source"] == "python")
+    assert event["cells"] == [3, 5, 9] and event["mode"] == "replace"
+    assert ready.locator("#status").inner_text().endswith("3 selected")
+
+
+def test_embedding_switch_and_reset_view(ready, viewer):
+    page = ready
+    start = page.evaluate("window.__cellucid.camera()")
+    box = page.locator("[data-testid=cellucid-canvas]").bounding_box()
+    page.mouse.move(box["x"] + 200, box["y"] + 200)
+    page.mouse.wheel(0, -400)
+    zoomed = page.evaluate("window.__cellucid.camera()")
+    assert zoomed["scale"] > start["scale"] * 1.5
+    # Zoom keeps the data point under the cursor in place.
+    drag(page, [(box["x"] + 300, box["y"] + 300), (box["x"] + 350, box["y"] + 320)], steps_between=5)
+    viewer.reset_view()
+    assert page.evaluate("window.__cellucid.camera()") == pytest.approx(start)
+    before = canvas_pixels(page)
+    viewer.set_embedding("X_pca")
+    assert page.locator("body").get_attribute("data-cellucid-embedding") == "X_pca"
+    assert page.locator("#embedding").input_value() == "X_pca"
+    after = canvas_pixels(page)
+    assert (np.abs(before.astype(int) - after.astype(int)).max(axis=2) > 30).sum() > 500
+
+
+def test_zoom_is_anchored_at_the_cursor(ready):
+    page = ready
+    box = page.locator("[data-testid=cellucid-canvas]").bounding_box()
+    sx, sy = 180.0, 140.0
+    before = page.evaluate(f"window.__cellucid.unproject({sx}, {sy})")
+    page.mouse.move(box["x"] + sx, box["y"] + sy)
+    page.mouse.wheel(0, -300)
+    page.wait_for_timeout(50)
+    after = page.evaluate(f"window.__cellucid.unproject({sx}, {sy})")
+    assert after == pytest.approx(before, abs=1e-6)
+
+
+def test_custom_message_and_ping(ready, viewer):
+    page = ready
+    page.evaluate("""() => { window.__got = []; window.addEventListener('cellucid-command', (e) => window.__got.push(e.detail)); }""")
+    viewer.send_message({"type": "my_extension", "value": 42})
+    got = page.evaluate("window.__got")
+    assert got and got[0]["type"] == "my_extension" and got[0]["value"] == 42
+    report = viewer.debug_connection()
+    assert report is not None
+
+
+def test_session_bundle_holds_groups_and_selection(ready, viewer):
+    viewer.highlight_cells([1, 2, 3], color="#ff00ff", name="a")
+    viewer.highlight_cells(list(range(100, 300)), color="#00ffff", name="b")
+    viewer.select([7, 8])
+    bundle = viewer.get_session_bundle(timeout=20)
+    groups = {g.name: g for g in bundle.highlight_groups}
+    assert set(groups) == {"a", "b"}
+    assert list(groups["a"].cells) == [1, 2, 3] and groups["a"].color == "#ff00ff"
+    assert list(groups["b"].cells) == list(range(100, 300))
+    assert list(bundle.selection) == [7, 8]
+    assert bundle.embedding == "X_umap"
+
+
+def test_3d_embedding_orbit_and_lasso(page, pbmc68k, open_viewer, event_log, artifacts):
+    adata = pbmc68k.copy()
+    adata.obsm["X_umap_3d"] = np.asarray(adata.obsm["X_pca"][:, :3], dtype=np.float32)
+    viewer = cellucid.show_anndata(adata, embedding="X_umap_3d")
+    try:
+        log = event_log(viewer)
+        open_viewer(page, viewer)
+        ready = log.next("ready")
+        assert ready["dimensions"] == 3 and ready["embedding"] == "X_umap_3d"
+        box = page.locator("[data-testid=cellucid-canvas]").bounding_box()
+        cam0 = page.evaluate("window.__cellucid.camera()")
+        drag(page, [(box["x"] + 300, box["y"] + 300), (box["x"] + 380, box["y"] + 260)], steps_between=8)
+        cam1 = page.evaluate("window.__cellucid.camera()")
+        assert cam1["yaw"] != cam0["yaw"] and cam1["pitch"] != cam0["pitch"]
+        page.screenshot(path=str(artifacts / "viewer_3d.png"))
+        assert background_fraction(canvas_pixels(page)) < 0.98
+        # A lasso in 3D selects the cells whose projection lies inside the screen loop.
+        page.keyboard.press("l")
+        cx, cy = box["width"] / 2, box["height"] / 2
+        loop = circle_path(cx, cy, 150, 110, n=60)
+        drag(page, [(box["x"] + x, box["y"] + y) for x, y in loop])
+        event = log.next("selection")
+        m = np.asarray(page.evaluate("Array.from(window.__cellucid.app.camera.viewProjection())"), dtype=np.float64).reshape(4, 4).T
+        xyz = as_float32(adata.obsm["X_umap_3d"])
+        clip = np.c_[xyz, np.ones(len(xyz))] @ m.T
+        sx = (clip[:, 0] / clip[:, 3] + 1) / 2 * box["width"]
+        sy = (1 - clip[:, 1] / clip[:, 3]) / 2 * box["height"]
+        inside = points_in_polygon(np.c_[sx, sy], np.asarray(loop))
+        got = set(event["cells"])
+        exp = set(np.flatnonzero(inside).tolist())
+        # The page simplifies the loop (≤ 0.5 px); cells within a pixel of the edge may differ.
+        assert len(got ^ exp) <= max(2, len(exp) // 100)
+        assert len(event["polygon"][0]) == 3
+        viewer.reset_view()
+        assert page.evaluate("window.__cellucid.camera()")["yaw"] == pytest.approx(cam0["yaw"])
+    finally:
+        viewer.stop()
+
+
+def test_freeze_on_stop(ready, viewer):
+    page = ready
+    viewer.stop("Stopped by the test.")
+    page.wait_for_selector("#frozen:not([hidden])")
+    assert "Stopped by the test." in page.locator("#frozen").inner_text()
+    assert page.locator("[data-testid=session-ended]").is_hidden()
