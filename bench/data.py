@@ -14,11 +14,9 @@ import argparse
 import gc
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +24,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
-RESULTS = HERE / "RESULTS.md"
 N_GENES = 2000
 NNZ_PER_CELL = 20  # 1 % of 2,000 genes
 K = 15
@@ -99,9 +96,221 @@ def write_synthetic(path: Path, n: int, seed: int = 0) -> None:
     print(f"  written {path} in {time.perf_counter() - t0:.1f}s", flush=True)
 
 
+def rss_mb() -> float:
+    """Resident memory of this process, MB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def timed(fn, repeat: int) -> tuple[list[float], object]:
+    """Run ``fn`` ``repeat`` times; the durations in seconds and the last result."""
+    samples, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        samples.append(time.perf_counter() - t0)
+    return samples, result
+
+
+def measure_open(path: str) -> dict:
+    """In a fresh process: open time and memory growth against coordinates + obs bytes."""
+    import anndata  # noqa: F401  (imports are not what we measure)
+    import h5py  # noqa: F401
+    import scipy.spatial  # noqa: F401
+
+    from cellucid.data import open_dataset
+    gc.collect()
+    before = rss_mb()
+    t0 = time.perf_counter()
+    ds = open_dataset(path)
+    seconds = time.perf_counter() - t0
+    grown = rss_mb() - before
+    coords = sum(ds.embedding(n).nbytes for n in ds.embedding_names) / 1e6
+    obs = sum(ds.obs_field(n).values.nbytes for n in ds.obs_names
+              if ds.obs_field(n).values is not None) / 1e6
+    return {"seconds": seconds, "grown_mb": grown, "coords_mb": coords, "obs_mb": obs}
+
+
+def measure_prepare(path: str, out: str) -> dict:
+    """In a fresh process: prepare time and peak memory (ru_maxrss)."""
+    import resource
+
+    from cellucid.data import prepare
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    t0 = time.perf_counter()
+    prepare(path, out, progress=False, overwrite=True)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    size = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file()) / 1e6
+    return {"seconds": seconds, "peak_mb": peak, "before_mb": base, "size_mb": size}
+
+
+def in_subprocess(*args: str) -> dict:
+    """Run this script with ``args`` in a fresh interpreter and return its JSON answer."""
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                          env=env, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def http_getter(viewer):
+    """``get(path, **params) -> httpx.Response`` against the viewer's dataset API."""
+    import httpx
+    client = httpx.Client(base_url=viewer.server_url.rstrip("/") + "/_cellucid/data/",
+                          params={"viewerId": viewer.viewer_id,
+                                  "viewerToken": viewer.viewer_token}, timeout=120)
+
+    def get(path: str, **params):
+        response = client.get(path, params=params)
+        response.raise_for_status()
+        return response
+    return get
+
+
+def run(n_cells: int, repeat: int, with_prepare: bool) -> list[tuple]:
+    """Every measurement; rows of (what, median ms or figure, target, note)."""
+    path = str(synthetic_path(n_cells))
+    size_mb = Path(path).stat().st_size / 1e6
+    cache_dir = CACHE / "gene-cache"
+    os.environ["CELLUCID_CACHE_DIR"] = str(cache_dir)
+    rows = []
+
+    opens = [in_subprocess("--measure-open", path) for _ in range(max(3, repeat // 2))]
+    open_s = statistics.median(o["seconds"] for o in opens)
+    grown = statistics.median(o["grown_mb"] for o in opens)
+    budget = opens[0]["coords_mb"] + opens[0]["obs_mb"]
+    rows.append(("`open_dataset(path)` (fresh process)", open_s * 1e3, "≤ 2000 ms", ""))
+    rows.append(("memory growth of open", f"{grown:.0f} MB", f"< {2 * budget:.0f} MB",
+                 f"2 × (coords {opens[0]['coords_mb']:.0f} MB + obs {opens[0]['obs_mb']:.0f} MB)"))
+
+    import cellucid
+    from cellucid.data import open_dataset
+    ds = open_dataset(path)
+    samples, _ = timed(lambda: open_dataset(path).close(), repeat)
+    rows.append(("`open_dataset(path)` (warm process)", statistics.median(samples) * 1e3,
+                 "≤ 2000 ms", ""))
+
+    viewers = []
+    def show():
+        viewers.append(cellucid.show_anndata(path))
+    show()  # starts the server once
+    samples, _ = timed(show, repeat)
+    rows.append(("`cellucid.show_anndata(path)`", statistics.median(samples) * 1e3,
+                 "≤ 2000 ms", "server already running"))
+    viewer = viewers[-1]
+    for v in viewers[:-1]:
+        v.stop()
+    get = http_getter(viewer)
+    vds = viewer.dataset
+
+    samples, _ = timed(lambda: open_dataset(path).manifest(), 3)
+    samples, _ = timed(lambda: get("manifest"), repeat)
+    rows.append(("manifest (HTTP GET)", statistics.median(samples) * 1e3, "≤ 100 ms", ""))
+    samples, _ = timed(lambda: get("embedding", name="X_umap"), repeat)
+    rows.append((f"embedding X_umap, {n_cells:,} × 2 float32 (HTTP GET)",
+                 statistics.median(samples) * 1e3, "≤ 200 ms", f"{n_cells * 8 / 1e6:.0f} MB"))
+
+    import shutil
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    rng = np.random.default_rng(0)
+    genes = [f"ENSG{j:08d}" for j in rng.integers(0, N_GENES, repeat + 1)]
+    t0 = time.perf_counter()
+    vds.gene_values(genes[0])
+    rows.append(("first gene: builds the on-disk gene cache", (time.perf_counter() - t0) * 1e3,
+                 "(reported)", f"{size_mb:.0f} MB .h5ad, once per file version"))
+    it = iter(genes[1:])
+    samples, _ = timed(lambda: get("gene", name=next(it)), repeat)
+    rows.append(("one gene after the cache (HTTP GET)", statistics.median(samples) * 1e3,
+                 "≤ 300 ms", f"{n_cells * 4 / 1e6:.0f} MB"))
+    fresh = open_dataset(path)
+    it = iter(genes[1:])
+    samples, _ = timed(lambda: fresh.gene_values(next(it)), repeat)
+    rows.append(("one gene, new session reusing the cache", statistics.median(samples) * 1e3,
+                 "≤ 300 ms", "`Dataset.gene_values`"))
+
+    t0 = time.perf_counter()
+    vds.graph()
+    rows.append(("graph load (first KNN query)", (time.perf_counter() - t0) * 1e3, "(reported)",
+                 "obsp/connectivities, read once"))
+    seeds = iter(rng.integers(0, n_cells, repeat).tolist())
+    sizes = []
+    def knn():
+        response = get("knn", seed=next(seeds), hops=3)
+        sizes.append(len(response.content) // 4)
+    samples, _ = timed(knn, repeat)
+    rows.append(("3 KNN hops from one cell (HTTP GET)", statistics.median(samples) * 1e3,
+                 "≤ 50 ms", f"median {statistics.median(sizes):.0f} cells"))
+
+    t0 = time.perf_counter()
+    vds.spatial_index("X_umap")
+    rows.append(("k-d tree build (first radius query)", (time.perf_counter() - t0) * 1e3,
+                 "(reported)", "once per embedding"))
+    coords = vds.embedding("X_umap")
+    centres = iter(coords[rng.integers(0, n_cells, repeat)].tolist())
+    sizes = []
+    def radius():
+        x, y = next(centres)
+        response = get("radius", embedding="X_umap", x=x, y=y, r=1.0)
+        sizes.append(len(response.content) // 4)
+    samples, _ = timed(radius, repeat)
+    rows.append(("radius query r=1 (HTTP GET)", statistics.median(samples) * 1e3, "≤ 50 ms",
+                 f"median {statistics.median(sizes):.0f} cells"))
+    viewer.stop()
+
+    if with_prepare:
+        out = str(CACHE / f"export_{n_cells}")
+        result = in_subprocess("--measure-prepare", path, out)
+        rows.append(("`prepare(path, out)`", result["seconds"] * 1e3, "(reported)",
+                     f"peak RSS {result['peak_mb']:.0f} MB (process before: "
+                     f"{result['before_mb']:.0f} MB); writes {result['size_mb']:.0f} MB"))
+        opens = [in_subprocess("--measure-open", out) for _ in range(3)]
+        rows.append(("`open_dataset(export)` (fresh process)",
+                     statistics.median(o["seconds"] for o in opens) * 1e3, "≤ 2000 ms",
+                     f"memory growth {statistics.median(o['grown_mb'] for o in opens):.0f} MB "
+                     "(coords are read on first use)"))
+        exp = open_dataset(out)
+        it = iter(genes[1:])
+        samples, _ = timed(lambda: exp.gene_values(next(it)), repeat)
+        rows.append(("one gene from the export", statistics.median(samples) * 1e3, "≤ 300 ms",
+                     "`Dataset.gene_values`"))
+        samples, _ = timed(lambda: open_dataset(out).embedding("X_umap"), repeat)
+        rows.append(("open export + decode X_umap", statistics.median(samples) * 1e3, "", ""))
+    return rows
+
+
+def report(rows: list[tuple], n_cells: int, repeat: int) -> str:
+    """The markdown body of the data section."""
+    lines = [f"Synthetic `.h5ad`: {n_cells:,} cells × {N_GENES:,} genes (1 % non-zero, CSR "
+             "float32), 20 obs columns (6 categorical, 12 numeric, 1 boolean, 1 unique barcode), "
+             "X_umap (2D) + X_pca (50 columns), symmetric 15-NN connectivities. "
+             f"Medians of {repeat} runs unless a single figure (first-time costs).",
+             "", "| measurement | result | target | note |", "|---|---|---|---|"]
+    for what, value, target, note in rows:
+        shown = f"{value:.1f} ms" if isinstance(value, float) else value
+        lines.append(f"| {what} | {shown} | {target} | {note} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--no-prepare", action="store_true")
     ap.add_argument("--generate-only", action="store_true")
+    ap.add_argument("--measure-open", metavar="PATH")
+    ap.add_argument("--measure-prepare", nargs=2, metavar=("PATH", "OUT"))
     args = ap.parse_args()
-    print(synthetic_path(args.cells))
+    if args.measure_open:
+        print(json.dumps(measure_open(args.measure_open)))
+    elif args.measure_prepare:
+        print(json.dumps(measure_prepare(*args.measure_prepare)))
+    elif args.generate_only:
+        print(synthetic_path(args.cells))
+    else:
+        sys.path.insert(0, str(HERE))
+        sys.path.insert(0, str(HERE.parent / "src"))
+        from results import write_section
+        rows = run(args.cells, args.repeat, not args.no_prepare)
+        body = report(rows, args.cells, args.repeat)
+        print(body)
+        write_section("data", "Dataset layer at 1M cells (bench/data.py)", body)
