@@ -131,16 +131,23 @@ def measure_open(path: str) -> dict:
     return {"seconds": seconds, "grown_mb": grown, "coords_mb": coords, "obs_mb": obs}
 
 
-def measure_prepare(path: str, out: str) -> dict:
-    """In a fresh process: prepare time and peak memory (ru_maxrss)."""
-    import resource
+def peak_rss_mb() -> float:
+    """High-water mark of this process's resident memory (VmHWM: reset by exec, unlike ru_maxrss)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1e3
+    return float("nan")
 
+
+def measure_prepare(path: str, out: str) -> dict:
+    """In a fresh process: prepare time and peak memory."""
     from cellucid.data import prepare
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    base = peak_rss_mb()
     t0 = time.perf_counter()
     prepare(path, out, progress=False, overwrite=True)
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    peak = peak_rss_mb()
     size = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file()) / 1e6
     return {"seconds": seconds, "peak_mb": peak, "before_mb": base, "size_mb": size}
 

@@ -54,7 +54,11 @@ class Dataset:
         self._adata = None
         self._closer = closer
         self._manifest: dict | None = None
-        self._lock = threading.RLock()
+        # one lock per lazily built thing: a gene cache build must not hold up a KNN query
+        self._adata_lock = threading.Lock()
+        self._reader_lock = threading.Lock()
+        self._graph_lock = threading.Lock()
+        self._spatial_lock = threading.Lock()
         self._warn_invalid_rows()
 
     # -- what is in it -------------------------------------------------------------------------
@@ -63,7 +67,7 @@ class Dataset:
     def adata(self):
         """The AnnData behind this dataset (backed for an ``.h5ad`` path), or None for an export."""
         if self._adata is None and self._adata_loader is not None:
-            with self._lock:
+            with self._adata_lock:
                 if self._adata is None:
                     self._adata = self._adata_loader()
         return self._adata
@@ -154,7 +158,7 @@ class Dataset:
         if reader is None:
             if layer not in self._layer_factories:
                 raise UnknownName("layer", layer, list(self._layer_factories))
-            with self._lock:
+            with self._reader_lock:
                 reader = self._readers.get(layer)
                 if reader is None:
                     reader = self._layer_factories[layer]()
@@ -194,7 +198,7 @@ class Dataset:
                 raise DatasetError(
                     "this dataset has no neighbourhood graph (obsp['connectivities'] or "
                     "obsp['distances']); compute one with `sc.pp.neighbors(adata)` and open it again")
-            with self._lock:
+            with self._graph_lock:
                 if self._graph is None:
                     self._graph = self._graph_loader()
         return self._graph
@@ -221,7 +225,7 @@ class Dataset:
         index = self._spatial.get(embedding)
         if index is None:
             coords = self.embedding(embedding)
-            with self._lock:
+            with self._spatial_lock:
                 index = self._spatial.get(embedding)
                 if index is None:
                     index = SpatialIndex(coords)

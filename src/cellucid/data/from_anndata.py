@@ -12,6 +12,7 @@ from .embeddings import default_embedding, make_embedding, no_embedding_message,
 from .expression import column_reader
 from .genes import GeneIndex
 from .graph import CellGraph
+from .names import UnknownName
 from .obs import classify_obs
 
 
@@ -51,7 +52,6 @@ def gene_index(var: pd.DataFrame, var_names, gene_symbols: str | None) -> GeneIn
     if gene_symbols is None:
         return GeneIndex(var_names)
     if gene_symbols not in var.columns:
-        from .names import UnknownName
         raise UnknownName("var column (gene_symbols)", gene_symbols, [str(c) for c in var.columns])
     return GeneIndex(var_names, var[gene_symbols].to_numpy())
 
@@ -89,7 +89,7 @@ def dataset_from_anndata(adata, *, embedding=None, layer=None, gene_symbols=None
     obs = classify_obs(adata.obs, lambda key: uns.get(f"{key}_colors"))
     genes = gene_index(adata.var, adata.var_names, gene_symbols)
     if adata.isbacked:
-        from .backed import backed_layer_factories
+        from .backed import backed_layer_factories  # late: backed -> store -> this module
         layers = backed_layer_factories(adata)
     else:
         layers = layer_factories(adata)
@@ -106,7 +106,6 @@ def dataset_from_anndata(adata, *, embedding=None, layer=None, gene_symbols=None
 def default_layer_of(layers: dict, layer: str | None) -> str:
     if layer is not None:
         if layer not in layers:
-            from .names import UnknownName
             raise UnknownName("layer", layer, list(layers))
         return layer
     return "X" if "X" in layers else next(iter(layers), "X")

@@ -21,6 +21,7 @@ from ..errors import DatasetError
 from .chunks import encoding_of, row_chunks
 from .colstore import write_column_store, write_column_store_from_csc
 from .export import FORMAT, MANIFEST, VERSION, is_export_dir
+from .names import UnknownName
 from .open import open_dataset
 from .quantize import quantize
 
@@ -86,7 +87,6 @@ def _matrices(source, layers) -> dict:
     if layers not in (None, "all"):
         for name in layers:
             if name not in found:
-                from .names import UnknownName
                 raise UnknownName("layer", name, list(found))
             chosen[name] = found[name]
     result = {} if matrix_x is None else {"X": matrix_x}
