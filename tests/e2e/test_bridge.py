@@ -6,10 +6,11 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 import cellucid
-from viewer_helpers import background_fraction, canvas_pixels, isolated_cells, screen_positions
+from viewer_helpers import background_fraction, canvas_pixels, drag, isolated_cells, screen_positions
 
 
 @pytest.fixture
@@ -126,3 +127,69 @@ def test_python_session_gone_shows_overlay(page, open_viewer):
     page.wait_for_selector("[data-testid=session-ended]", state="visible", timeout=20000)
     assert "The Python session ended" in page.locator("[data-testid=session-ended]").inner_text()
     assert "re-run the cell" in page.locator("[data-testid=session-ended]").inner_text()
+
+
+def test_long_poll_fallback_when_the_stream_is_buffered(page, viewer, open_viewer, event_log):
+    # A proxy that buffers the stream: the SSE request never answers, so the page must poll.
+    page.route("**/_cellucid/commands?*", lambda route: None)
+    log = event_log(viewer, page)
+    open_viewer(page, viewer)
+    page.wait_for_selector("body[data-cellucid-command-mode='poll'][data-cellucid-connected='1']",
+                           state="attached", timeout=20000)
+    viewer.select([4, 2])
+    event = log.next("selection", predicate=lambda e: e["source"] == "python")
+    assert event["cells"] == [2, 4]
+    ack = log.next("command_result")
+    assert ack["ok"] is True
+
+
+def test_high_dpi_picking_and_resize(browser, viewer, open_viewer, event_log):
+    context = browser.new_context(viewport={"width": 900, "height": 600}, device_scale_factor=2)
+    page = context.new_page()
+    try:
+        log = event_log(viewer)
+        open_viewer(page, viewer)
+        canvas = page.locator("[data-testid=cellucid-canvas]")
+        size = page.evaluate("(() => { const c = document.querySelector('#gl'); return [c.width, c.height, c.clientWidth, c.clientHeight]; })()")
+        assert size[0] == 2 * size[2] and size[1] == 2 * size[3]
+        cell = isolated_cells(page)[0]
+        x, y = screen_positions(page)[cell]
+        page.mouse.click(x, y)
+        assert log.next("click")["cell"] == cell
+        page.set_viewport_size({"width": 700, "height": 500})
+        page.wait_for_selector("#gl", state="attached")
+        for _ in range(50):
+            size = page.evaluate("(() => { const c = document.querySelector('#gl'); return [c.width, c.height, c.clientWidth, c.clientHeight]; })()")
+            if size[0] == 2 * size[2] and size[2] < 700:
+                break
+            page.wait_for_timeout(20)
+        assert size[0] == 2 * size[2] and size[1] == 2 * size[3] and size[2] < 700
+        cell = isolated_cells(page)[0]
+        x, y = screen_positions(page)[cell]
+        page.mouse.click(x, y)
+        assert log.next("click")["cell"] == cell
+        assert background_fraction(canvas_pixels(page)) < 0.98
+    finally:
+        context.close()
+
+
+def test_one_dimensional_embedding(page, pbmc68k, open_viewer, event_log):
+    adata = pbmc68k.copy()
+    adata.obsm = {"X_pseudotime": np.asarray(adata.obs["n_genes"], dtype=np.float32)[:, None]}
+    viewer = cellucid.show_anndata(adata)
+    try:
+        log = event_log(viewer)
+        open_viewer(page, viewer)
+        ready = log.next("ready")
+        assert ready["dimensions"] == 1
+        xs = np.asarray(adata.obsm["X_pseudotime"][:, 0], dtype=np.float32).astype(np.float64)
+        box = page.locator("[data-testid=cellucid-canvas]").bounding_box()
+        page.keyboard.press("l")
+        cx = box["x"] + box["width"] / 2
+        top, bottom = box["y"] + 5, box["y"] + box["height"] - 5
+        drag(page, [(box["x"] + 5, top), (cx, top), (cx, bottom), (box["x"] + 5, bottom)], steps_between=6)
+        event = log.next("selection")
+        split = event["polygon"][1][0]
+        assert event["cells"] == np.flatnonzero(xs < split).tolist()
+    finally:
+        viewer.stop()

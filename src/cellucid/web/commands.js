@@ -157,7 +157,10 @@ export class CommandStream {
   }
 
   async pollOnce() {
-    const url = `${this.options.pollPath}?${this.query}&after=${this.lastSeq}&wait=${this.options.pollWaitS}`;
+    // The first poll answers at once, so the page knows it is connected without waiting.
+    const wait = this.polled ? this.options.pollWaitS : 0;
+    this.polled = true;
+    const url = `${this.options.pollPath}?${this.query}&after=${this.lastSeq}&wait=${wait}`;
     const res = await this.fetch(url, { cache: "no-store" });
     if (!res.ok) return { status: res.status };
     const body = await res.json();
