@@ -135,3 +135,31 @@ def test_damaged_cache_is_rebuilt(tmp_path, isolated_cache):
     ds = open_dataset(path)
     np.testing.assert_array_equal(ds.gene_values("ENSG00002"), expected)
     ds.close()
+
+
+def test_concurrent_first_reads_build_the_cache_once(tmp_path, isolated_cache, capsys):
+    from concurrent.futures import ThreadPoolExecutor
+    adata = rich_adata(n=200)
+    ds = open_dataset(write_h5ad(adata, tmp_path / "d.h5ad"))
+    dense = adata.X.toarray()
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda j: ds.gene_values(f"ENSG{j:05d}"), range(16)))
+    for j, values in enumerate(results):
+        np.testing.assert_array_equal(values, dense[:, j])
+    assert capsys.readouterr().err.count("caching genes") >= 1
+    assert len(_cache_dirs()) == 1
+    ds.close()
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_legacy_h5ad_falls_back_to_anndata(tmp_path):
+    import h5py
+
+    from cellucid.errors import DatasetError
+    path = tmp_path / "old.h5ad"
+    with h5py.File(path, "w") as f:  # anndata < 0.7 stored obs/var as compound datasets
+        f["obs"] = np.zeros(3, dtype=[("index", "S5"), ("a", "f4")])
+        f["var"] = np.zeros(2, dtype=[("index", "S5")])
+        f["X"] = np.zeros((3, 2))
+    with pytest.raises(DatasetError, match="obsm is empty"):
+        open_dataset(path)

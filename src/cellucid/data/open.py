@@ -64,11 +64,15 @@ def _open_h5ad(path: Path, **options) -> Dataset:
         raise DatasetError(f"{str(path)!r} is not an AnnData .h5ad file (it is not HDF5: {exc}); "
                            "pass an .h5ad file, a .zarr store or a cellucid export directory"
                            ) from exc
+    from .chunks import encoding_of
     from .store import dataset_from_store
 
     def load_adata():
         import anndata
         return anndata.read_h5ad(path, backed="r")
+    if "obs" in handle and encoding_of(handle["obs"]) != "dataframe":
+        handle.close()  # written by anndata < 0.7: let anndata itself read the old layout
+        return _open_legacy_h5ad(path, load_adata, **options)
     try:
         return dataset_from_store(handle, str(path), "h5ad", closer=handle.close,
                                   adata_loader=load_adata, **options)
@@ -89,3 +93,13 @@ def _open_zarr(path: Path, **options) -> Dataset:
         import anndata
         return anndata.read_zarr(path)
     return dataset_from_store(root, str(path), "zarr", adata_loader=load_adata, **options)
+
+
+def _open_legacy_h5ad(path: Path, load_adata, **options) -> Dataset:
+    from .from_anndata import dataset_from_anndata
+    try:
+        adata = load_adata()
+    except Exception as exc:
+        raise DatasetError(f"{str(path)!r} looks like an old AnnData file that anndata cannot "
+                           f"read ({exc}); re-write it with a current anndata") from exc
+    return dataset_from_anndata(adata, **options)
