@@ -96,17 +96,22 @@ def _boolean_field(name: str, series: pd.Series) -> ObsField:
 
 
 def _continuous_field(name: str, series: pd.Series) -> ObsField:
-    values = np.asarray(pd.to_numeric(series, errors="coerce").astype("float64"),
-                        dtype=np.float64)
+    if isinstance(series.dtype, np.dtype):
+        raw = series.to_numpy()
+    else:  # nullable extension types: NA becomes NaN
+        raw = series.to_numpy(dtype=np.float64, na_value=np.nan)
     with np.errstate(over="ignore", invalid="ignore"):
-        values = values.astype(np.float32)
+        values = np.array(raw, dtype=np.float32)  # a copy: later edits of obs do not leak in
     finite = np.isfinite(values)
-    values[~finite] = np.nan
     n_missing = int(values.size - np.count_nonzero(finite))
-    if n_missing < values.size:
+    if n_missing:
+        values[~finite] = np.nan
+    if n_missing == values.size:
+        lo = hi = None
+    elif n_missing:
         lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
     else:
-        lo = hi = None
+        lo, hi = float(values.min()), float(values.max())
     return ObsField(name, "continuous", {"min": lo, "max": hi, "n_missing": n_missing}, values)
 
 
