@@ -16,7 +16,7 @@ from cellucid.errors import DatasetError
 
 from .data_fixtures import isolated_cache, rich_adata, write_h5ad, write_zarr  # noqa: F401
 
-KINDS = ["anndata", "backed", "h5ad", "zarr", "export"]
+KINDS = ["anndata", "backed", "h5ad", "zarr", "zarr3", "export"]
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,9 @@ def open_kind(kind: str, adata, tmp_path: Path, **options):
         return open_dataset(write_h5ad(adata, tmp_path / "d.h5ad"), **options)
     if kind == "zarr":
         return open_dataset(write_zarr(adata, tmp_path / "d.zarr"), **options)
+    if kind == "zarr3":
+        with ad.settings.override(zarr_write_format=3):
+            return open_dataset(write_zarr(adata, tmp_path / "d3.zarr"), **options)
     prepare(adata, tmp_path / "export", progress=False, layers="all")
     return open_dataset(tmp_path / "export", **options)
 
