@@ -186,6 +186,7 @@ async function main() {
   app.drawNow();
   refreshStatus();
   document.body.dataset.cellucidReady = "1";
+  performance.mark("cellucid-ready");
   bridge.send("ready", { n_cells: app.n, dimensions: app.embedding.dims, embedding: app.embedding.name });
 
   // ---- commands --------------------------------------------------------------------------------

@@ -164,6 +164,13 @@ export class Renderer {
     this.idDirty = true;
   }
 
+  /** Block until queued drawing is done (reads one pixel). */
+  finish() {
+    const gl = this.gl;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+  }
+
   pointSizeDevice(view) {
     return Math.min(this.maxPointSize, Math.max(1, view.sizePx * this.dpr));
   }
