@@ -213,3 +213,25 @@ def test_freeze_on_stop(ready, viewer):
     page.wait_for_selector("#frozen:not([hidden])")
     assert "Stopped by the test." in page.locator("#frozen").inner_text()
     assert page.locator("[data-testid=session-ended]").is_hidden()
+
+
+def test_gene_search_box_and_ui_controls(ready, viewer):
+    page = ready
+    box = page.locator("[data-testid=gene-search]")
+    box.click()
+    box.type("CST")
+    page.wait_for_selector("#gene-suggestions li")
+    names = page.locator("#gene-suggestions li").all_inner_texts()
+    assert "CST3" in names
+    box.press("Enter")
+    page.wait_for_selector("[data-testid=colorbar]")
+    assert page.locator("#colorbar .panel-title").inner_text() == "CST3 (gene)"
+    page.locator("[data-testid=colorby-select]").select_option("louvain")
+    page.wait_for_selector("[data-testid=legend-item]")
+    assert page.locator("[data-testid=legend] .panel-title").inner_text() == "louvain"
+    page.locator("[data-testid=embedding-select]").select_option("X_pca")
+    page.wait_for_selector("body[data-cellucid-embedding='X_pca']", state="attached")
+    page.locator("[data-testid=tool-lasso]").click()
+    assert page.locator("[data-testid=cellucid-canvas]").get_attribute("data-tool") == "lasso"
+    page.keyboard.press("k")
+    assert page.locator("[data-testid=tool-knn]").get_attribute("class") == "tool active"
