@@ -90,3 +90,22 @@ def test_string_codes_round_trip(values):
     decoded = [None if c == MISSING_CODE else cats[c] for c in field.values]
     assert decoded == values
     assert sum(field.info["counts"]) + field.info["n_missing"] == len(values)
+
+
+def test_long_string_columns_are_decided_from_their_first_values(tmp_path):
+    import anndata as ad
+    n = 25_000
+    adata = ad.AnnData(np.zeros((n, 1), np.float32), obsm={"X_umap": np.zeros((n, 2))})
+    adata.obs["id"] = [f"cell-{i}" for i in range(n)]
+    adata.obs["group"] = np.array(["x", "y"], dtype=object)[np.arange(n) % 2]
+    adata.obs["late"] = ["a"] * 20_000 + [f"u{i}" for i in range(n - 20_000)]
+    path = tmp_path / "long.h5ad"
+    adata.copy().write_h5ad(path)  # writing turns repeated strings into categoricals in place
+    for source in (adata, path):
+        obs = {f["name"]: f for f in open_dataset(source).manifest()["obs"]}
+        assert obs["id"]["kind"] == "uncolorable" and "first 20000" in obs["id"]["reason"]
+        assert obs["group"]["kind"] == "categorical" and obs["group"]["counts"] == [n // 2] * 2
+        if source is adata:
+            assert obs["late"]["kind"] == "uncolorable" and "5001 distinct" in obs["late"]["reason"]
+        else:  # anndata stored it as a categorical: the user's explicit choice is kept
+            assert obs["late"]["kind"] == "categorical" and len(obs["late"]["categories"]) == 5001

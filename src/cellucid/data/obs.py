@@ -21,6 +21,7 @@ import pandas as pd
 MISSING_CODE = 65535
 MAX_CATEGORIES = 65534  # the largest code the uint16 encoding can hold
 MAX_STRING_CATEGORIES = 1000  # strings with more distinct values are not coloured
+SAMPLE_ROWS = 20_000  # first values of a long string column looked at to spot identifiers
 
 _HEX6 = re.compile(r"^#[0-9a-fA-F]{6}$")
 _HEX8 = re.compile(r"^#[0-9a-fA-F]{8}$")
@@ -117,6 +118,10 @@ def _continuous_field(name: str, series: pd.Series) -> ObsField:
 
 def _string_field(name: str, series: pd.Series, colors) -> ObsField:
     n = len(series)
+    if n > SAMPLE_ROWS:  # an identifier column shows itself in its first values: skip the rest
+        decided = classify_from_sample(name, series.iloc[:SAMPLE_ROWS])
+        if decided is not None:
+            return decided
     present = series.dropna()
     n_unique = int(present.nunique())
     if n_unique > 1 and n_unique == len(present) and n > MAX_STRING_CATEGORIES // 10:

@@ -19,9 +19,7 @@ from .dataset import Dataset
 from .embeddings import default_embedding, make_embedding, no_embedding_message, plan_embeddings
 from .from_anndata import default_layer_of, gene_index
 from .graph import CellGraph
-from .obs import classify_column, classify_from_sample
-
-SAMPLE_ROWS = 20_000  # first values read of a long string column to spot identifiers
+from .obs import SAMPLE_ROWS, classify_column, classify_from_sample
 
 
 def _text(value) -> str:
