@@ -1,37 +1,126 @@
-"""Showing a viewer in a notebook output: the iframe and the text around it."""
+"""Showing a viewer in a notebook output: the iframe, the text around it, and cell re-runs.
+
+The output is plain HTML — an iframe and a caption, no JavaScript — so it renders the same in
+JupyterLab, Notebook 7, VS Code and Colab, and nothing of it runs again when a saved notebook
+is reopened. The caption outside the iframe is what a reader of a saved notebook sees when the
+kernel that served the viewer is gone (a trusted notebook shows it under the dead frame; an
+untrusted one drops the iframe and keeps the caption), and it says how to bring the viewer back.
+
+A cell run again replaces its viewer: the viewers shown by an earlier run of the same cell
+(JupyterLab and Notebook 7 send the cell's id with each execution) are stopped when the new run
+shows one, so their hooks, threads and data go away with their output.
+"""
 
 from __future__ import annotations
 
 import html
 import sys
+import threading
+
+REPLACED_MESSAGE = "This viewer was replaced: its cell was run again."
+CAPTION_STYLE = "font:12px/1.4 system-ui,sans-serif;color:#777;margin:2px 0 0 0"
 
 
 def in_notebook() -> bool:
     """Whether this code runs in a Jupyter kernel (as opposed to a script or a terminal IPython)."""
-    shell = sys.modules.get("IPython")
-    if shell is None:
+    module = sys.modules.get("IPython")
+    if module is None:
         return False
-    ip = shell.get_ipython()
-    return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
+    ip = module.get_ipython()
+    if ip is None:
+        return False
+    return getattr(ip, "kernel", None) is not None or "IPKernelApp" in getattr(ip, "config", {})
 
 
 def iframe_html(viewer) -> str:
-    """The HTML of a notebook output showing ``viewer``."""
+    """The HTML of a notebook output showing ``viewer``: a full-width iframe and a caption."""
     url = html.escape(viewer.viewer_url, quote=True)
+    viewer_id = html.escape(viewer.viewer_id, quote=True)
+    height = int(viewer.height)
     return (
-        f'<div class="cellucid-output" data-cellucid-viewer="{html.escape(viewer.viewer_id)}">'
-        f'<iframe src="{url}" title="cellucid viewer" width="100%" height="{viewer.height}" '
-        f'style="border:0;width:100%;height:{viewer.height}px" allow="clipboard-write" '
-        f'loading="eager"></iframe>'
-        f'<div style="font:12px sans-serif;color:#888">cellucid viewer '
-        f'<code>{html.escape(viewer.viewer_id)}</code> — served by this notebook\'s Python '
-        f'kernel. If the view above is empty or says the session ended, re-run this cell.'
-        f'</div></div>'
+        f'<div class="cellucid-output" data-cellucid-viewer="{viewer_id}" style="width:100%">'
+        f'<iframe src="{url}" title="cellucid viewer {viewer_id}" width="100%" height="{height}" '
+        f'style="border:0;width:100%;height:{height}px;display:block" '
+        f'allow="clipboard-write" loading="eager"></iframe>'
+        f'<p class="cellucid-caption" style="{CAPTION_STYLE}">cellucid viewer '
+        f'<code>{viewer_id}</code> · {viewer.n_cells:,} cells · served by the Python kernel '
+        f'that ran this cell. If the view above is blank, shows an error, or says the session '
+        f'ended, that kernel has stopped: re-run this cell to bring the viewer back.</p></div>'
     )
 
 
-def display_viewer(viewer) -> None:
-    """Display ``viewer`` in the current notebook output."""
-    from IPython.display import HTML, display
+def plain_text(viewer) -> str:
+    """The text form of the output, for front ends that show no HTML."""
+    return (f"cellucid viewer {viewer.viewer_id} ({viewer.n_cells:,} cells): open "
+            f"{viewer.viewer_url} — if the kernel that ran this cell has stopped, re-run it.")
 
-    display(HTML(iframe_html(viewer)))
+
+def display_viewer(viewer) -> None:
+    """Display ``viewer`` in the current notebook output (replacing the cell's earlier viewers)."""
+    from IPython.display import display
+
+    from .routing import choose_route
+
+    replace_cell_viewers(viewer)
+    choose_route(viewer._server, refresh=True)
+    display({"text/html": iframe_html(viewer), "text/plain": plain_text(viewer)}, raw=True)
+
+
+def current_cell() -> tuple[str, str] | None:
+    """``(cell id, execution request id)`` of the cell running now, or None when unknown.
+
+    The cell id comes from the ``cellId`` metadata that JupyterLab and Notebook 7 put on each
+    execute request; the request id tells one run of that cell from the next.
+    """
+    module = sys.modules.get("IPython")
+    ip = module.get_ipython() if module is not None else None
+    if ip is None:
+        return None
+    getter = getattr(ip, "get_parent", None)
+    parent = getter() if callable(getter) else getattr(ip, "parent_header", None)
+    if not isinstance(parent, dict):
+        return None
+    cell_id = (parent.get("metadata") or {}).get("cellId")
+    run_id = (parent.get("header") or {}).get("msg_id")
+    if not cell_id or not run_id:
+        return None
+    return str(cell_id), str(run_id)
+
+
+class CellViewers:
+    """The viewers each cell showed in its latest run."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, tuple[str, list]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, cell: tuple[str, str] | None, viewer) -> list:
+        """Record that ``cell`` showed ``viewer``; returns the viewers of the cell's older runs."""
+        if cell is None:
+            return []
+        cell_id, run_id = cell
+        with self._lock:
+            previous = self._runs.get(cell_id)
+            if previous is not None and previous[0] == run_id:
+                if viewer not in previous[1]:
+                    previous[1].append(viewer)
+                return []
+            self._runs[cell_id] = (run_id, [viewer])
+        return [] if previous is None else [v for v in previous[1] if v is not viewer]
+
+    def viewers(self, cell_id: str) -> list:
+        """The viewers of the latest run of ``cell_id``."""
+        with self._lock:
+            run = self._runs.get(cell_id)
+            return list(run[1]) if run else []
+
+
+cell_viewers = CellViewers()
+
+
+def replace_cell_viewers(viewer, cell: tuple[str, str] | None = None) -> list:
+    """Stop the viewers an earlier run of the running cell showed; returns those stopped."""
+    old = cell_viewers.add(cell if cell is not None else current_cell(), viewer)
+    for previous in old:
+        previous.stop(REPLACED_MESSAGE)
+    return old

@@ -1,0 +1,198 @@
+"""Real Jupyter servers (JupyterLab 4 + Notebook 7 + jupyter-server-proxy) for the notebook tests.
+
+Fixtures:
+
+* ``jupyter_root`` (module): a `JupyterServer` at base URL ``/``, kernels on the default
+  (``auto``) route — a loopback Jupyter, so the iframe loads the cellucid server directly.
+* ``jupyter_proxied`` (module): a `JupyterServer` at base URL ``/jh/user/`` whose kernels run with
+  ``CELLUCID_ROUTE=proxy``, so every iframe goes through jupyter-server-proxy.
+* ``browser`` (session) and ``nb_page`` (function): headless Debian Chromium (the e2e fixtures'
+  launch settings) and a fresh 1280×1000 page.
+
+Each server is isolated: its own token, free port, root, runtime, settings and workspace
+directories, so it never sees another Jupyter of this machine and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
+
+VIEWPORT = {"width": 1280, "height": 1000}
+START_TIMEOUT_S = 60.0
+LAB_SETTINGS = {
+    # No toast asking about news or updates over the notebook (and no internet access).
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterServer:
+    """A Jupyter server process serving JupyterLab and Notebook 7, with jupyter-server-proxy."""
+
+    def __init__(self, root: Path, base_url: str = "/", kernel_env: dict | None = None) -> None:
+        self.root = root / "notebooks"
+        self.state = root / "state"
+        self.root.mkdir(parents=True)
+        self.state.mkdir(parents=True)
+        self.base_url = base_url
+        self.token = secrets.token_hex(16)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}{base_url}"
+        self.log_path = self.state / "jupyter.log"
+        settings = self.state / "settings"
+        for name, value in LAB_SETTINGS.items():
+            path = settings / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(value))
+        env = dict(os.environ)
+        for key in ("CELLUCID_ROUTE", "CELLUCID_CLIENT_SERVER_URL", "JUPYTERHUB_SERVICE_PREFIX",
+                    "JPY_PARENT_PID"):
+            env.pop(key, None)
+        env.update({
+            "JUPYTER_RUNTIME_DIR": str(self.state / "runtime"),
+            "JUPYTER_CONFIG_DIR": str(self.state / "config"),
+            "JUPYTERLAB_SETTINGS_DIR": str(settings),
+            "JUPYTERLAB_WORKSPACES_DIR": str(self.state / "workspaces"),
+            "PYTHONUNBUFFERED": "1",
+            **(kernel_env or {}),
+        })
+        self.cmd = [
+            sys.executable, "-m", "jupyter", "lab", "--no-browser",
+            "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
+            f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={self.root}",
+            f"--ServerApp.base_url={base_url}",
+            "--ServerApp.jpserver_extensions=jupyter_server_proxy=True",
+            "--ServerApp.jpserver_extensions=jupyterlab=True",
+            "--ServerApp.jpserver_extensions=notebook=True",
+            "--LabApp.news_url=", "--ServerApp.open_browser=False",
+        ] + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
+        self.env = env
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "JupyterServer":
+        log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(self.cmd, env=self.env, stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Jupyter exited ({self.process.returncode}):\n{self.log()}")
+            try:
+                status = self.api("GET", "api/status")
+                if "started" in status:
+                    return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Jupyter did not start in {START_TIMEOUT_S} s:\n{self.log()}")
+            time.sleep(0.1)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]
+
+    def api(self, method: str, path: str, body: dict | None = None, timeout: float = 10):
+        """Call the Jupyter REST API with the server's token; returns the parsed JSON (or None)."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers={
+            "Authorization": f"token {self.token}", "Content-Type": "application/json"})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=timeout) as reply:
+            text = reply.read()
+        return json.loads(text) if text else None
+
+    def page_url(self, ui: str, notebook: str) -> str:
+        """URL opening ``notebook`` in JupyterLab (``lab``) or Notebook 7 (``notebook``)."""
+        path = f"lab/tree/{notebook}" if ui == "lab" else f"notebooks/{notebook}"
+        return f"{self.url}{path}?token={self.token}"
+
+    def kernels(self) -> list[dict]:
+        return self.api("GET", "api/kernels")
+
+    def shutdown_kernels(self) -> None:
+        for kernel in self.kernels():
+            try:
+                self.api("DELETE", f"api/kernels/{kernel['id']}")
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            self.shutdown_kernels()
+        except OSError:
+            pass
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def jupyter_root(tmp_path_factory):
+    server = JupyterServer(tmp_path_factory.mktemp("jupyter-root")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def jupyter_proxied(tmp_path_factory):
+    server = JupyterServer(tmp_path_factory.mktemp("jupyter-proxied"), base_url="/jh/user/",
+                           kernel_env={"CELLUCID_ROUTE": "proxy"}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    exe = chromium_path()
+    if exe is None:
+        pytest.skip("no Chromium: install Debian's chromium (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def nb_page(browser, request):
+    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    page = context.new_page()
+    logs: list[str] = []
+    page.on("console", lambda m: logs.append(f"console.{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: logs.append(f"pageerror: {e}"))
+    page.cellucid_logs = logs
+    yield page
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed and logs:
+        print("\n--- browser log ---\n" + "\n".join(logs[-80:]))
+    context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)

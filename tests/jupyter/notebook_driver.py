@@ -1,0 +1,129 @@
+"""Driving a real JupyterLab / Notebook 7 page with Playwright: notebooks, cells, viewer iframes.
+
+Cells are run through the UI (select a cell, Ctrl+Enter), as a user would; what the kernel
+learns is written by the notebook's own code to JSON files in the server's root, which the
+test reads once the cell's output shows a marker line.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+READY = "body[data-cellucid-ready='1']"
+IFRAMES = "iframe[title^='cellucid viewer']"
+CELLS = ".jp-Notebook .jp-Cell"
+
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """Write a Python 3 notebook of ``cells`` (code) to ``path``."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nbformat.write(nb, path)
+    return path
+
+
+def read_result(server, name: str) -> dict:
+    """A JSON file the notebook wrote into the server's root."""
+    return json.loads((server.root / name).read_text())
+
+
+def wait_for_kernel_idle(server, timeout: float = 60) -> dict:
+    """The notebook's kernel once it is started and idle (polled through the REST API)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sessions = server.api("GET", "api/sessions")
+        if sessions and sessions[0]["kernel"]["execution_state"] == "idle":
+            return sessions[0]["kernel"]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no idle kernel within {timeout} s: {sessions}")
+        time.sleep(0.2)
+
+
+def open_notebook(page, server, ui: str, name: str) -> None:
+    """Open ``name`` in JupyterLab (``ui="lab"``) or Notebook 7 and wait for its kernel."""
+    page.goto(server.page_url(ui, name))
+    page.locator(CELLS).first.wait_for(timeout=60_000)
+    wait_for_kernel_idle(server)
+
+
+def cell(page, index: int):
+    return page.locator(CELLS).nth(index)
+
+
+def run_cell(page, index: int) -> None:
+    """Select cell ``index`` and run it in place (Ctrl+Enter), as from the keyboard."""
+    target = cell(page, index)
+    prompt = target.locator(".jp-InputPrompt").first
+    prompt.scroll_into_view_if_needed()
+    prompt.click()
+    page.keyboard.press("Control+Enter")
+
+
+def wait_for_output(page, index: int, text: str, timeout: float = 120) -> str:
+    """Wait until cell ``index``'s output contains ``text``; returns the output's text."""
+    outputs = cell(page, index).locator(".jp-OutputArea")
+    outputs.get_by_text(text).first.wait_for(state="attached", timeout=timeout * 1000)
+    return outputs.inner_text()
+
+
+def viewer_iframes(page, index: int | None = None):
+    """The viewer iframes of the whole notebook, or of cell ``index``."""
+    scope = page if index is None else cell(page, index)
+    return scope.locator(IFRAMES)
+
+
+def ready_frame(iframe, timeout: float = 90):
+    """The Frame inside the viewer ``iframe`` locator, once its page posted ``ready``."""
+    iframe.wait_for(state="attached", timeout=timeout * 1000)
+    frame = iframe.element_handle().content_frame()
+    frame.wait_for_selector(READY, state="attached", timeout=timeout * 1000)
+    return frame
+
+
+def center_iframe(iframe) -> dict:
+    """Scroll the notebook so ``iframe`` is in the middle of the window; returns its box."""
+    iframe.evaluate("e => e.scrollIntoView({block: 'center', inline: 'nearest'})")
+    return iframe.bounding_box()
+
+
+def cell_positions(frame) -> np.ndarray:
+    """Where each cell is drawn, in CSS pixels of the iframe's own viewport (n×2)."""
+    flat = frame.evaluate(
+        """() => { const c = window.__cellucid; const n = c.app.n; const out = new Array(n * 2);
+                   for (let i = 0; i < n; i++) { const p = c.pagePoint(i); out[2*i] = p.x; out[2*i+1] = p.y; }
+                   return out; }""")
+    return np.asarray(flat, dtype=np.float64).reshape(-1, 2)
+
+
+def draw_lasso(page, iframe, *, dx: float = 0.0, dy: float = 0.0, rx: float = 110,
+               ry: float = 80, n: int = 48) -> None:
+    """Pick the lasso tool in the viewer and draw an ellipse with the real mouse.
+
+    The ellipse is centred at the median cell position, shifted by ``dx``/``dy`` pixels.
+    """
+    frame = ready_frame(iframe)
+    frame.locator("[data-testid=tool-lasso]").click()
+    box = center_iframe(iframe)
+    pos = cell_positions(frame)
+    cx, cy = np.median(pos, axis=0) + (box["x"] + dx, box["y"] + dy)
+    angles = np.linspace(0, 2 * np.pi, n + 1)
+    points = [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in angles]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*p)
+    page.mouse.up()
+
+
+def inside(xy: np.ndarray, polygon) -> list[int]:
+    """Rows of ``xy`` inside ``polygon`` (even-odd rule, as the page decides)."""
+    from tests.e2e.viewer_helpers import points_in_polygon
+
+    return np.flatnonzero(points_in_polygon(xy, polygon)).tolist()

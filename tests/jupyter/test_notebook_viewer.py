@@ -1,0 +1,224 @@
+"""A notebook in real JupyterLab 4 and Notebook 7: lasso → hook, commands, diagnostics, sessions.
+
+Both the direct route (a loopback Jupyter at ``/``) and the proxy route (Jupyter at
+``/jh/user/``, kernels with ``CELLUCID_ROUTE=proxy``, the iframe under
+``/jh/user/proxy/<port>/`` through jupyter-server-proxy) are driven through the UI in headless
+Chromium; the lasso is drawn with the real mouse over the real iframe.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+from .notebook_driver import (draw_lasso, inside, open_notebook, read_result, ready_frame,
+                              run_cell, viewer_iframes, wait_for_output, write_notebook)
+
+pytestmark = pytest.mark.jupyter
+
+SETUP = """\
+import json, pathlib, time
+import scanpy as sc
+import cellucid
+from cellucid.routing import choose_route
+
+adata = sc.datasets.pbmc68k_reduced()
+viewer = cellucid.show_anndata(adata, color="louvain", height=420)
+pathlib.Path("viewer.json").write_text(json.dumps({
+    "viewer_id": viewer.viewer_id, "viewer_url": viewer.viewer_url,
+    "port": viewer._server.port, "route": choose_route(viewer._server).summary()}))
+"""
+
+SELECTION = """\
+hooked = []
+
+@viewer.on_selection
+def keep(event):
+    hooked.append(event)
+
+print("WAITING-FOR-SELECTION", flush=True)
+selection = viewer.wait_for_event("selection", timeout=180)
+deadline = time.monotonic() + 10
+while not hooked and time.monotonic() < deadline:
+    time.sleep(0.02)
+pathlib.Path("selection.json").write_text(json.dumps({"waited": selection, "hooked": hooked}))
+print("SELECTION-RECEIVED", len(selection["cells"]))
+"""
+
+RECOLOR = """\
+viewer.set_color_by("bulk_labels")
+print("RECOLORED")
+"""
+
+DEBUG = """\
+report = viewer.debug_connection()
+pathlib.Path("debug.json").write_text(json.dumps(report, default=str))
+report
+"""
+
+FIRST_GROUP = """\
+print("WAITING-FOR-FIRST", flush=True)
+first = viewer.wait_for_event("selection", timeout=180)
+viewer.highlight_cells(first["cells"], color="#e41a1c", name="first lasso")
+print("FIRST-HIGHLIGHTED")
+"""
+
+BUNDLE = """\
+print("WAITING-FOR-SECOND", flush=True)
+second = viewer.wait_for_event("selection", timeout=180)
+viewer.highlight_cells(second["cells"], color="#377eb8", name="second lasso")
+bundle = viewer.get_session_bundle()
+columns = bundle.to_anndata(adata, prefix="group: ")
+bundle.save("session.json")
+loaded = cellucid.SessionBundle.load("session.json")
+loaded.apply(viewer)
+viewer.selection_to_obs("lasso selection")
+import numpy as np
+pathlib.Path("bundle.json").write_text(json.dumps({
+    "first": first, "second": second, "columns": columns,
+    "obs": {c: np.flatnonzero(adata.obs[c].to_numpy()).tolist() for c in columns},
+    "selection_obs": np.flatnonzero(adata.obs["lasso selection"].to_numpy()).tolist(),
+    "groups": [[g.name, g.color, g.cells] for g in loaded.highlight_groups],
+    "color_by": loaded.color_by, "embedding": loaded.embedding,
+    "camera": loaded.camera is not None}))
+print("BUNDLE-DONE")
+"""
+
+STOP = """\
+viewer.stop()
+after = viewer.debug_connection()
+print("STOPPED", after["verdict"])
+"""
+
+
+@pytest.fixture(scope="module")
+def umap(request):
+    import anndata
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    path = Path(find_spec("scanpy").submodule_search_locations[0]) / "datasets" / \
+        "10x_pbmc68k_reduced.h5ad"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        adata = anndata.read_h5ad(path)
+    return np.asarray(adata.obsm["X_umap"], dtype=np.float32).astype(np.float64)
+
+
+def check_lasso_reaches_hook(page, server, umap, cell_index):
+    wait_for_output(page, cell_index, "WAITING-FOR-SELECTION")
+    draw_lasso(page, viewer_iframes(page, 0).first)
+    wait_for_output(page, cell_index, "SELECTION-RECEIVED")
+    result = read_result(server, "selection.json")
+    event = result["waited"]
+    assert event["source"] == "lasso"
+    expected = inside(umap, event["polygon"])
+    assert 0 < len(expected) < len(umap)
+    assert event["cells"] == expected
+    assert [e["cells"] for e in result["hooked"]] == [expected]
+
+
+def check_recolour(page, cell_index):
+    wait_for_output(page, cell_index, "RECOLORED")
+    frame = ready_frame(viewer_iframes(page, 0).first)
+    assert frame.locator("[data-testid=colorby-select]").input_value() == "bulk_labels"
+    legend = frame.locator("[data-testid=legend]")
+    assert "CD14+ Monocyte" in legend.inner_text()
+
+
+def check_debug(page, server, cell_index):
+    text = wait_for_output(page, cell_index, "ok: ping")
+    assert re.search(r"ok: ping \d+(\.\d+)? ms", text)
+    assert "ping_ms" in text  # the table's rows
+    report = read_result(server, "debug.json")
+    assert report["ok"] is True and report["ping_ms"] > 0
+    assert report["snapshot"]["webgl"]
+
+
+def check_stop(page, cell_index):
+    text = wait_for_output(page, cell_index, "STOPPED")
+    assert "viewer stopped" in text
+    frame = viewer_iframes(page, 0).first.element_handle().content_frame()
+    frame.wait_for_selector("body[data-cellucid-frozen='1']", state="attached", timeout=20_000)
+    assert "stopped" in frame.locator("#frozen").inner_text()
+
+
+@pytest.mark.parametrize("ui", ["lab", "notebook"])
+def test_direct_route(ui, jupyter_root, nb_page, umap):
+    """Loopback Jupyter at "/": the iframe loads the cellucid server directly."""
+    server, page = jupyter_root, nb_page
+    cells = [SETUP, SELECTION, RECOLOR, DEBUG, STOP]
+    if ui == "lab":
+        cells[4:4] = [FIRST_GROUP, BUNDLE]
+    write_notebook(server.root / f"direct-{ui}.ipynb", cells)
+    open_notebook(page, server, ui, f"direct-{ui}.ipynb")
+    for index in range(len(cells)):
+        run_cell(page, index)
+
+    iframe = viewer_iframes(page, 0).first
+    ready_frame(iframe)
+    info = read_result(server, "viewer.json")
+    assert info["route"]["route"] == "direct"
+    assert iframe.get_attribute("src").startswith(f"http://127.0.0.1:{info['port']}/?viewerId=")
+    box = iframe.bounding_box()
+    assert abs(box["height"] - 420) <= 1
+    check_lasso_reaches_hook(page, server, umap, 1)
+    check_recolour(page, 2)
+    check_debug(page, server, 3)
+    if ui == "lab":
+        check_session_bundle(page, server, umap, 4, 5)
+    check_stop(page, len(cells) - 1)
+
+
+def check_session_bundle(page, server, umap, first_cell, bundle_cell):
+    iframe = viewer_iframes(page, 0).first
+    wait_for_output(page, first_cell, "WAITING-FOR-FIRST")
+    draw_lasso(page, iframe, dx=-60, rx=70, ry=60)
+    wait_for_output(page, first_cell, "FIRST-HIGHLIGHTED")
+    wait_for_output(page, bundle_cell, "WAITING-FOR-SECOND")
+    draw_lasso(page, iframe, dx=70, rx=70, ry=60)
+    wait_for_output(page, bundle_cell, "BUNDLE-DONE", timeout=60)
+    result = read_result(server, "bundle.json")
+    first = inside(umap, result["first"]["polygon"])
+    second = inside(umap, result["second"]["polygon"])
+    assert first and second and first != second
+    assert result["columns"] == ["group: first lasso", "group: second lasso"]
+    assert result["obs"]["group: first lasso"] == first
+    assert result["obs"]["group: second lasso"] == second
+    assert result["selection_obs"] == second
+    assert result["groups"] == [["first lasso", "#e41a1c", first],
+                                ["second lasso", "#377eb8", second]]
+    assert result["color_by"]["field"] == "bulk_labels"
+    assert result["embedding"] == "X_umap" and result["camera"]
+    frame = ready_frame(iframe)
+    assert frame.locator("#highlights").inner_text().count("lasso") == 2
+
+
+@pytest.mark.parametrize("ui", ["notebook", "lab"])
+def test_proxy_route(ui, jupyter_proxied, nb_page, umap):
+    """Jupyter at /jh/user/, CELLUCID_ROUTE=proxy: the iframe, its events and its command stream
+    all go through jupyter-server-proxy."""
+    server, page = jupyter_proxied, nb_page
+    cells = [SETUP, SELECTION, RECOLOR, DEBUG, STOP]
+    write_notebook(server.root / f"proxy-{ui}.ipynb", cells)
+    open_notebook(page, server, ui, f"proxy-{ui}.ipynb")
+    for index in range(len(cells)):
+        run_cell(page, index)
+
+    iframe = viewer_iframes(page, 0).first
+    frame = ready_frame(iframe)
+    info = read_result(server, "viewer.json")
+    assert info["route"]["route"] == "proxy"
+    assert any("through the Jupyter proxy: ok" in p for p in info["route"]["probes"])
+    assert iframe.get_attribute("src").startswith(f"/jh/user/proxy/{info['port']}/?viewerId=")
+    assert frame.url.startswith(f"{server.url}proxy/{info['port']}/")
+    check_lasso_reaches_hook(page, server, umap, 1)
+    check_recolour(page, 2)
+    check_debug(page, server, 3)
+    mode = frame.evaluate("document.body.dataset.cellucidCommandMode")
+    assert mode in ("sse", "poll")
+    print(f"command transport through jupyter-server-proxy: {mode}")
+    check_stop(page, 4)
