@@ -221,3 +221,19 @@ def test_export_of_another_version(tmp_path):
     (out / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(DatasetError, match="version 99"):
         open_dataset(out)
+
+
+@pytest.mark.parametrize("kind", ["anndata", "h5ad"])
+def test_one_dimensional_and_dataframe_obsm(kind, tmp_path):
+    import pandas as pd
+    adata = ad.AnnData(np.zeros((4, 1), np.float32))
+    adata.obsm["pseudotime"] = np.array([0.0, 1, 2, np.inf])
+    adata.obsm["spatial"] = pd.DataFrame({"x": [1, 2, 3, 4.0], "y": [0, 0, 1, 1]},
+                                         index=adata.obs_names)
+    source = adata if kind == "anndata" else write_h5ad(adata, tmp_path / "p.h5ad")
+    with pytest.warns(UserWarning, match="1 cells in 'pseudotime'"):
+        ds = open_dataset(source)
+    assert ds.embedding_names == ["pseudotime", "spatial"]
+    assert ds.default_embedding == "pseudotime"  # no UMAP: the first
+    np.testing.assert_array_equal(ds.embedding("pseudotime").ravel(), [0, 1, 2, np.nan])
+    np.testing.assert_array_equal(ds.embedding("spatial"), [[1, 0], [2, 0], [3, 1], [4, 1]])

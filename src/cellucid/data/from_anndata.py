@@ -42,7 +42,8 @@ def build_embeddings(obsm, n_cells: int, requested: str | None):
     for name, key, n_cols in plans:
         value = obsm[key]
         value = value.to_numpy() if isinstance(value, pd.DataFrame) else value
-        embeddings.append(make_embedding(name, key, np.asarray(value[:, :n_cols]), n_cols))
+        columns = value[:, None] if len(value.shape) == 1 else value[:, :n_cols]
+        embeddings.append(make_embedding(name, key, np.asarray(columns), n_cols))
     default = default_embedding([e.name for e in embeddings], requested)
     return embeddings, skipped, default
 
