@@ -297,7 +297,10 @@ class Viewer:
         session = self._session
         if session.stopped:
             return
-        session.commands.push("freeze", {"message": message})
+        try:
+            session.commands.push("freeze", {"message": message})
+        except CommandError:  # the server was shut down first: no page can be told anymore
+            pass
         session.stopped = True
         self._server.registry.remove(self.viewer_id)
         session.commands.close()
