@@ -91,10 +91,10 @@ export class App {
   }
 
   resize(cssWidth, cssHeight, dpr) {
-    const first = this.camera.width <= 1;
     this.camera.resize(cssWidth, cssHeight);
     this.renderer.resize(cssWidth, cssHeight, dpr);
-    if (first && this.embedding) this.resetCamera();
+    // Until the user moves the camera, the view keeps fitting the data as the frame resizes.
+    if (!this.cameraTouched && this.embedding) this.resetCamera();
     this.invalidate();
   }
 
@@ -129,6 +129,7 @@ export class App {
   resetCamera() {
     const e = this.embedding;
     if (!e) return;
+    this.cameraTouched = false;
     this.camera.fit(e.min, e.max, e.radius);
     if (this.camera.kind === "3d") this.tightenFit();
     this.homePixelsPerUnit = this.camera.pixelsPerUnit();

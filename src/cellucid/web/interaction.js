@@ -74,6 +74,7 @@ export class Interaction {
       const dx = p.x - g.last.x, dy = p.y - g.last.y;
       if (g.kind === "rotate") this.app.camera.rotate(dx, dy);
       else this.app.camera.pan(dx, dy);
+      this.app.cameraTouched = true;
       this.app.invalidate();
     }
     g.last = p;
@@ -112,6 +113,7 @@ export class Interaction {
     const p = this.local(e);
     const delta = e.deltaMode === 1 ? e.deltaY * 16 : e.deltaY;
     this.app.camera.zoomAt(p.x, p.y, Math.exp(-delta * defaults.wheelZoomSpeed));
+    this.app.cameraTouched = true;
     this.app.invalidate();
     this.app.changed("camera");
     this.scheduleHover();
@@ -135,6 +137,7 @@ export class Interaction {
     else if (k === "+" || k === "=" || k === "-") {
       const c = this.app.camera;
       c.zoomAt(c.width / 2, c.height / 2, k === "-" ? 1 / defaults.keyZoomFactor : defaults.keyZoomFactor);
+      this.app.cameraTouched = true;
       this.app.invalidate();
     }
   }

@@ -1,7 +1,7 @@
 // WebGL2 point renderer: per-cell position, colour value and flag buffers, a small lookup texture
 // for colours, overlay index buffers (selection, highlight groups, previews) and an id pass for picking.
 
-import { pointVertex, pointFragment } from "./shaders.js";
+import { pointShaders } from "./shaders.js";
 
 export const defaults = {
   background: { dark: [0.07, 0.075, 0.09], light: [1, 1, 1] },
@@ -32,18 +32,7 @@ export class Renderer {
     this.lutWidth = 1;
     this.idDirty = true;
     this.pickTarget = null;
-    const prog = gl.createProgram();
-    gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, pointVertex));
-    gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, pointFragment));
-    gl.linkProgram(prog);
-    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error(`program: ${gl.getProgramInfoLog(prog)}`);
-    this.program = prog;
-    this.u = {};
-    const count = gl.getProgramParameter(prog, gl.ACTIVE_UNIFORMS);
-    for (let i = 0; i < count; i++) {
-      const name = gl.getActiveUniform(prog, i).name;
-      this.u[name] = gl.getUniformLocation(prog, name);
-    }
+    this.programs = new Map();
     this.vao = gl.createVertexArray();
     this.posBuf = gl.createBuffer();
     this.valBuf = gl.createBuffer();
@@ -64,6 +53,29 @@ export class Renderer {
     const range = gl.getParameter(gl.ALIASED_POINT_SIZE_RANGE);
     this.maxPointSize = range ? range[1] : 64;
     this.webglRenderer = gl.getParameter(gl.RENDERER);
+  }
+
+  /** The program for `pass` and projection, compiled on first use; {program, u (uniform locations)}. */
+  program(pass, perspective) {
+    const key = `${pass}:${perspective ? 3 : 2}`;
+    let p = this.programs.get(key);
+    if (p) return p;
+    const gl = this.gl;
+    const src = pointShaders(pass, perspective);
+    const prog = gl.createProgram();
+    gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, src.vertex));
+    gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, src.fragment));
+    gl.linkProgram(prog);
+    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error(`program: ${gl.getProgramInfoLog(prog)}`);
+    const u = {};
+    const count = gl.getProgramParameter(prog, gl.ACTIVE_UNIFORMS);
+    for (let i = 0; i < count; i++) {
+      const name = gl.getActiveUniform(prog, i).name;
+      u[name] = gl.getUniformLocation(prog, name);
+    }
+    p = { program: prog, u };
+    this.programs.set(key, p);
+    return p;
   }
 
   /** Positions (n×3 float32) and flags (n uint8) of a new embedding. */
@@ -143,20 +155,20 @@ export class Renderer {
     gl.clearColor(bg[0], bg[1], bg[2], 1);
     gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
     if (!this.n) return;
-    this.bindCommon(view, bg);
     const perspective = view.camera.kind === "3d";
+    let u = this.use("COLOR", view, bg);
     if (perspective) gl.enable(gl.DEPTH_TEST); else gl.disable(gl.DEPTH_TEST);
-    gl.uniform1i(this.u.u_pass, 0);
-    gl.uniform1f(this.u.u_sizeScale, 1);
+    gl.uniform1i(u.u_dim, view.dim ? 1 : 0);
     gl.drawArrays(gl.POINTS, 0, this.n);
     gl.disable(gl.DEPTH_TEST);
     const sorted = [...this.overlays.values()].sort((a, b) => a.order - b.order);
     const base = this.pointSizeDevice(view);
     for (const o of sorted) {
-      gl.uniform1i(this.u.u_pass, o.color ? 2 : 3);
-      if (o.color) gl.uniform3fv(this.u.u_color, o.color);
-      const scale = o.color ? Math.max(defaults.overlayScale, (defaults.minOverlayPx * this.dpr) / base) : 1;
-      gl.uniform1f(this.u.u_sizeScale, scale);
+      u = this.use(o.color ? "OVERLAY" : "COLOR", view, bg);
+      if (o.color) {
+        gl.uniform3fv(u.u_color, o.color);
+        gl.uniform1f(u.u_sizeScale, Math.max(defaults.overlayScale, (defaults.minOverlayPx * this.dpr) / base));
+      }
       gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, o.buffer);
       gl.drawElements(gl.POINTS, o.count, gl.UNSIGNED_INT, 0);
     }
@@ -175,25 +187,28 @@ export class Renderer {
     return Math.min(this.maxPointSize, Math.max(1, view.sizePx * this.dpr));
   }
 
-  bindCommon(view, bg) {
+  /** Bind the program for `pass` with the view's uniforms; returns its uniform locations. */
+  use(pass, view, bg) {
     const gl = this.gl;
-    gl.useProgram(this.program);
+    const cam = view.camera;
+    const { program, u } = this.program(pass, cam.kind === "3d");
+    gl.useProgram(program);
     gl.bindVertexArray(this.vao);
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, this.lut);
-    const cam = view.camera;
-    gl.uniformMatrix4fv(this.u.u_mvp, false, cam.viewProjection());
-    gl.uniform1f(this.u.u_size, this.pointSizeDevice(view));
-    gl.uniform1i(this.u.u_perspective, cam.kind === "3d" ? 1 : 0);
-    gl.uniform1f(this.u.u_refW, cam.distance || 1);
-    if (cam.kind === "3d") gl.uniform2f(this.u.u_fog, cam.distance - cam.radius, cam.distance + cam.radius);
-    gl.uniform1i(this.u.u_lut, 0);
-    gl.uniform1i(this.u.u_lutWidth, this.lutWidth);
-    gl.uniform1i(this.u.u_mode, this.lutMode);
-    gl.uniform3fv(this.u.u_missing, defaults.missing);
-    gl.uniform3fv(this.u.u_bg, bg);
-    gl.uniform3fv(this.u.u_ring, defaults.ring[view.theme] || defaults.ring.dark);
-    gl.uniform1i(this.u.u_dim, view.dim ? 1 : 0);
+    gl.uniformMatrix4fv(u.u_mvp, false, cam.viewProjection());
+    gl.uniform1f(u.u_size, this.pointSizeDevice(view));
+    gl.uniform1f(u.u_sizeScale, 1);
+    gl.uniform1f(u.u_refW, cam.distance || 1);
+    if (cam.kind === "3d") gl.uniform2f(u.u_fog, cam.distance - cam.radius, cam.distance + cam.radius);
+    gl.uniform1i(u.u_lut, 0);
+    gl.uniform1i(u.u_lutWidth, this.lutWidth);
+    gl.uniform1i(u.u_mode, this.lutMode);
+    gl.uniform3fv(u.u_missing, defaults.missing);
+    gl.uniform3fv(u.u_bg, bg);
+    gl.uniform3fv(u.u_ring, defaults.ring[view.theme] || defaults.ring.dark);
+    gl.uniform1i(u.u_dim, 0);
+    return u;
   }
 
   ensurePickTarget() {
@@ -231,10 +246,8 @@ export class Renderer {
       gl.viewport(0, 0, t.w, t.h);
       gl.clearColor(0, 0, 0, 0);
       gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
-      this.bindCommon(view, [0, 0, 0]);
+      this.use("ID", view, [0, 0, 0]);
       if (view.camera.kind === "3d") gl.enable(gl.DEPTH_TEST); else gl.disable(gl.DEPTH_TEST);
-      gl.uniform1i(this.u.u_pass, 1);
-      gl.uniform1f(this.u.u_sizeScale, 1);
       gl.drawArrays(gl.POINTS, 0, this.n);
       gl.disable(gl.DEPTH_TEST);
       gl.bindVertexArray(null);
