@@ -255,6 +255,8 @@ class Dataset:
         closer, self._closer = self._closer, None
         if closer is not None:
             closer()
+            if self._adata is not None and getattr(self._adata, "isbacked", False):
+                self._adata.file.close()  # the backed AnnData this dataset opened itself
 
     def __enter__(self) -> Dataset:
         return self

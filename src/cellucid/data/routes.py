@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..auth import viewer_from_query
 from ..errors import ApiError, DatasetError
 
 MAX_HOPS = 50
@@ -22,7 +23,6 @@ MAX_GENE_RESULTS = 1000
 
 
 def _dataset(request: Request):
-    from ..auth import viewer_from_query
     return viewer_from_query(request).dataset
 
 
