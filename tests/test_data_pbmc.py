@@ -56,3 +56,25 @@ def test_pbmc68k_opens_with_its_embeddings_colours_and_genes(pbmc, as_file, tmp_
     row = pbmc.obsp["connectivities"][0]
     assert set(cells.tolist()) == {0, *row.indices.tolist()}
     ds.close()
+
+
+def test_set_color_by_agrees_with_the_manifest(pbmc):
+    from cellucid.viewer import Viewer
+    viewer = Viewer(open_dataset(pbmc))
+    try:
+        manifest = viewer.dataset.manifest()
+        for field in manifest["obs"]:
+            if field["kind"] != "uncolorable":
+                viewer.set_color_by(field["name"])  # no page yet: queued, returns at once
+        for gene in list(pbmc.var_names[:20]):
+            viewer.set_color_by(gene)
+        kinds = [c["kind"] for c in viewer.pending_commands if c["type"] == "setColorBy"]
+        assert kinds.count("obs") == len([f for f in manifest["obs"]
+                                          if f["kind"] != "uncolorable"])
+        assert kinds.count("gene") == 20
+        with pytest.raises(KeyError, match="closest: 'louvain'"):
+            viewer.set_color_by("louvian")
+        with pytest.raises(KeyError, match="'CD79A'"):
+            viewer.set_color_by("CD79AA")
+    finally:
+        viewer.stop()
