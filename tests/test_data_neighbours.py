@@ -91,3 +91,16 @@ def test_no_graph_is_a_clear_error():
     assert ds.manifest()["has_graph"] is False
     with pytest.raises(DatasetError, match="sc.pp.neighbors"):
         ds.knn_cells(0, 1)
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_tree_and_scan_paths_agree_with_brute_force(dims):
+    rng = np.random.default_rng(dims)
+    coords = rng.normal(size=(5000, dims)).astype(np.float32)
+    coords[::97] = np.nan
+    index = SpatialIndex(coords)
+    for r in (0.01, 0.05, 0.2, 1.0, 10.0):  # small radii ask the tree, large ones scan
+        centre = rng.normal(size=dims)
+        dist = np.sqrt(((coords.astype(np.float64) - centre) ** 2).sum(axis=1))
+        got = set(index.within(centre, r).tolist())
+        assert set(np.flatnonzero(dist <= r - 1e-5)) <= got <= set(np.flatnonzero(dist <= r + 1e-5))
