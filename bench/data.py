@@ -280,10 +280,16 @@ def run(n_cells: int, repeat: int, with_prepare: bool) -> list[tuple]:
     rows.append(("3 KNN hops from one cell (HTTP GET)", statistics.median(samples) * 1e3,
                  "≤ 50 ms", f"median {statistics.median(sizes):.0f} cells"))
 
+    from cellucid.data.spatial import SpatialIndex
     t0 = time.perf_counter()
-    vds.spatial_index("X_umap")
-    rows.append(("k-d tree build (first radius query)", (time.perf_counter() - t0) * 1e3,
-                 "(reported)", "once per embedding"))
+    SpatialIndex(vds.embedding("X_umap"), background=False)
+    rows.append(("k-d tree build", (time.perf_counter() - t0) * 1e3, "(reported)",
+                 "once per embedding, in a background thread; queries scan until it is ready"))
+    t0 = time.perf_counter()
+    get("radius", embedding="X_umap", x=0, y=0, r=1.0)
+    rows.append(("first radius query (HTTP GET, tree not built yet)",
+                 (time.perf_counter() - t0) * 1e3, "≤ 50 ms", "a scan of the coordinates"))
+    vds.spatial_index("X_umap").wait()
     coords = vds.embedding("X_umap")
     centres = iter(coords[rng.integers(0, n_cells, repeat)].tolist())
     sizes = []

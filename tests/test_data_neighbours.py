@@ -49,7 +49,7 @@ def test_radius_matches_brute_force(n, dims, r, data):
     coords = rng.normal(size=(n, dims)).astype(np.float32)
     coords[rng.random(n) < 0.1] = np.nan
     center = rng.normal(size=dims)
-    got = SpatialIndex(coords).within(center, r)
+    got = SpatialIndex(coords, background=False).within(center, r)
     dist = np.sqrt(((coords.astype(np.float64) - center) ** 2).sum(axis=1))
     assert got.dtype == np.uint32
     # points within float rounding of the boundary may go either way
@@ -98,9 +98,22 @@ def test_tree_and_scan_paths_agree_with_brute_force(dims):
     rng = np.random.default_rng(dims)
     coords = rng.normal(size=(5000, dims)).astype(np.float32)
     coords[::97] = np.nan
-    index = SpatialIndex(coords)
+    index = SpatialIndex(coords, background=False)
     for r in (0.01, 0.05, 0.2, 1.0, 10.0):  # small radii ask the tree, large ones scan
         centre = rng.normal(size=dims)
         dist = np.sqrt(((coords.astype(np.float64) - centre) ** 2).sum(axis=1))
         got = set(index.within(centre, r).tolist())
         assert set(np.flatnonzero(dist <= r - 1e-5)) <= got <= set(np.flatnonzero(dist <= r + 1e-5))
+
+
+def test_queries_scan_while_the_tree_is_built():
+    rng = np.random.default_rng(0)
+    coords = rng.normal(size=(2000, 2)).astype(np.float32)
+    index = SpatialIndex(coords)
+    early = index.within([0, 0], 0.05)  # answered whether or not the tree is ready
+    assert index.wait(10)
+    np.testing.assert_array_equal(early, index.within([0, 0], 0.05))
+    ds = open_dataset(rich_adata())
+    first = ds.radius_cells("X_umap", [0, 0], 0.3)
+    assert ds.spatial_index("X_umap").wait(10)
+    np.testing.assert_array_equal(first, ds.radius_cells("X_umap", [0, 0], 0.3))

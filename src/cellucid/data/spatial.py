@@ -1,11 +1,15 @@
 """Radius queries in embedding coordinates, over a k-d tree built once per embedding.
 
-A small radius asks the tree; a radius expected to hold more than ``SCAN_FRACTION`` of the cells
-(estimated from the bounding box) scans the coordinates instead: one vectorised pass over every
-cell costs a few milliseconds at 1M cells, less than turning the tree's long answer into an array.
+The tree is built in a daemon thread the first time an embedding is queried (about a second at
+1M cells); until it is ready, and whenever a radius is expected to hold more than
+``SCAN_FRACTION`` of the cells (estimated from the bounding box), the query scans the coordinates
+instead: one vectorised pass costs a few milliseconds at 1M cells, less than turning a long answer
+from the tree into an array.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -14,16 +18,34 @@ SCAN_FRACTION = 0.01
 
 
 class SpatialIndex:
-    """A k-d tree over the valid (finite) rows of one embedding's coordinates."""
+    """Radius queries over one embedding's coordinates (invalid rows never match)."""
 
-    def __init__(self, coords: np.ndarray) -> None:
+    def __init__(self, coords: np.ndarray, *, background: bool = True) -> None:
         self.coords = coords
-        valid = np.isfinite(coords).all(axis=1)
-        self.rows = np.flatnonzero(valid).astype(np.uint32)
-        points = coords[valid]
-        self.tree = cKDTree(points, balanced_tree=False, compact_nodes=False)
-        self.extent = (points.max(axis=0) - points.min(axis=0)).astype(np.float64) \
-            if len(points) else np.zeros(coords.shape[1])
+        self.tree: cKDTree | None = None
+        self.rows: np.ndarray | None = None
+        self._ready = threading.Event()
+        with np.errstate(invalid="ignore"):
+            lo = np.array([np.nanmin(coords[:, k]) if len(coords) else 0.0
+                           for k in range(coords.shape[1])], dtype=np.float64)
+            hi = np.array([np.nanmax(coords[:, k]) if len(coords) else 0.0
+                           for k in range(coords.shape[1])], dtype=np.float64)
+        self.extent = np.nan_to_num(hi - lo)
+        if background:
+            threading.Thread(target=self._build, name="cellucid-kdtree", daemon=True).start()
+        else:
+            self._build()
+
+    def _build(self) -> None:
+        valid = np.isfinite(self.coords).all(axis=1)
+        rows = np.flatnonzero(valid).astype(np.uint32)
+        tree = cKDTree(self.coords[valid], balanced_tree=False, compact_nodes=False)
+        self.rows, self.tree = rows, tree
+        self._ready.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the tree is built (or ``timeout`` seconds pass); whether it is ready."""
+        return self._ready.wait(timeout)
 
     def expected_fraction(self, r: float) -> float:
         """Rough share of the cells within ``r`` of a point (bounding-box estimate, ≤ 1)."""
@@ -33,12 +55,13 @@ class SpatialIndex:
     def within(self, center, r: float) -> np.ndarray:
         """Rows whose coordinates lie within Euclidean distance ``r`` of ``center``, sorted uint32."""
         center = np.asarray(center, dtype=np.float64)
-        if self.expected_fraction(r) > SCAN_FRACTION:
+        tree, rows = self.tree, self.rows
+        if tree is None or self.expected_fraction(r) > SCAN_FRACTION:
             return self._scan(center, r)
-        found = self.tree.query_ball_point(center, r, return_sorted=False)
+        found = tree.query_ball_point(center, r, return_sorted=False)
         hits = np.fromiter(found, dtype=np.int64, count=len(found))
         hits.sort()
-        return self.rows[hits]
+        return rows[hits]
 
     def _scan(self, center: np.ndarray, r: float) -> np.ndarray:
         # float32 like the coordinates themselves; column by column, no (n, d) temporary
