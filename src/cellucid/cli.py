@@ -3,26 +3,67 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 
 
 def block_until_interrupted(viewer) -> None:
-    """Block the calling thread until Ctrl-C, then stop ``viewer``."""
+    """Block the calling thread until Ctrl-C (or SIGTERM), then stop ``viewer``."""
+    restore = _sigterm_as_interrupt()
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         print("\ncellucid: stopping", flush=True)
     finally:
         viewer.stop("The cellucid server was stopped (Ctrl-C).")
+        restore()
+
+
+def _sigterm_as_interrupt():
+    """Make SIGTERM stop the server like Ctrl-C (main thread only); returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _serve(args) -> int:
     from .api import serve
 
-    serve(args.path, port=args.port, host=args.host, open_browser=not args.no_browser,
-          embedding=args.embedding, color=args.color)
+    viewer = serve(args.path, port=args.port, host=args.host, open_browser=False,
+                   embedding=args.embedding, color=args.color, block=False)
+    _print_serving(viewer, args.path, args.host)
+    if not args.no_browser:
+        open_browser(viewer.viewer_url)
+    viewer.serve_forever()
     return 0
+
+
+def open_browser(url: str) -> bool:
+    """Open ``url`` in the user's browser (``$BROWSER`` is honoured); say so when none opens."""
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(url)
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        print("cellucid: no browser could be opened here; open the URL above in one", flush=True)
+    return opened
+
+
+def _print_serving(viewer, what: str, host: str) -> None:
+    print(f"cellucid: serving {what} ({viewer.n_cells:,} cells) — press Ctrl-C to stop",
+          flush=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"cellucid: listening on {host}; browsers on other machines must use a name this "
+              f"server answers to: set CELLUCID_ALLOWED_HOSTS (and CELLUCID_CLIENT_SERVER_URL "
+              f"for the printed URL); the token in the URL stays the guard", flush=True)
 
 
 def _prepare(args) -> int:
@@ -43,15 +84,17 @@ def _demo(args) -> int:
     from .api import serve
 
     adata = sc.datasets.pbmc68k_reduced()
-    viewer = serve(adata, port=args.port, host=args.host, open_browser=not args.no_browser,
+    viewer = serve(adata, port=args.port, host=args.host, open_browser=False,
                    color="louvain", block=False)
 
     @viewer.on_selection
     def report(event):
         print(f"selected {len(event['cells'])} cells ({event.get('source')})", flush=True)
 
-    print("Draw a lasso (press l) in the browser; selections are printed here. Ctrl-C stops.",
-          flush=True)
+    _print_serving(viewer, "pbmc68k_reduced", args.host)
+    if not args.no_browser:
+        open_browser(viewer.viewer_url)
+    print("Draw a lasso (press l) in the browser; selections are printed here.", flush=True)
     viewer.serve_forever()
     return 0
 
@@ -63,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve a viewer of an .h5ad, .zarr or export dir")
-    serve.add_argument("path")
+    serve.add_argument("path", help=".h5ad file, .zarr store or export directory")
     serve.add_argument("--embedding", default=None, help="obsm key to show first")
     serve.add_argument("--color", default=None, help="obs column or gene to colour by")
     serve.set_defaults(run=_serve)
@@ -79,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     for sub in (serve, demo):
-        sub.add_argument("--port", type=int, default=8765)
-        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
+        sub.add_argument("--host", default="127.0.0.1", help="address to listen on")
         sub.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser
 
@@ -90,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except KeyboardInterrupt:  # Ctrl-C before serving began (loading, opening the browser)
+        print("\ncellucid: stopping", flush=True)
+        return 0
     except (FileNotFoundError, ValueError, KeyError, OSError) as exc:
         print(f"cellucid: {exc}", file=sys.stderr)
         return 1
