@@ -148,7 +148,8 @@ def test_long_poll_fallback(viewer):
     empty = http.get(f"_cellucid/commands/poll?{auth}&after=0&wait=0.3").json()
     assert empty == {"status": "ok", "commands": []}
     assert time.perf_counter() - start >= 0.25
-    threading.Timer(0.2, lambda: viewer._command("resetCamera", wait=False)).start()
+    timer = threading.Timer(0.2, lambda: viewer._command("resetCamera", wait=False))
+    timer.start()
     got = http.get(f"_cellucid/commands/poll?{auth}&after=0&wait=5").json()["commands"]
     assert [c["command"]["type"] for c in got] == ["resetCamera"]
     assert http.get(f"_cellucid/commands/poll?{auth}&after={got[0]['seq']}&wait=0").json()[

@@ -124,12 +124,15 @@ def test_wait_for_event_predicate_runs_in_waiting_thread(viewer, page):
     t = threading.Timer(0.2, lambda: [page.post("selection", cells=[c]) for c in (4, 5)])
     t.start()
     assert viewer.wait_for_event("selection", timeout=5, predicate=predicate) == {"cells": [5]}
+    t.join()
     assert set(seen_threads) == {waiting_thread}
 
 
 def test_wait_for_event_any_type(viewer, page):
-    threading.Timer(0.2, lambda: page.post("anything", x=1)).start()
+    t = threading.Timer(0.2, lambda: page.post("anything", x=1))
+    t.start()
     assert viewer.wait_for_event(None, timeout=5) == {"event": "anything", "x": 1}
+    t.join()
 
 
 def test_many_threads_can_wait_at_once(viewer, page):

@@ -24,6 +24,7 @@ Callback = Callable[[dict], Any]
 MESSAGE = "message"        # handlers under this key receive every event as {"event": type, ...}
 COALESCED_TYPES = frozenset({"hover"})
 DEFAULT_QUEUE_LIMIT = 10_000
+DEFAULT_QUEUE_BYTES = 256 << 20   # estimated memory of queued payloads
 _STOP = object()
 
 
@@ -72,13 +73,16 @@ class Subscription:
 class Dispatcher:
     """Queue and thread that deliver one viewer's events to its registered callbacks."""
 
-    def __init__(self, name: str, queue_limit: int = DEFAULT_QUEUE_LIMIT) -> None:
+    def __init__(self, name: str, queue_limit: int = DEFAULT_QUEUE_LIMIT,
+                 queue_bytes: int = DEFAULT_QUEUE_BYTES) -> None:
         self.name = name
         self.queue_limit = queue_limit
+        self.queue_bytes = queue_bytes
+        self._queued_bytes = 0
         self.delivered = 0
         self.coalesced = 0
         self._handlers: dict[str, list[Callback]] = {}
-        self._queue: deque[tuple[str, dict]] = deque()
+        self._queue: deque[tuple[str, dict, int]] = deque()
         self._cond = threading.Condition()
         self._waiters: list[Subscription] = []
         self._waiters_lock = threading.Lock()
@@ -113,10 +117,12 @@ class Dispatcher:
         return list(self._handlers.get(event_type, ()))
 
     # -- intake (request threads) -------------------------------------------------------------
-    def submit(self, event_type: str, payload: dict) -> None:
+    def submit(self, event_type: str, payload: dict, size: int = 0) -> None:
         """Queue an event for the callbacks and hand it to matching waiters; never blocks.
 
-        Raises `QueueFull` when the queue holds ``queue_limit`` events already.
+        ``size`` estimates the payload's memory. Raises `QueueFull` when ``queue_limit`` events,
+        or ``queue_bytes`` of them, wait already (an event alone in the queue is always taken,
+        however large).
         """
         with self._cond:
             if self._stopped:
@@ -125,13 +131,16 @@ class Dispatcher:
                                   and self._queue[-1][0] == event_type)
             if tail_is_same_hover:
                 # The callback fell behind: the newest hover replaces the one still waiting.
-                self._queue[-1] = (event_type, payload)
+                self._queued_bytes += size - self._queue[-1][2]
+                self._queue[-1] = (event_type, payload, size)
                 self.coalesced += 1
             else:
-                if len(self._queue) >= self.queue_limit:
-                    raise QueueFull(f"{len(self._queue)} events are waiting for this viewer's "
-                                    f"callbacks")
-                self._queue.append((event_type, payload))
+                if len(self._queue) >= self.queue_limit or (
+                        self._queue and self._queued_bytes + size > self.queue_bytes):
+                    raise QueueFull(f"{len(self._queue)} events ({self._queued_bytes >> 20} MiB) "
+                                    f"are waiting for this viewer's callbacks")
+                self._queue.append((event_type, payload, size))
+                self._queued_bytes += size
                 self._cond.notify()
         with self._waiters_lock:
             for waiter in self._waiters:
@@ -188,6 +197,7 @@ class Dispatcher:
         with self._cond:
             self._stopped = True
             self._queue.clear()
+            self._queued_bytes = 0
             self._cond.notify_all()
         with self._waiters_lock:
             for waiter in self._waiters:
@@ -203,7 +213,8 @@ class Dispatcher:
                     self._cond.wait()
                 if self._stopped:
                     return
-                event_type, payload = self._queue.popleft()
+                event_type, payload, size = self._queue.popleft()
+                self._queued_bytes -= size
                 self._busy = True
                 specific = self._handlers.get(event_type, ())
                 generic = self._handlers.get(MESSAGE, ())

@@ -24,6 +24,8 @@ MAX_EVENT_ID_LENGTH = 128
 MAX_DEPTH = 64
 OFF_LOOP_BYTES = 256 << 10   # bodies larger than this are decoded on a worker thread
 RETRY_AFTER_SECONDS = 1
+MAX_CONSOLE_MESSAGE = 4000
+BYTES_PER_LISTED_CELL = 40   # a Python int in a list: pointer + int object
 
 
 def media_type_is_json(content_type: str | None) -> bool:
@@ -126,7 +128,7 @@ def _decode_cell_fields(event_type: str, payload: dict, n_cells: int) -> None:
                            f"got {cell!r}")
 
 
-def deliver(session: ViewerSession, event_type: str, payload: dict) -> None:
+def deliver(session: ViewerSession, event_type: str, payload: dict, size: int = 0) -> None:
     """Apply an event to the viewer's state and queue it for the callbacks.
 
     Acknowledgements and state are applied here, at routing time, so a callback that waits on
@@ -135,11 +137,14 @@ def deliver(session: ViewerSession, event_type: str, payload: dict) -> None:
     if event_type == "command_result":
         session.commands.acknowledge(payload.get("id"), payload.get("ok"), payload.get("error"))
     elif event_type == "console":
+        message = payload.get("message")
+        if isinstance(message, str) and len(message) > MAX_CONSOLE_MESSAGE:
+            payload["message"] = message[:MAX_CONSOLE_MESSAGE] + "…"
         session.console.append(payload)
     if event_type in ("ready", "selection", "hover", "click"):
         session.state[event_type] = payload
     session.state["last_event"] = {"event": event_type, **payload}
-    session.dispatcher.submit(event_type, payload)
+    session.dispatcher.submit(event_type, payload, size)
 
 
 def process_event(registry: Registry, body: bytes) -> dict:
@@ -149,8 +154,10 @@ def process_event(registry: Registry, body: bytes) -> dict:
     event_id = obj.get("eventId")
     if event_id is not None and not session.recent_ids.add(event_id):
         return {"status": "ok", "duplicate": True}
+    cells = payload.get("cells") if event_type == "selection" else None
+    size = len(body) + BYTES_PER_LISTED_CELL * (len(cells) if isinstance(cells, list) else 0)
     try:
-        deliver(session, event_type, payload)
+        deliver(session, event_type, payload, size)
     except QueueFull as exc:
         if event_id is not None:
             session.recent_ids.discard(event_id)
