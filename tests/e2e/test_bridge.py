@@ -108,7 +108,7 @@ SERVE_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_python_session_gone_shows_overlay(page, open_viewer):
+def test_python_session_gone_shows_overlay(page, open_viewer, artifacts):
     proc = subprocess.Popen([sys.executable, "-c", SERVE_SCRIPT], stdout=subprocess.PIPE, text=True)
     try:
         url = None
@@ -127,6 +127,7 @@ def test_python_session_gone_shows_overlay(page, open_viewer):
     page.wait_for_selector("[data-testid=session-ended]", state="visible", timeout=20000)
     assert "The Python session ended" in page.locator("[data-testid=session-ended]").inner_text()
     assert "re-run the cell" in page.locator("[data-testid=session-ended]").inner_text()
+    page.screenshot(path=str(artifacts / "viewer_session_ended.png"))
 
 
 def test_long_poll_fallback_when_the_stream_is_buffered(page, viewer, open_viewer, event_log):

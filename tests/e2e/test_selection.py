@@ -50,6 +50,7 @@ def test_lasso_delivers_cells_inside_polygon(ready_page, viewer, pbmc68k):
     expected = np.flatnonzero(points_in_polygon(xy, polygon)).tolist()
     assert 0 < len(expected) < 700
     assert event["cells"] == expected
+    assert page.evaluate("document.querySelector('#sketch').childElementCount") == 0
 
     # Shift adds a second loop; Alt subtracts a third.
     drag(page, circle_path(cx + 200, cy - 100, 80, 80), modifiers=["Shift"])
@@ -100,6 +101,8 @@ def test_proximity_drag_delivers_cells_within_radius(ready_page, viewer, pbmc68k
     expected = np.flatnonzero(dist <= radius).tolist()
     assert len(expected) > 1
     assert event["cells"] == expected
+    # The circle drawn while dragging is gone once the gesture ends.
+    assert page.evaluate("document.querySelector('#sketch').childElementCount") == 0
 
 
 def test_legend_click_selects_category(ready_page, viewer, pbmc68k):

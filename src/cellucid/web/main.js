@@ -89,7 +89,7 @@ async function main() {
     const r = stage.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
     app.resize(r.width, r.height, dpr);
-    sketch.resize(r.width, r.height, dpr);
+    sketch.resize(r.width, r.height);
   };
   fit();
   new ResizeObserver(fit).observe(stage);
