@@ -145,3 +145,16 @@ def test_choose_route_is_cached_per_environment(viewer, monkeypatch):
     monkeypatch.setenv("CELLUCID_CLIENT_SERVER_URL", "https://hub.example.org/p/")
     assert viewer.viewer_url.startswith("https://hub.example.org/p/?viewerId=")
     assert routing.client_base_url(server) == "https://hub.example.org/p/"
+
+
+def test_debug_connection_shows_the_route_and_a_route_specific_fix(viewer, monkeypatch):
+    monkeypatch.delenv("CELLUCID_CLIENT_SERVER_URL", raising=False)
+    monkeypatch.setenv("CELLUCID_ROUTE", "direct")
+    report = viewer.debug_connection(timeout=0.3)
+    assert report["route"].startswith("direct — CELLUCID_ROUTE=direct")
+    assert report["route_probes"][0].startswith("direct (from the kernel): ok")
+    assert "CELLUCID_ROUTE=proxy" in report["fix"]
+    assert "route_probes" in report._repr_html_()
+    monkeypatch.setenv("CELLUCID_ROUTE", "proxy")
+    report = viewer.debug_connection(timeout=0.3)
+    assert report["route"].startswith("proxy") and "jupyter-server-proxy" in report["fix"]

@@ -9,6 +9,7 @@ import time
 import urllib.request
 
 from .errors import CommandError, ViewerStopped
+from .routing import choose_route
 
 
 class ConnectionReport(dict):
@@ -63,6 +64,9 @@ def debug_connection(viewer, timeout: float = 5.0) -> ConnectionReport:
     session = viewer._session
     report = ConnectionReport(ok=False, viewer_id=viewer.viewer_id, server_url=viewer.server_url,
                               viewer_url=viewer.viewer_url.split("viewerToken=")[0] + "viewerToken=…")
+    route = choose_route(viewer._server)
+    report["route"] = f"{route.route} — {route.reason}"
+    report["route_probes"] = [p.as_text() for p in route.probes]
     healthy, report["server_health"] = _health(viewer.server_url, timeout)
     report["stopped"] = session.stopped
     report["command_stream_connected"] = session.commands.connected
@@ -78,10 +82,7 @@ def debug_connection(viewer, timeout: float = 5.0) -> ConnectionReport:
         return _verdict(report, "the cellucid server does not answer",
                         "the Python process that served it may have ended; re-run the cell")
     if not report["command_stream_connected"]:
-        return _verdict(report, "no viewer page is connected",
-                        f"open the viewer (display it in a notebook cell, or open "
-                        f"{viewer.viewer_url} in a browser); if it is open, it cannot reach "
-                        f"{viewer.server_url} — try CELLUCID_ROUTE=proxy in a remote notebook")
+        return _verdict(report, "no viewer page is connected", _not_connected_fix(viewer, route))
     try:
         pong = _round_trip(viewer, "ping", "pong", timeout)
         snapshot = _round_trip(viewer, "debug_snapshot", "debug_snapshot", timeout)
@@ -96,6 +97,22 @@ def debug_connection(viewer, timeout: float = 5.0) -> ConnectionReport:
     errors = [c for c in report["recent_console"] if c.get("level") == "error"]
     note = f"; {len(errors)} recent page errors" if errors else ""
     return _verdict(report, f"ok: ping {report['ping_ms']} ms{note}", None)
+
+
+def _not_connected_fix(viewer, route) -> str:
+    """What to try when no page holds the command stream, given the route the URL took."""
+    where = (f"open the viewer (display it in a notebook cell, or open {viewer.viewer_url} in a "
+             f"browser); if it is open, the page cannot reach {route.base_url}")
+    if route.route == "direct":
+        return (f"{where} — a browser on another machine (SSH tunnel, JupyterHub, VS Code "
+                f"remote, HTTPS notebook) cannot reach loopback: set CELLUCID_ROUTE=proxy (needs "
+                f"jupyter-server-proxy) or forward the port and set CELLUCID_CLIENT_SERVER_URL, "
+                f"then re-run the cell")
+    if route.route == "proxy":
+        return (f"{where} — check that jupyter-server-proxy is installed and enabled in the "
+                f"Jupyter server (route_probes), or set CELLUCID_ROUTE=direct when the browser "
+                f"runs on this machine, then re-run the cell")
+    return f"{where} — check CELLUCID_CLIENT_SERVER_URL, then re-run the cell"
 
 
 def _verdict(report: ConnectionReport, verdict: str, fix: str | None) -> ConnectionReport:
