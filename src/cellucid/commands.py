@@ -67,6 +67,7 @@ class CommandChannel:
         self._seq = 0
         self._listeners: set[_Listener] = set()
         self._last_poll = float("-inf")
+        self._generation = 0
         self.closed = False
 
     # -- Python side --------------------------------------------------------------------------
@@ -125,6 +126,12 @@ class CommandChannel:
         """End every stream after it sent what is queued; refuse new commands."""
         with self._lock:
             self.closed = True
+        self.disconnect_all()
+
+    def disconnect_all(self) -> None:
+        """End the streams open now (the server is stopping); the queue stays usable."""
+        with self._lock:
+            self._generation += 1
             listeners = list(self._listeners)
         for listener in listeners:
             listener.wake()
@@ -135,6 +142,7 @@ class CommandChannel:
         listener = _Listener()
         with self._lock:
             self._listeners.add(listener)
+            generation = self._generation
         try:
             yield ": connected\n\n"
             cursor = last_seen
@@ -143,7 +151,7 @@ class CommandChannel:
                 for seq, command in self.after(cursor):
                     yield f"id: {seq}\ndata: {json.dumps(command)}\n\n"
                     cursor = seq
-                if self.closed:
+                if self.closed or self._generation != generation:
                     return
                 try:
                     await asyncio.wait_for(listener.event.wait(), KEEPALIVE_SECONDS)
@@ -158,13 +166,14 @@ class CommandChannel:
         listener = _Listener()
         with self._lock:
             self._listeners.add(listener)
+            generation = self._generation
         deadline = time.monotonic() + wait
         try:
             while True:
                 listener.event.clear()
                 items = self.after(after)
                 remaining = deadline - time.monotonic()
-                if items or self.closed or remaining <= 0:
+                if items or self.closed or remaining <= 0 or self._generation != generation:
                     return items
                 try:
                     await asyncio.wait_for(listener.event.wait(), remaining)

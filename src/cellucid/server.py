@@ -123,9 +123,10 @@ def create_app(registry: Registry, bind_host: str = DEFAULT_HOST) -> Starlette:
 class Server:
     """uvicorn serving the app in a daemon thread."""
 
-    def __init__(self, host: str = DEFAULT_HOST, port: int | None = None) -> None:
+    def __init__(self, host: str = DEFAULT_HOST, port: int | None = None,
+                 registry: Registry | None = None) -> None:
         self.host = host
-        self.registry = Registry()
+        self.registry = registry or Registry()
         self.app = create_app(self.registry, host)
         if port:
             _check_port_free(host, port)
@@ -170,9 +171,13 @@ class Server:
         return self._thread.is_alive() and self._uvicorn.started
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Close every command stream and stop serving; returns when the socket is closed."""
+        """End every command stream and stop serving; returns when the socket is closed.
+
+        The registry survives, so a new `Server` on the same port with the same registry
+        (``Server(port=old.port, registry=old.registry)``) serves the same viewers again.
+        """
         for session in self.registry.sessions():
-            session.commands.close()
+            session.commands.disconnect_all()
         self._uvicorn.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout)
