@@ -10,6 +10,7 @@ from the tree into an array.
 from __future__ import annotations
 
 import threading
+import warnings
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -25,7 +26,8 @@ class SpatialIndex:
         self.tree: cKDTree | None = None
         self.rows: np.ndarray | None = None
         self._ready = threading.Event()
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():  # an all-NaN embedding has no extent: 0
+            warnings.simplefilter("ignore", RuntimeWarning)
             lo = np.array([np.nanmin(coords[:, k]) if len(coords) else 0.0
                            for k in range(coords.shape[1])], dtype=np.float64)
             hi = np.array([np.nanmax(coords[:, k]) if len(coords) else 0.0
