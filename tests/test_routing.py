@@ -158,3 +158,23 @@ def test_debug_connection_shows_the_route_and_a_route_specific_fix(viewer, monke
     monkeypatch.setenv("CELLUCID_ROUTE", "proxy")
     report = viewer.debug_connection(timeout=0.3)
     assert report["route"].startswith("proxy") and "jupyter-server-proxy" in report["fix"]
+
+
+def test_colab_takes_its_port_proxy(monkeypatch):
+    import sys
+    import types
+
+    kernel = types.SimpleNamespace(proxyPort=lambda port, cache=True:
+                                   f"https://{port}-abc-colab.example.dev")
+    colab = types.ModuleType("google.colab")
+    colab.kernel = kernel
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    for key in ("CELLUCID_CLIENT_SERVER_URL", "CELLUCID_ROUTE", "JPY_PARENT_PID",
+                "JUPYTERHUB_SERVICE_PREFIX"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("CELLUCID_ALLOWED_HOSTS", "lab.example.org")
+    choice = decide_route(5555, DIRECT, servers=[], probe=Probes())
+    assert (choice.route, choice.base_url) == ("colab", "https://5555-abc-colab.example.dev/")
+    import os
+    assert os.environ["CELLUCID_ALLOWED_HOSTS"] == "lab.example.org,5555-abc-colab.example.dev"

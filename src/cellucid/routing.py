@@ -128,6 +128,14 @@ def _colab_base_url(port: int) -> str | None:
         url = kernel.proxyPort(port, cache=False)
     except Exception:  # not in Colab, or its front end did not answer
         return None
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return None
+    # Colab's proxy may pass its own host name through: let the Host check accept it (the
+    # token in the URL stays the guard).
+    host = url.split("://", 1)[1].split("/", 1)[0]
+    allowed = [h for h in os.environ.get("CELLUCID_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    if host not in allowed:
+        os.environ["CELLUCID_ALLOWED_HOSTS"] = ",".join(allowed + [host])
     return url if url.endswith("/") else url + "/"
 
 
