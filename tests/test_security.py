@@ -5,27 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-import statistics
-import threading
-import time
 from collections import defaultdict
 
-import http.client
-
 import httpx
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from .viewer_client import PageClient, bitmask
+from .viewer_client import PageClient, RawClient, run_flood, run_load
 
 FUZZ_EXAMPLES = 5_000   # per test; two tests: 10,000 bodies in all
-
-
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 json_scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
@@ -58,25 +47,12 @@ def fuzz_target():
     conn = RawClient(viewer.server_url)
     counts = defaultdict(int)
     yield viewer, conn, counts
+    report = os.environ.get("CELLUCID_FUZZ_REPORT")
+    if report:   # bench/reliability.py reads the counts from here
+        with open(report, "w") as f:
+            json.dump({str(k): v for k, v in counts.items()}, f)
     conn.close()
     viewer.stop()
-
-
-class RawClient:
-    """A keep-alive http.client connection: light enough for thousands of requests."""
-
-    def __init__(self, server_url: str) -> None:
-        host, port = server_url.split("//")[1].rstrip("/").split(":")
-        self.conn = http.client.HTTPConnection(host, int(port), timeout=30)
-
-    def post(self, body: bytes, content_type: str = "application/json"):
-        headers = {"Content-Type": content_type} if content_type else {}
-        self.conn.request("POST", "/_cellucid/events", body=body, headers=headers)
-        reply = self.conn.getresponse()
-        return reply.status, reply.getheader("content-type", ""), reply.read()
-
-    def close(self) -> None:
-        self.conn.close()
 
 
 def _post_fuzz(conn, counts, content: bytes, content_type: str = "application/json"):
@@ -128,89 +104,24 @@ def test_fuzz_ran_ten_thousand_bodies_and_server_is_alive(fuzz_target):
 
 def test_load_eight_senders_two_viewers_nothing_lost_order_kept(make_viewer):
     viewers = [make_viewer(), make_viewer()]
-    received = {v.viewer_id: defaultdict(list) for v in viewers}
-    for v in viewers:
-        sink = received[v.viewer_id]
-        v.on_message(lambda e, sink=sink: sink[e.get("sender")].append(e.get("seq"))
-                     if "sender" in e else None)
-    per_sender, senders = 2_000, 8
-    latencies: list[float] = []
-    lock = threading.Lock()
-    kinds = ["selection", "click", "custom_a", "console", "custom_b"]
-
-    def send(sender: int) -> None:
-        viewer = viewers[sender % 2]
-        client = RawClient(viewer.server_url)
-        mine = []
-        for seq in range(per_sender):
-            kind = kinds[seq % len(kinds)]
-            extra = {"cells": [seq % 200]} if kind == "selection" else (
-                {"cell": seq % 200} if kind == "click" else {"level": "warn", "message": "m"})
-            body = json.dumps({"type": kind, "viewerId": viewer.viewer_id,
-                               "viewerToken": viewer.viewer_token,
-                               "eventId": f"s{sender}-{seq}", "sender": sender, "seq": seq,
-                               **extra}).encode()
-            t0 = time.perf_counter()
-            status, _, reply = client.post(body)
-            mine.append(time.perf_counter() - t0)
-            assert status == 200, reply
-        client.close()
-        with lock:
-            latencies.extend(mine)
-
-    start = time.perf_counter()
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    for v in viewers:
-        assert v._session.dispatcher.wait_idle(60)
-    for i in range(senders):
-        got = received[viewers[i % 2].viewer_id][i]
-        assert got == list(range(per_sender)), f"sender {i}: lost or reordered"
-    other = received[viewers[1].viewer_id]
-    assert not any(i % 2 == 0 for i in other), "an event reached the wrong viewer"
-    latencies.sort()
-    print(f"\nload: {senders * per_sender / elapsed:.0f} events/s, "
-          f"p50 {statistics.median(latencies) * 1000:.1f} ms, "
-          f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.1f} ms, lost 0")
+    result = run_load(viewers, senders=8, per_sender=2_000)
+    assert result["failures"] == []
+    for sender in range(8):
+        mine = result["received"][viewers[sender % 2].viewer_id]
+        assert mine[sender] == list(range(2_000)), f"sender {sender}: lost or reordered"
+    assert not [s for s in result["received"][viewers[1].viewer_id] if s % 2 == 0]
+    assert result["lost"] == 0
+    print(f"\nload: {result['per_second']:.0f} events/s, p50 {result['p50_ms']:.1f} ms, "
+          f"p99 {result['p99_ms']:.1f} ms, lost {result['lost']}")
 
 
 def test_slow_callback_flood_stays_bounded(make_viewer):
     viewer = make_viewer(1_000_000)
-    gate = threading.Event()
-    delivered = []
-
-    @viewer.on_selection
-    def slow(event):
-        gate.wait(60)
-        delivered.append(len(event["cells"]))
-
-    cells = np.flatnonzero(np.random.default_rng(0).random(1_000_000) < 0.3)
-    body = json.dumps({"type": "selection", "viewerId": viewer.viewer_id,
-                       "viewerToken": viewer.viewer_token,
-                       "cells": bitmask(cells, 1_000_000)}).encode()
-    http = httpx.Client(base_url=viewer.server_url, timeout=30)
-    before = _rss_bytes()
-    peak = before
-    statuses = defaultdict(int)
-    for _ in range(120):
-        reply = http.post("_cellucid/events", content=body,
-                          headers={"content-type": "application/json"})
-        statuses[reply.status_code] += 1
-        if reply.status_code == 429:
-            assert reply.headers["retry-after"] == "1"
-            assert "waiting" in reply.json()["message"]
-        peak = max(peak, _rss_bytes())
-    assert set(statuses) == {200, 429}
-    growth = peak - before
-    assert growth < 600 << 20, f"memory grew {growth >> 20} MiB under flood"
-    gate.set()
-    assert viewer._session.dispatcher.wait_idle(60)
-    assert len(delivered) == statuses[200] and set(delivered) == {cells.size}
-    http.close()
+    result = run_flood(viewer, posts=120)
+    assert set(result["statuses"]) == {200, 429}
+    assert result["retry_after_ok"]
+    assert result["growth_bytes"] < 600 << 20, f"memory grew {result['growth_bytes'] >> 20} MiB"
+    assert result["delivered"] == result["statuses"][200]
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.nip.io",

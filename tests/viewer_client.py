@@ -7,11 +7,15 @@ internal commands (ping, debug_snapshot, requestSessionBundle) and acknowledges 
 from __future__ import annotations
 
 import base64
+import http.client
 import itertools
 import json
+import os
+import statistics
 import threading
 import time
 import zlib
+from collections import defaultdict
 
 import httpx
 import numpy as np
@@ -132,3 +136,126 @@ class PageClient:
             ok = kind not in self.refuse
             self.post("command_result", id=command["id"], ok=ok,
                       **({} if ok else {"error": f"{kind} refused by the test page"}))
+
+
+class RawClient:
+    """A keep-alive http.client connection: light enough for thousands of requests."""
+
+    def __init__(self, server_url: str) -> None:
+        host, port = server_url.split("//")[1].rstrip("/").split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=30)
+
+    def post(self, body: bytes, content_type: str = "application/json"):
+        """POST a body to the events endpoint; returns (status, content type, reply bytes)."""
+        headers = {"Content-Type": content_type} if content_type else {}
+        self.conn.request("POST", "/_cellucid/events", body=body, headers=headers)
+        reply = self.conn.getresponse()
+        return reply.status, reply.getheader("content-type", ""), reply.read()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+LOAD_KINDS = ("selection", "click", "custom_a", "console", "custom_b")
+
+
+def run_load(viewers, senders: int = 8, per_sender: int = 2_000) -> dict:
+    """Senders post mixed events (with ids) to the viewers, round robin, as fast as they can.
+
+    Returns throughput, reply latencies and, per viewer and sender, the sequence numbers the
+    callbacks received, in the order received.
+    """
+    received = {v.viewer_id: defaultdict(list) for v in viewers}
+    for v in viewers:
+        sink = received[v.viewer_id]
+        v.on_message(lambda e, sink=sink: sink[e["sender"]].append(e["seq"])
+                     if "sender" in e else None)
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def send(sender: int) -> None:
+        viewer = viewers[sender % len(viewers)]
+        client = RawClient(viewer.server_url)
+        mine = []
+        for seq in range(per_sender):
+            kind = LOAD_KINDS[seq % len(LOAD_KINDS)]
+            extra = {"cells": [seq % viewer.n_cells]} if kind == "selection" else (
+                {"cell": seq % viewer.n_cells} if kind == "click"
+                else {"level": "warn", "message": "m"})
+            body = json.dumps({"type": kind, "viewerId": viewer.viewer_id,
+                               "viewerToken": viewer.viewer_token,
+                               "eventId": f"s{sender}-{seq}", "sender": sender, "seq": seq,
+                               **extra}).encode()
+            t0 = time.perf_counter()
+            status, _, reply = client.post(body)
+            mine.append(time.perf_counter() - t0)
+            if status != 200:
+                failures.append(f"sender {sender} seq {seq}: {status} {reply[:200]!r}")
+        client.close()
+        with lock:
+            latencies.extend(mine)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    for v in viewers:
+        v._session.dispatcher.wait_idle(120)
+    latencies.sort()
+    lost = sum(per_sender - len(received[viewers[i % len(viewers)].viewer_id][i])
+               for i in range(senders))
+    return {"received": received, "failures": failures, "events": senders * per_sender,
+            "per_second": senders * per_sender / elapsed, "lost": lost,
+            "p50_ms": statistics.median(latencies) * 1000,
+            "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000}
+
+
+def rss_bytes() -> int:
+    """This process's resident memory."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def run_flood(viewer, posts: int = 120, fraction: float = 0.3) -> dict:
+    """Post ``posts`` large selections while the callback is blocked; then release it.
+
+    Returns the reply statuses, whether every 429 carried Retry-After, the peak memory growth
+    while flooded, and how many events the callback got once released.
+    """
+    gate = threading.Event()
+    delivered = []
+
+    @viewer.on_selection
+    def slow(event):
+        gate.wait(120)
+        delivered.append(len(event["cells"]))
+
+    n = viewer.n_cells
+    cells = np.flatnonzero(np.random.default_rng(0).random(n) < fraction)
+    body = json.dumps({"type": "selection", "viewerId": viewer.viewer_id,
+                       "viewerToken": viewer.viewer_token,
+                       "cells": bitmask(cells, n)}).encode()
+    client = RawClient(viewer.server_url)
+    before = peak = rss_bytes()
+    statuses: dict[int, int] = defaultdict(int)
+    retry_after_ok = True
+    for _ in range(posts):
+        client.conn.request("POST", "/_cellucid/events", body=body,
+                            headers={"Content-Type": "application/json"})
+        reply = client.conn.getresponse()
+        reply.read()
+        statuses[reply.status] += 1
+        if reply.status == 429:
+            retry_after_ok &= reply.getheader("retry-after") == "1"
+        peak = max(peak, rss_bytes())
+    client.close()
+    gate.set()
+    viewer._session.dispatcher.wait_idle(120)
+    viewer.off("selection", slow)
+    return {"statuses": dict(statuses), "retry_after_ok": retry_after_ok,
+            "growth_bytes": peak - before, "delivered": len(delivered),
+            "all_whole": set(delivered) <= {int(cells.size)}, "body_bytes": len(body)}
