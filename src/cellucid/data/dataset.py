@@ -221,14 +221,16 @@ class Dataset:
         return self.knn_search(seed, hops)[0]
 
     def spatial_index(self, embedding: str) -> SpatialIndex:
-        """The k-d tree of ``embedding``, built on first use and kept."""
+        """The spatial index of ``embedding``, made on first use and kept (its tree builds in the
+        background after the first query)."""
         index = self._spatial.get(embedding)
         if index is None:
-            coords = self.embedding(embedding)
+            info = self._embedding(embedding)
+            coords = info.coords
             with self._spatial_lock:
                 index = self._spatial.get(embedding)
                 if index is None:
-                    index = SpatialIndex(coords)
+                    index = SpatialIndex(coords, info.min, info.max)
                     self._spatial[embedding] = index
         return index
 

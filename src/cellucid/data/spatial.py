@@ -1,6 +1,6 @@
 """Radius queries in embedding coordinates, over a k-d tree built once per embedding.
 
-The tree is built in a daemon thread the first time an embedding is queried (about a second at
+The tree is built in a daemon thread after the first query of an embedding (about a second at
 1M cells); until it is ready, and whenever a radius is expected to hold more than
 ``SCAN_FRACTION`` of the cells (estimated from the bounding box), the query scans the coordinates
 instead: one vectorised pass costs a few milliseconds at 1M cells, less than turning a long answer
@@ -10,7 +10,6 @@ from the tree into an array.
 from __future__ import annotations
 
 import threading
-import warnings
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -19,23 +18,22 @@ SCAN_FRACTION = 0.01
 
 
 class SpatialIndex:
-    """Radius queries over one embedding's coordinates (invalid rows never match)."""
+    """Radius queries over one embedding's coordinates (invalid rows never match).
 
-    def __init__(self, coords: np.ndarray, *, background: bool = True) -> None:
+    ``lo``/``hi`` are the per-axis bounds of the valid rows (the manifest's ``min``/``max``).
+    With ``background=True`` the tree is built in a daemon thread started after the first query
+    has been answered, so that query does not share the CPU with the build.
+    """
+
+    def __init__(self, coords: np.ndarray, lo, hi, *, background: bool = True) -> None:
         self.coords = coords
         self.tree: cKDTree | None = None
         self.rows: np.ndarray | None = None
+        self.extent = np.nan_to_num(np.asarray(hi, dtype=np.float64) - np.asarray(lo, np.float64))
         self._ready = threading.Event()
-        with warnings.catch_warnings():  # an all-NaN embedding has no extent: 0
-            warnings.simplefilter("ignore", RuntimeWarning)
-            lo = np.array([np.nanmin(coords[:, k]) if len(coords) else 0.0
-                           for k in range(coords.shape[1])], dtype=np.float64)
-            hi = np.array([np.nanmax(coords[:, k]) if len(coords) else 0.0
-                           for k in range(coords.shape[1])], dtype=np.float64)
-        self.extent = np.nan_to_num(hi - lo)
-        if background:
-            threading.Thread(target=self._build, name="cellucid-kdtree", daemon=True).start()
-        else:
+        self._started = threading.Lock()
+        self._background = background
+        if not background:
             self._build()
 
     def _build(self) -> None:
@@ -45,8 +43,18 @@ class SpatialIndex:
         self.rows, self.tree = rows, tree
         self._ready.set()
 
+    def start_build(self) -> None:
+        """Start building the tree in a daemon thread, once; later calls do nothing."""
+        if self._started.acquire(blocking=False):
+            threading.Thread(target=self._build, name="cellucid-kdtree", daemon=True).start()
+
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the tree is built (or ``timeout`` seconds pass); whether it is ready."""
+        """Block until the tree is built (or ``timeout`` seconds pass); whether it is ready.
+
+        Starts the build if no query has yet.
+        """
+        if self._background:
+            self.start_build()
         return self._ready.wait(timeout)
 
     def expected_fraction(self, r: float) -> float:
@@ -59,9 +67,11 @@ class SpatialIndex:
         center = np.asarray(center, dtype=np.float64)
         tree, rows = self.tree, self.rows
         if tree is None or self.expected_fraction(r) > SCAN_FRACTION:
-            return self._scan(center, r)
-        found = tree.query_ball_point(center, r, return_sorted=False)
-        hits = np.fromiter(found, dtype=np.int64, count=len(found))
+            found = self._scan(center, r)
+            if tree is None and self._background:
+                self.start_build()
+            return found
+        hits = np.fromiter(tree.query_ball_point(center, r, return_sorted=False), dtype=np.int64)
         hits.sort()
         return rows[hits]
 
