@@ -94,16 +94,21 @@ def read_embeddings(root, n: int, requested: str | None):
     plans, skipped = plan_embeddings(shapes, n)
     if not plans:
         raise DatasetError(no_embedding_message(list(shapes), skipped))
+    widest: dict[str, int] = {}
+    for _, key, n_cols in plans:
+        widest[key] = max(widest.get(key, 0), n_cols)
+    read: dict[str, np.ndarray] = {}  # one read per obsm entry, shared by its 2D and 3D views
     embeddings = []
     for name, key, n_cols in plans:
-        node = obsm[key]
-        if encoding_of(node) == "dataframe":
-            values = read_elem(node).to_numpy()[:, :n_cols]
-        elif len(node.shape) == 1:
-            values = np.asarray(node[:])
-        else:
-            values = np.asarray(node[:, :n_cols])
-        embeddings.append(make_embedding(name, key, values, n_cols))
+        if key not in read:
+            node = obsm[key]
+            if encoding_of(node) == "dataframe":
+                read[key] = read_elem(node).to_numpy()[:, :widest[key]]
+            elif len(node.shape) == 1:
+                read[key] = np.asarray(node[:])
+            else:
+                read[key] = np.asarray(node[:, :widest[key]])
+        embeddings.append(make_embedding(name, key, read[key], n_cols))
     return embeddings, skipped, default_embedding([e.name for e in embeddings], requested)
 
 
