@@ -165,7 +165,7 @@ def test_high_dpi_picking_and_resize(browser, viewer, open_viewer, event_log):
                 break
             page.wait_for_timeout(20)
         assert size[0] == 2 * size[2] and size[1] == 2 * size[3] and size[2] < 700
-        cell = isolated_cells(page)[0]
+        cell = isolated_cells(page, min_gap_px=9, margin_px=20)[0]
         x, y = screen_positions(page)[cell]
         page.mouse.click(x, y)
         assert log.next("click")["cell"] == cell

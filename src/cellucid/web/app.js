@@ -15,6 +15,7 @@ export const defaults = {
   maxPointPx: 28,
   pickRadiusPx: 5,
   fallbackFrameMs: 120,
+  uniformColor: "#3b82c4",
 };
 
 export class App {
@@ -192,6 +193,16 @@ export class App {
       const g = await this.data.gene(field);
       this.applyContinuous({ field, kind, raw: g.values, min: g.min, max: g.max });
     }
+    this.changed("color");
+  }
+
+  /** One colour for every cell (no colour-by field). */
+  applyUniform() {
+    const lut = categoryLUT([defaults.uniformColor]);
+    this.renderer.setLUT(lut.data, lut.width, lut.height, 0);
+    this.renderer.setValues(new Float32Array(this.n));
+    this.colorBy = null;
+    this.invalidate();
     this.changed("color");
   }
 

@@ -51,6 +51,11 @@ async function main() {
     messages.banner(`Cannot draw: ${err.message}`);
     throw err;
   }
+  canvas.addEventListener("webglcontextlost", (e) => {
+    e.preventDefault();
+    messages.banner("The graphics context was lost (the GPU was reset or is out of memory). Re-run the cell to draw again.");
+    console.warn("cellucid: WebGL context lost");
+  });
   const sketch = new Sketch($("#sketch"), () => app.theme);
   const toolCtx = { app, data, sketch, toast: (t) => messages.toast(t), skipBits: FLAG_HIDDEN | FLAG_INVALID };
   const tools = new Map([["lasso", new LassoTool(toolCtx)], ["knn", new KnnTool(toolCtx)], ["proximity", new ProximityTool(toolCtx)]]);
@@ -131,10 +136,15 @@ async function main() {
     opt.disabled = o.kind === "uncolorable";
     colorSelect.appendChild(opt);
   }
+  const noneOption = document.createElement("option");
+  noneOption.value = "";
+  noneOption.textContent = "(none)";
+  colorSelect.prepend(noneOption);
   const geneOption = document.createElement("option");
   geneOption.hidden = true;
   colorSelect.appendChild(geneOption);
   colorSelect.addEventListener("change", () => {
+    if (!colorSelect.value) { app.applyUniform(); return; }
     app.setColorBy(colorSelect.value, "obs").catch((err) => messages.toast(err.message));
   });
   createGeneSearch($("#gene"), $("#gene-suggestions"), {
@@ -163,7 +173,7 @@ async function main() {
         geneOption.value = c.field;
         geneOption.textContent = `gene: ${c.field}`;
         colorSelect.value = c.field;
-      } else if (c) colorSelect.value = c.field;
+      } else colorSelect.value = c ? c.field : "";
     } else if (kind === "embedding") {
       embeddingSelect.value = app.embedding.name;
       document.body.dataset.cellucidEmbedding = app.embedding.name;
@@ -176,6 +186,7 @@ async function main() {
 
   await app.setEmbedding(info.embedding || manifest.default_embedding || manifest.embeddings[0].name);
   const start = info.color || (colorable.find((o) => o.kind === "categorical" && o.colors) || colorable.find((o) => o.kind === "categorical") || colorable[0] || {}).name;
+  app.applyUniform();
   if (start) {
     try {
       await app.setColorBy(start);
