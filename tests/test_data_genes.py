@@ -163,3 +163,14 @@ def test_legacy_h5ad_falls_back_to_anndata(tmp_path):
         f["X"] = np.zeros((3, 2))
     with pytest.raises(DatasetError, match="obsm is empty"):
         open_dataset(path)
+
+
+def test_cache_location_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("CELLUCID_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "cellucid"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_root() == tmp_path / "home" / ".cache" / "cellucid"
+    monkeypatch.setenv("CELLUCID_CACHE_DIR", str(tmp_path / "mine"))
+    assert cache_root() == tmp_path / "mine"

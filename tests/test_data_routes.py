@@ -113,3 +113,23 @@ def test_no_graph_is_404(tmp_path):
         assert response.status_code == 404 and "sc.pp.neighbors" in response.json()["message"]
     finally:
         viewer.stop()
+
+
+def test_backed_h5ad_through_show_anndata(tmp_path, capsys):
+    import cellucid
+
+    from .data_fixtures import write_h5ad
+    adata = rich_adata(n=120)
+    viewer = cellucid.show_anndata(write_h5ad(adata, tmp_path / "d.h5ad"), layer="counts",
+                                   gene_symbols="symbol")
+    capsys.readouterr()
+    try:
+        base = viewer.server_url.rstrip("/") + "/_cellucid/data/"
+        auth = {"viewerId": viewer.viewer_id, "viewerToken": viewer.viewer_token}
+        manifest = httpx.get(base + "manifest", params=auth).json()
+        assert manifest["default_layer"] == "counts" and manifest["gene_symbols"] == "symbol"
+        values = typed(httpx.get(base + "gene", params={**auth, "name": "Sym7"}))
+        np.testing.assert_array_equal(values, 2 * adata.X[:, 7].toarray().ravel())
+        assert viewer.dataset.kind == "h5ad"
+    finally:
+        viewer.stop()
