@@ -73,7 +73,9 @@ def test_web_app_is_served_with_csp_and_no_traversal(viewer):
     index = http.get("/")
     assert index.status_code == 200 and "text/html" in index.headers["content-type"]
     assert "default-src 'self'" in index.headers["content-security-policy"]
-    assert "<script" in index.text and "http://" not in index.text and "https://" not in index.text
+    assert "<script" in index.text
+    import re
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", index.text)   # nothing remote
     for bad in ("/web/", "/web/../server.py", "/web/%2e%2e/server.py", "/web/..%2fserver.py",
                 "/web/%2e%2e%2f%2e%2e%2fetc/passwd", "/web/.hidden", "/web/ui",
                 "/web/" + "..%2f" * 16 + "etc/passwd"):
