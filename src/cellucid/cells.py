@@ -61,12 +61,19 @@ def _decode_array(value: list, n_cells: int, field: str) -> np.ndarray:
         arr = np.asarray(value, dtype=np.int64)
     except OverflowError:
         raise BadEvent(f"'{field}' holds an integer too large to be a cell index") from None
-    lo, hi = int(arr.min()), int(arr.max())
-    if lo < 0 or hi >= n_cells:
-        bad = lo if lo < 0 else hi
+    bad = _first_out_of_range(arr, n_cells)
+    if bad is not None:
         raise BadEvent(f"'{field}' holds cell {bad}, outside [0, {n_cells}) for this dataset "
                        f"of {n_cells} cells")
     return np.unique(arr)
+
+
+def _first_out_of_range(arr: np.ndarray, n_cells: int) -> int | None:
+    """A position of non-empty ``arr`` outside ``[0, n_cells)``, or None."""
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0:
+        return lo
+    return hi if hi >= n_cells else None
 
 
 def _decode_bitmask(value: dict, n_cells: int, field: str) -> np.ndarray:
@@ -144,9 +151,8 @@ def as_index_array(cells: Iterable[int] | np.ndarray, n_cells: int, what: str = 
         raise TypeError(f"{what} must be integer row positions (or a boolean mask), "
                         f"got dtype {arr.dtype}")
     arr = arr.astype(np.int64, copy=False)
-    lo, hi = int(arr.min()), int(arr.max())
-    if lo < 0 or hi >= n_cells:
-        bad = lo if lo < 0 else hi
+    bad = _first_out_of_range(arr, n_cells)
+    if bad is not None:
         raise IndexError(f"cell {bad} is out of range: this dataset has {n_cells} cells "
                          f"(valid positions 0..{n_cells - 1})")
     return np.unique(arr)
