@@ -107,7 +107,11 @@ def test_hidden_cells_are_not_selected(ready, viewer, pbmc68k):
 
 def test_select_from_python_emits_selection(ready, viewer):
     log = ready.cellucid_events
+    before = canvas_pixels(ready)
     viewer.select([5, 3, 9])
+    # Unselected cells dim: the picture changes.
+    after = canvas_pixels(ready)
+    assert (np.abs(before.astype(int) - after.astype(int)).max(axis=2) > 30).sum() > 500
     event = log.next("selection", predicate=lambda e: e["source"] == "python")
     assert event["cells"] == [3, 5, 9] and event["mode"] == "replace"
     assert ready.locator("#status").inner_text().endswith("3 selected")
@@ -116,6 +120,7 @@ def test_select_from_python_emits_selection(ready, viewer):
 def test_embedding_switch_and_reset_view(ready, viewer):
     page = ready
     start = page.evaluate("window.__cellucid.camera()")
+    start_pixels = canvas_pixels(page)
     box = page.locator("[data-testid=cellucid-canvas]").bounding_box()
     page.mouse.move(box["x"] + 200, box["y"] + 200)
     page.mouse.wheel(0, -400)
@@ -126,6 +131,7 @@ def test_embedding_switch_and_reset_view(ready, viewer):
     viewer.reset_view()
     assert page.evaluate("window.__cellucid.camera()") == pytest.approx(start)
     before = canvas_pixels(page)
+    assert (np.abs(before.astype(int) - start_pixels.astype(int)).max(axis=2) > 30).sum() < 50
     viewer.set_embedding("X_pca")
     assert page.locator("body").get_attribute("data-cellucid-embedding") == "X_pca"
     assert page.locator("#embedding").input_value() == "X_pca"
@@ -152,7 +158,10 @@ def test_custom_message_and_ping(ready, viewer):
     got = page.evaluate("window.__got")
     assert got and got[0]["type"] == "my_extension" and got[0]["value"] == 42
     report = viewer.debug_connection()
-    assert report is not None
+    assert report["ok"] is True and report["ping_ms"] is not None
+    snap = report["snapshot"]
+    assert snap["webgl"] and snap["connected"] is True
+    assert "viewerToken=[redacted]" in snap["href"]
 
 
 def test_session_bundle_holds_groups_and_selection(ready, viewer):

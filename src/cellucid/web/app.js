@@ -36,6 +36,8 @@ export class App {
     this.colorBy = null;
     this.colormap = colorDefaults.colormap;
     this.frameScheduled = false;
+    // While starting, frames wait for the colours: the first frame drawn is the real one.
+    this.starting = true;
     this.frames = 0;
     this.lastFrameMs = 0;
     this.listeners = new Set();
@@ -54,7 +56,7 @@ export class App {
 
   /** Ask for a redraw: on the next animation frame, or a timer when frames are throttled. */
   invalidate() {
-    if (this.frameScheduled) return;
+    if (this.frameScheduled || this.starting) return;
     this.frameScheduled = true;
     const run = () => {
       if (!this.frameScheduled) return;

@@ -194,6 +194,7 @@ async function main() {
       console.warn(`cellucid: cannot colour by ${start}: ${err.message}`);
     }
   }
+  app.starting = false;
   app.drawNow();
   refreshStatus();
   document.body.dataset.cellucidReady = "1";
