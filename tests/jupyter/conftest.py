@@ -1,10 +1,10 @@
 """Real Jupyter servers (JupyterLab 4 + Notebook 7 + jupyter-server-proxy) for the notebook tests.
 
-Fixtures:
+Fixtures (both servers start once per session, side by side):
 
-* ``jupyter_root`` (module): a `JupyterServer` at base URL ``/``, kernels on the default
+* ``jupyter_root``: a `JupyterServer` at base URL ``/``, kernels on the default
   (``auto``) route — a loopback Jupyter, so the iframe loads the cellucid server directly.
-* ``jupyter_proxied`` (module): a `JupyterServer` at base URL ``/jh/user/`` whose kernels run with
+* ``jupyter_proxied``: a `JupyterServer` at base URL ``/jh/user/`` whose kernels run with
   ``CELLUCID_ROUTE=proxy``, so every iframe goes through jupyter-server-proxy.
 * ``browser`` (session) and ``nb_page`` (function): headless Debian Chromium (the e2e fixtures'
   launch settings) and a fresh 1280×1000 page.
@@ -89,9 +89,15 @@ class JupyterServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "JupyterServer":
-        log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(self.cmd, env=self.env, stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.launch()
+        return self.wait_started()
+
+    def launch(self) -> None:
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(self.cmd, env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_started(self) -> "JupyterServer":
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if self.process.poll() is not None:
@@ -124,44 +130,59 @@ class JupyterServer:
         path = f"lab/tree/{notebook}" if ui == "lab" else f"notebooks/{notebook}"
         return f"{self.url}{path}?token={self.token}"
 
-    def kernels(self) -> list[dict]:
-        return self.api("GET", "api/kernels")
-
-    def shutdown_kernels(self) -> None:
-        for kernel in self.kernels():
-            try:
-                self.api("DELETE", f"api/kernels/{kernel['id']}")
-            except OSError:
-                pass
-
     def stop(self) -> None:
+        """Kill the server and the kernels it started (the test's state is thrown away)."""
         if self.process is None or self.process.poll() is not None:
             return
+        for pid in child_pids(self.process.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+
+def child_pids(parent: int) -> list[int]:
+    """Processes whose parent is ``parent`` (the kernels run in their own sessions)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            self.shutdown_kernels()
+            fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
-            pass
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    return children
 
 
-@pytest.fixture(scope="module")
-def jupyter_root(tmp_path_factory):
-    server = JupyterServer(tmp_path_factory.mktemp("jupyter-root")).start()
-    yield server
-    server.stop()
+@pytest.fixture(scope="session")
+def jupyter_servers(tmp_path_factory):
+    """Both servers, started side by side (each takes seconds to start on a busy machine)."""
+    servers = {
+        "root": JupyterServer(tmp_path_factory.mktemp("jupyter-root")),
+        "proxied": JupyterServer(tmp_path_factory.mktemp("jupyter-proxied"),
+                                 base_url="/jh/user/", kernel_env={"CELLUCID_ROUTE": "proxy"}),
+    }
+    try:
+        for server in servers.values():
+            server.launch()
+        for server in servers.values():
+            server.wait_started()
+        yield servers
+    finally:
+        for server in servers.values():
+            server.stop()
 
 
-@pytest.fixture(scope="module")
-def jupyter_proxied(tmp_path_factory):
-    server = JupyterServer(tmp_path_factory.mktemp("jupyter-proxied"), base_url="/jh/user/",
-                           kernel_env={"CELLUCID_ROUTE": "proxy"}).start()
-    yield server
-    server.stop()
+@pytest.fixture
+def jupyter_root(jupyter_servers):
+    return jupyter_servers["root"]
+
+
+@pytest.fixture
+def jupyter_proxied(jupyter_servers):
+    return jupyter_servers["proxied"]
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Driving a real JupyterLab / Notebook 7 page with Playwright: notebooks, cells, viewer iframes.
 
 Cells are run through the UI (select a cell, Ctrl+Enter), as a user would; what the kernel
-learns is written by the notebook's own code to JSON files in the server's root, which the
+learns is written by the notebook's own code to JSON files next to the notebook, which the
 test reads once the cell's output shows a marker line.
 """
 
@@ -19,38 +19,49 @@ IFRAMES = "iframe[title^='cellucid viewer']"
 CELLS = ".jp-Notebook .jp-Cell"
 
 
-def write_notebook(path: Path, cells: list[str]) -> Path:
-    """Write a Python 3 notebook of ``cells`` (code) to ``path``."""
+def write_notebook(server, folder: str, cells: list[str]) -> "NotebookFile":
+    """Write a Python 3 notebook of ``cells`` (code) as ``<root>/<folder>/notebook.ipynb``.
+
+    Each notebook has a folder of its own: its kernel runs there and writes its results there.
+    """
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                  "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nbformat.write(nb, path)
-    return path
+    directory = server.root / folder
+    directory.mkdir()
+    nbformat.write(nb, directory / "notebook.ipynb")
+    return NotebookFile(server, directory, f"{folder}/notebook.ipynb")
 
 
-def read_result(server, name: str) -> dict:
-    """A JSON file the notebook wrote into the server's root."""
-    return json.loads((server.root / name).read_text())
+class NotebookFile:
+    """A notebook on the server's disk: where it is, and the results its kernel wrote."""
+
+    def __init__(self, server, directory: Path, path: str) -> None:
+        self.server, self.dir, self.path = server, directory, path
+
+    def result(self, name: str) -> dict:
+        """A JSON file the notebook's code wrote next to it."""
+        return json.loads((self.dir / name).read_text())
+
+    def kernel(self, timeout: float = 60) -> dict:
+        """This notebook's kernel once it is started and idle (polled through the REST API)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            sessions = [s for s in self.server.api("GET", "api/sessions")
+                        if s.get("path") == self.path]
+            if sessions and sessions[0]["kernel"]["execution_state"] == "idle":
+                return sessions[0]["kernel"]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no idle kernel for {self.path} within {timeout} s")
+            time.sleep(0.2)
 
 
-def wait_for_kernel_idle(server, timeout: float = 60) -> dict:
-    """The notebook's kernel once it is started and idle (polled through the REST API)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        sessions = server.api("GET", "api/sessions")
-        if sessions and sessions[0]["kernel"]["execution_state"] == "idle":
-            return sessions[0]["kernel"]
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no idle kernel within {timeout} s: {sessions}")
-        time.sleep(0.2)
-
-
-def open_notebook(page, server, ui: str, name: str) -> None:
-    """Open ``name`` in JupyterLab (``ui="lab"``) or Notebook 7 and wait for its kernel."""
-    page.goto(server.page_url(ui, name))
+def open_notebook(page, notebook: NotebookFile, ui: str) -> dict:
+    """Open ``notebook`` in JupyterLab (``ui="lab"``) or Notebook 7; returns its idle kernel."""
+    page.goto(notebook.server.page_url(ui, notebook.path))
     page.locator(CELLS).first.wait_for(timeout=60_000)
-    wait_for_kernel_idle(server)
+    return notebook.kernel()
 
 
 def cell(page, index: int):
@@ -60,9 +71,10 @@ def cell(page, index: int):
 def run_cell(page, index: int) -> None:
     """Select cell ``index`` and run it in place (Ctrl+Enter), as from the keyboard."""
     target = cell(page, index)
-    prompt = target.locator(".jp-InputPrompt").first
-    prompt.scroll_into_view_if_needed()
-    prompt.click()
+    # JupyterLab skips rendering the content of cells out of view (content-visibility), so
+    # bring the cell itself into view before its prompt has a box to click.
+    target.evaluate("e => e.scrollIntoView({block: 'start'})")
+    target.locator(".jp-InputPrompt").first.click()
     page.keyboard.press("Control+Enter")
 
 
@@ -96,8 +108,10 @@ def center_iframe(iframe) -> dict:
 def cell_positions(frame) -> np.ndarray:
     """Where each cell is drawn, in CSS pixels of the iframe's own viewport (n×2)."""
     flat = frame.evaluate(
-        """() => { const c = window.__cellucid; const n = c.app.n; const out = new Array(n * 2);
-                   for (let i = 0; i < n; i++) { const p = c.pagePoint(i); out[2*i] = p.x; out[2*i+1] = p.y; }
+        """() => { const c = window.__cellucid; const out = [];
+                   for (let i = 0; i < c.app.n; i++) {
+                     const p = c.pagePoint(i); out.push(p.x, p.y);
+                   }
                    return out; }""")
     return np.asarray(flat, dtype=np.float64).reshape(-1, 2)
 

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from .notebook_driver import (draw_lasso, open_notebook, read_result, ready_frame, run_cell,
-                              viewer_iframes, wait_for_output, write_notebook)
+from .notebook_driver import (draw_lasso, open_notebook, ready_frame, run_cell, viewer_iframes,
+                              wait_for_output, write_notebook)
 
 pytestmark = pytest.mark.jupyter
 
@@ -87,8 +87,8 @@ def wait_gone(iframe, timeout_ms: int = 30_000):
 def test_viewers_over_a_notebook_life(jupyter_root, nb_page):
     server, page = jupyter_root, nb_page
     cells = [SETUP, SHOW_A, SHOW_B, TWO_VIEWERS, AFTER_RERUN, STOP_SERVER]
-    write_notebook(server.root / "lifecycle.ipynb", cells)
-    open_notebook(page, server, "lab", "lifecycle.ipynb")
+    nb = write_notebook(server, "lifecycle", cells)
+    kernel = open_notebook(page, nb, "lab")
     for index in range(4):
         run_cell(page, index)
 
@@ -101,7 +101,7 @@ def test_viewers_over_a_notebook_life(jupyter_root, nb_page):
     wait_for_output(page, 3, "WAITING-FOR-B")
     draw_lasso(page, viewer_iframes(page, 2).first, rx=90, ry=60)
     wait_for_output(page, 3, "TWO-DONE")
-    two = read_result(server, "two.json")
+    two = nb.result("two.json")
     assert len(two["b"]) == 1 and two["b"][0]["cells"] == two["event"]["cells"]
     assert two["event"]["cells"]
     assert two["a"] == [] and two["a_selection"] is None
@@ -112,7 +112,7 @@ def test_viewers_over_a_notebook_life(jupyter_root, nb_page):
     run_cell(page, 1)
     run_cell(page, 4)
     wait_for_output(page, 4, "RERUN-CHECKED")
-    rerun = read_result(server, "rerun.json")
+    rerun = nb.result("rerun.json")
     assert rerun["ids"][0] == old_a and rerun["ids"][1] != old_a
     assert rerun["stopped"] == [True, False]
     assert rerun["registered"] == [False, True]
@@ -125,7 +125,7 @@ def test_viewers_over_a_notebook_life(jupyter_root, nb_page):
     run_cell(page, 5)
     text = wait_for_output(page, 5, "SERVER-STOPPED")
     assert "the cellucid server does not answer" in text
-    stopped = read_result(server, "stopped.json")
+    stopped = nb.result("stopped.json")
     assert stopped["report"]["ok"] is False
     assert "re-run the cell" in stopped["report"]["fix"]
     assert "re-run the cell" in wait_gone(viewer_iframes(page, 2).first)
@@ -137,7 +137,6 @@ def test_viewers_over_a_notebook_life(jupyter_root, nb_page):
     frame = ready_frame(iframe)
     port = int(frame.url.split(":")[2].split("/")[0])
     assert port != stopped["port"]
-    kernel = server.kernels()[0]
     server.api("POST", f"api/kernels/{kernel['id']}/restart", {}, timeout=60)
     text = wait_gone(iframe)
     assert "The Python session ended" in text and "re-run the cell" in text

@@ -14,8 +14,8 @@ import warnings
 import numpy as np
 import pytest
 
-from .notebook_driver import (draw_lasso, inside, open_notebook, read_result, ready_frame,
-                              run_cell, viewer_iframes, wait_for_output, write_notebook)
+from .notebook_driver import (draw_lasso, inside, open_notebook, ready_frame, run_cell,
+                              viewer_iframes, wait_for_output, write_notebook)
 
 pytestmark = pytest.mark.jupyter
 
@@ -108,11 +108,11 @@ def umap(request):
     return np.asarray(adata.obsm["X_umap"], dtype=np.float32).astype(np.float64)
 
 
-def check_lasso_reaches_hook(page, server, umap, cell_index):
+def check_lasso_reaches_hook(page, nb, umap, cell_index):
     wait_for_output(page, cell_index, "WAITING-FOR-SELECTION")
     draw_lasso(page, viewer_iframes(page, 0).first)
     wait_for_output(page, cell_index, "SELECTION-RECEIVED")
-    result = read_result(server, "selection.json")
+    result = nb.result("selection.json")
     event = result["waited"]
     assert event["source"] == "lasso"
     expected = inside(umap, event["polygon"])
@@ -129,11 +129,11 @@ def check_recolour(page, cell_index):
     assert "CD14+ Monocyte" in legend.inner_text()
 
 
-def check_debug(page, server, cell_index):
+def check_debug(page, nb, cell_index):
     text = wait_for_output(page, cell_index, "ok: ping")
     assert re.search(r"ok: ping \d+(\.\d+)? ms", text)
     assert "ping_ms" in text  # the table's rows
-    report = read_result(server, "debug.json")
+    report = nb.result("debug.json")
     assert report["ok"] is True and report["ping_ms"] > 0
     assert report["snapshot"]["webgl"]
 
@@ -146,34 +146,30 @@ def check_stop(page, cell_index):
     assert "stopped" in frame.locator("#frozen").inner_text()
 
 
-@pytest.mark.parametrize("ui", ["lab", "notebook"])
-def test_direct_route(ui, jupyter_root, nb_page, umap):
-    """Loopback Jupyter at "/": the iframe loads the cellucid server directly."""
-    server, page = jupyter_root, nb_page
-    cells = [SETUP, SELECTION, RECOLOR, DEBUG, STOP]
-    if ui == "lab":
-        cells[4:4] = [FIRST_GROUP, BUNDLE]
-    write_notebook(server.root / f"direct-{ui}.ipynb", cells)
-    open_notebook(page, server, ui, f"direct-{ui}.ipynb")
+def test_direct_route(jupyter_root, nb_page, umap):
+    """JupyterLab on a loopback Jupyter at "/": the iframe loads the cellucid server directly."""
+    server, page, ui = jupyter_root, nb_page, "lab"
+    cells = [SETUP, SELECTION, RECOLOR, DEBUG, FIRST_GROUP, BUNDLE, STOP]
+    nb = write_notebook(server, f"direct-{ui}", cells)
+    open_notebook(page, nb, ui)
     for index in range(len(cells)):
         run_cell(page, index)
 
     iframe = viewer_iframes(page, 0).first
     ready_frame(iframe)
-    info = read_result(server, "viewer.json")
+    info = nb.result("viewer.json")
     assert info["route"]["route"] == "direct"
     assert iframe.get_attribute("src").startswith(f"http://127.0.0.1:{info['port']}/?viewerId=")
     box = iframe.bounding_box()
     assert abs(box["height"] - 420) <= 1
-    check_lasso_reaches_hook(page, server, umap, 1)
+    check_lasso_reaches_hook(page, nb, umap, 1)
     check_recolour(page, 2)
-    check_debug(page, server, 3)
-    if ui == "lab":
-        check_session_bundle(page, server, umap, 4, 5)
-    check_stop(page, len(cells) - 1)
+    check_debug(page, nb, 3)
+    check_session_bundle(page, nb, umap, 4, 5)
+    check_stop(page, 6)
 
 
-def check_session_bundle(page, server, umap, first_cell, bundle_cell):
+def check_session_bundle(page, nb, umap, first_cell, bundle_cell):
     iframe = viewer_iframes(page, 0).first
     wait_for_output(page, first_cell, "WAITING-FOR-FIRST")
     draw_lasso(page, iframe, dx=-60, rx=70, ry=60)
@@ -181,7 +177,7 @@ def check_session_bundle(page, server, umap, first_cell, bundle_cell):
     wait_for_output(page, bundle_cell, "WAITING-FOR-SECOND")
     draw_lasso(page, iframe, dx=70, rx=70, ry=60)
     wait_for_output(page, bundle_cell, "BUNDLE-DONE", timeout=60)
-    result = read_result(server, "bundle.json")
+    result = nb.result("bundle.json")
     first = inside(umap, result["first"]["polygon"])
     second = inside(umap, result["second"]["polygon"])
     assert first and second and first != second
@@ -197,28 +193,36 @@ def check_session_bundle(page, server, umap, first_cell, bundle_cell):
     assert frame.locator("#highlights").inner_text().count("lasso") == 2
 
 
-@pytest.mark.parametrize("ui", ["notebook", "lab"])
-def test_proxy_route(ui, jupyter_proxied, nb_page, umap):
+def make_the_proxy_buffer_the_stream(route):
+    """jupyter-server-proxy streams only when Accept is exactly text/event-stream; with any other
+    Accept it buffers the whole reply, as older proxies do."""
+    route.continue_(headers={**route.request.headers,
+                             "accept": "text/event-stream, */*;q=0.1"})
+
+
+@pytest.mark.parametrize("ui,transport", [("notebook", "sse"), ("lab", "poll")])
+def test_proxy_route(ui, transport, jupyter_proxied, nb_page, umap):
     """Jupyter at /jh/user/, CELLUCID_ROUTE=proxy: the iframe, its events and its command stream
-    all go through jupyter-server-proxy."""
+    all go through jupyter-server-proxy — as a stream in Notebook 7, and in JupyterLab with the
+    proxy made to buffer the stream, so the page falls back to long-polling."""
     server, page = jupyter_proxied, nb_page
+    if transport == "poll":
+        page.route(re.compile(r".*/_cellucid/commands\?.*"), make_the_proxy_buffer_the_stream)
     cells = [SETUP, SELECTION, RECOLOR, DEBUG, STOP]
-    write_notebook(server.root / f"proxy-{ui}.ipynb", cells)
-    open_notebook(page, server, ui, f"proxy-{ui}.ipynb")
+    nb = write_notebook(server, f"proxy-{ui}", cells)
+    open_notebook(page, nb, ui)
     for index in range(len(cells)):
         run_cell(page, index)
 
     iframe = viewer_iframes(page, 0).first
     frame = ready_frame(iframe)
-    info = read_result(server, "viewer.json")
+    info = nb.result("viewer.json")
     assert info["route"]["route"] == "proxy"
     assert any("through the Jupyter proxy: ok" in p for p in info["route"]["probes"])
     assert iframe.get_attribute("src").startswith(f"/jh/user/proxy/{info['port']}/?viewerId=")
     assert frame.url.startswith(f"{server.url}proxy/{info['port']}/")
-    check_lasso_reaches_hook(page, server, umap, 1)
+    check_lasso_reaches_hook(page, nb, umap, 1)
     check_recolour(page, 2)
-    check_debug(page, server, 3)
-    mode = frame.evaluate("document.body.dataset.cellucidCommandMode")
-    assert mode in ("sse", "poll")
-    print(f"command transport through jupyter-server-proxy: {mode}")
+    check_debug(page, nb, 3)
+    assert frame.evaluate("document.body.dataset.cellucidCommandMode") == transport
     check_stop(page, 4)
