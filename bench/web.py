@@ -239,9 +239,9 @@ def render(results: dict, renderer: str) -> str:
         "frame time includes the GPU (a one-pixel read after the frame). First frame is measured "
         "on the page clock from navigation start and includes fetching the data (cellucid: from "
         "its own server; regl-scatterplot: the same float32 points from a Starlette static server). "
-        "cellucid's first frame can show the cells in one colour while the colour-by column is "
-        "still loading; `ready` follows the first frame with the colours, and is timed in Python "
-        "from the moment the page is asked to load until the `ready` callback runs. The browser loaded one small viewer first, so start-up is not timed. "
+        "cellucid's first frame is drawn with the colours and finished on the GPU before `ready` "
+        "is posted; `ready` is timed in Python from the moment the page is asked to load until "
+        "the `ready` callback runs. The browser loaded one small viewer first, so start-up is not timed. "
         "On SwiftShader (a CPU rasteriser on this 2-core machine) absolute times "
         "are far above a real GPU's; the ratio is the comparable figure.\n"
     )

@@ -183,19 +183,32 @@ export class App {
 
   /** Colour by an obs column (`kind` "obs") or a gene ("gene"); kind is guessed when absent. */
   async setColorBy(field, kind) {
+    (await this.fetchColor(field, kind))();
+  }
+
+  /**
+   * Fetch what colouring by `field` needs; resolves to a function that applies it (so the fetch
+   * can overlap other loading). Throws for an unknown or uncolourable field.
+   */
+  async fetchColor(field, kind) {
     const obs = this.manifest.obs.find((o) => o.name === field);
     if (!kind) kind = obs ? "obs" : "gene";
+    let apply;
     if (kind === "obs") {
       if (!obs) throw new Error(`unknown obs column ${field}`);
       if (obs.kind === "uncolorable") throw new Error(`${field} cannot be coloured: ${obs.reason || "no colour mapping"}`);
       const raw = await this.data.obs(field);
-      if (obs.kind === "continuous") this.applyContinuous({ field, kind, raw, min: obs.min, max: obs.max });
-      else this.applyCategorical({ field, kind, codes: raw, meta: obs });
+      apply = obs.kind === "continuous"
+        ? () => this.applyContinuous({ field, kind, raw, min: obs.min, max: obs.max })
+        : () => this.applyCategorical({ field, kind, codes: raw, meta: obs });
     } else {
       const g = await this.data.gene(field);
-      this.applyContinuous({ field, kind, raw: g.values, min: g.min, max: g.max });
+      apply = () => this.applyContinuous({ field, kind, raw: g.values, min: g.min, max: g.max });
     }
-    this.changed("color");
+    return () => {
+      apply();
+      this.changed("color");
+    };
   }
 
   /** One colour for every cell (no colour-by field). */

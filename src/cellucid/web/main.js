@@ -184,16 +184,19 @@ async function main() {
     refreshStatus();
   });
 
-  await app.setEmbedding(info.embedding || manifest.default_embedding || manifest.embeddings[0].name);
   const start = info.color || (colorable.find((o) => o.kind === "categorical" && o.colors) || colorable.find((o) => o.kind === "categorical") || colorable[0] || {}).name;
-  app.applyUniform();
-  if (start) {
-    try {
-      await app.setColorBy(start);
-    } catch (err) {
+  // The embedding and the first colouring load together.
+  const [, applyColor] = await Promise.all([
+    app.setEmbedding(info.embedding || manifest.default_embedding || manifest.embeddings[0].name),
+    start ? app.fetchColor(start).catch((err) => {
       console.warn(`cellucid: cannot colour by ${start}: ${err.message}`);
-    }
-  }
+      return null;
+    }) : null,
+  ]);
+  performance.mark("cellucid-data-loaded");
+  if (applyColor) applyColor();
+  else app.applyUniform();
+  performance.mark("cellucid-colors-applied");
   app.starting = false;
   app.drawNow();
   refreshStatus();
