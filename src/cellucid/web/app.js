@@ -114,7 +114,9 @@ export class App {
   async setEmbedding(name) {
     const meta = this.manifest.embeddings.find((e) => e.name === name);
     if (!meta) throw new Error(`unknown embedding ${name}; known: ${this.manifest.embeddings.map((e) => e.name).join(", ")}`);
+    const ticket = (this.embeddingTicket = (this.embeddingTicket || 0) + 1);
     const coords = await this.data.embedding(name);
+    if (ticket !== this.embeddingTicket) return;
     const dims = meta.dims;
     const { positions, invalid, min, max } = toPositions(coords, dims);
     const hidden = this.flags.length === invalid.length ? this.flags : new Uint8Array(invalid.length);
@@ -191,6 +193,7 @@ export class App {
    * can overlap other loading). Throws for an unknown or uncolourable field.
    */
   async fetchColor(field, kind) {
+    const ticket = (this.colorTicket = (this.colorTicket || 0) + 1);
     const obs = this.manifest.obs.find((o) => o.name === field);
     if (!kind) kind = obs ? "obs" : "gene";
     let apply;
@@ -206,6 +209,8 @@ export class App {
       apply = () => this.applyContinuous({ field, kind, raw: g.values, min: g.min, max: g.max });
     }
     return () => {
+      // A later request (the user picked again meanwhile) wins.
+      if (ticket !== this.colorTicket) return;
       apply();
       this.changed("color");
     };
@@ -213,6 +218,7 @@ export class App {
 
   /** One colour for every cell (no colour-by field). */
   applyUniform() {
+    this.colorTicket = (this.colorTicket || 0) + 1;
     const lut = categoryLUT([defaults.uniformColor]);
     this.renderer.setLUT(lut.data, lut.width, lut.height, 0);
     this.renderer.setValues(new Float32Array(this.n));
