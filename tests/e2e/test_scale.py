@@ -43,5 +43,12 @@ def test_lasso_around_a_million_cells_delivers_them_all(page, million, open_view
         cells = event["cells"]
         assert len(cells) == N
         assert cells[0] == 0 and cells[-1] == N - 1
+        # Large cell lists from Python arrive as bitmasks and are decoded by the page.
+        viewer.highlight_cells(np.arange(0, N, 3), color="#ff00ff", name="every third")
+        count = page.evaluate("window.__cellucid.app.highlights.get('every third').cells.length")
+        assert count == len(range(0, N, 3))
+        viewer.select(np.arange(1, N, 2))
+        echoed = log.next("selection", timeout=120, predicate=lambda e: e["source"] == "python")
+        assert len(echoed["cells"]) == N // 2 and echoed["cells"][:2] == [1, 3]
     finally:
         viewer.stop()
