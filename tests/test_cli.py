@@ -130,7 +130,8 @@ def test_missing_path_is_a_clear_error(tmp_path, capsys):
 def test_serve_prints_url_opens_browser_and_stops_on_ctrl_c(kind, inputs, tmp_path):
     opened = tmp_path / "opened.txt"
     recorder = tmp_path / "browser.py"
-    recorder.write_text(f"import sys, pathlib; pathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
+    recorder.write_text("import sys, pathlib\n"
+                        f"pathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
     served = Served([sys.executable, "-m", "cellucid.cli", "serve", str(inputs[kind]),
                      "--port", "0", "--color", "cluster"],
                     env={"BROWSER": f"{sys.executable} {recorder} %s"})
@@ -181,29 +182,43 @@ SERVING_SCRIPT = textwrap.dedent("""\
 
 
 @pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
+def chromium():
+    pytest.importorskip("playwright.sync_api")
+    from tests.e2e.conftest import chromium_path
+    from tests.jupyter.browser_thread import BrowserThread
 
-    exe = chromium_path()
-    if exe is None:
+    if chromium_path() is None:
         pytest.skip("no Chromium: install Debian's chromium (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    browser = BrowserThread().start()
+    yield browser
+    browser.close()
 
 
 @pytest.mark.e2e
-def test_lasso_reaches_hook_of_serving_script(inputs, tmp_path, browser):
-    from tests.e2e.viewer_helpers import circle_path, drag, points_in_polygon, screen_positions
-
+def test_lasso_reaches_hook_of_serving_script(inputs, tmp_path, chromium):
     script = tmp_path / "serve_with_hook.py"
     script.write_text(SERVING_SCRIPT)
     served = Served([sys.executable, str(script), str(inputs["h5ad"])])
-    context = browser.new_context(viewport={"width": 1000, "height": 650})
     try:
         url = served.url()
+        event = chromium.call(lasso_in_page, url, served)
+        xy = np.asarray(inputs["adata"].obsm["X_umap"], dtype=np.float32).astype(np.float64)
+        from tests.e2e.viewer_helpers import points_in_polygon
+
+        expected = np.flatnonzero(points_in_polygon(xy, event["polygon"])).tolist()
+        assert event["source"] == "lasso"
+        assert 0 < len(expected) < 300 and event["cells"] == expected
+    finally:
+        served.kill()
+
+
+def lasso_in_page(browser, url: str, served: Served) -> dict:
+    """Open the viewer, draw a lasso with the mouse, return what the script's hook printed; then
+    Ctrl-C the script and check the page says it stopped."""
+    from tests.e2e.viewer_helpers import circle_path, drag, screen_positions
+
+    context = browser.new_context(viewport={"width": 1000, "height": 650})
+    try:
         page = context.new_page()
         page.goto(url)
         page.wait_for_selector("body[data-cellucid-ready='1']", state="attached",
@@ -212,13 +227,9 @@ def test_lasso_reaches_hook_of_serving_script(inputs, tmp_path, browser):
         cx, cy = np.median(screen_positions(page), axis=0)
         drag(page, circle_path(cx, cy, 120, 90, n=48))
         event = json.loads(served.line("SELECTED ", timeout=30).split(" ", 1)[1])
-        xy = np.asarray(inputs["adata"].obsm["X_umap"], dtype=np.float32).astype(np.float64)
-        expected = np.flatnonzero(points_in_polygon(xy, event["polygon"])).tolist()
-        assert event["source"] == "lasso"
-        assert 0 < len(expected) < 300 and event["cells"] == expected
         assert served.interrupt() == 0
         page.wait_for_selector("body[data-cellucid-frozen='1'], body[data-cellucid-gone='1']",
                                state="attached", timeout=20_000)
+        return event
     finally:
         context.close()
-        served.kill()

@@ -6,8 +6,9 @@ Fixtures (both servers start once per session, side by side):
   (``auto``) route — a loopback Jupyter, so the iframe loads the cellucid server directly.
 * ``jupyter_proxied``: a `JupyterServer` at base URL ``/jh/user/`` whose kernels run with
   ``CELLUCID_ROUTE=proxy``, so every iframe goes through jupyter-server-proxy.
-* ``browser`` (session) and ``nb_page`` (function): headless Debian Chromium (the e2e fixtures'
-  launch settings) and a fresh 1280×1000 page.
+* ``chromium`` (session) and ``in_page`` (function): headless Debian Chromium (the e2e fixtures'
+  launch settings) in a thread of its own (see `browser_thread`), and a runner of scenarios on a
+  fresh 1280×1000 page.
 
 Each server is isolated: its own token, free port, root, runtime, settings and workspace
 directories, so it never sees another Jupyter of this machine and leaves nothing behind.
@@ -28,7 +29,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
+from tests.e2e.conftest import chromium_path
+
+from .browser_thread import BrowserThread, close_page, new_page
 
 VIEWPORT = {"width": 1280, "height": 1000}
 START_TIMEOUT_S = 60.0
@@ -127,8 +130,9 @@ class JupyterServer:
 
     def page_url(self, ui: str, notebook: str) -> str:
         """URL opening ``notebook`` in JupyterLab (``lab``) or Notebook 7 (``notebook``)."""
-        path = f"lab/tree/{notebook}" if ui == "lab" else f"notebooks/{notebook}"
-        return f"{self.url}{path}?token={self.token}"
+        if ui == "lab":  # reset: a workspace of its own, without the tabs of earlier tests
+            return f"{self.url}lab/tree/{notebook}?reset&token={self.token}"
+        return f"{self.url}notebooks/{notebook}?token={self.token}"
 
     def stop(self) -> None:
         """Kill the server and the kernels it started (the test's state is thrown away)."""
@@ -186,34 +190,31 @@ def jupyter_proxied(jupyter_servers):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    exe = chromium_path()
-    if exe is None:
+def chromium():
+    pytest.importorskip("playwright.sync_api")
+    if chromium_path() is None:
         pytest.skip("no Chromium: install Debian's chromium (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    browser = BrowserThread().start()
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
-def nb_page(browser, request):
-    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
-    page = context.new_page()
-    logs: list[str] = []
-    page.on("console", lambda m: logs.append(f"console.{m.type}: {m.text}"))
-    page.on("pageerror", lambda e: logs.append(f"pageerror: {e}"))
-    page.cellucid_logs = logs
-    yield page
-    rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed and logs:
-        print("\n--- browser log ---\n" + "\n".join(logs[-80:]))
-    context.close()
+def in_page(chromium):
+    """``in_page(scenario, *args)``: run ``scenario(page, *args)`` on a fresh 1280×1000 page in
+    the browser's thread; the browser log is printed when it fails."""
 
+    def run(scenario, *args):
+        def body(browser):
+            page = new_page(browser, VIEWPORT)
+            failed = True
+            try:
+                result = scenario(page, *args)
+                failed = False
+                return result
+            finally:
+                close_page(page, failed)
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    rep = outcome.get_result()
-    setattr(item, f"rep_{rep.when}", rep)
+        return chromium.call(body)
+
+    return run

@@ -16,7 +16,9 @@ import numpy as np
 
 READY = "body[data-cellucid-ready='1']"
 IFRAMES = "iframe[title^='cellucid viewer']"
-CELLS = ".jp-Notebook .jp-Cell"
+# The notebook on show (JupyterLab may keep other notebooks open in hidden tabs).
+NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
+CELLS = f"{NOTEBOOK} .jp-Cell"
 
 
 def write_notebook(server, folder: str, cells: list[str]) -> "NotebookFile":
@@ -68,13 +70,18 @@ def cell(page, index: int):
     return page.locator(CELLS).nth(index)
 
 
-def run_cell(page, index: int) -> None:
-    """Select cell ``index`` and run it in place (Ctrl+Enter), as from the keyboard."""
+def select_cell(page, index: int) -> None:
+    """Click cell ``index``'s prompt: the cell is selected and the notebook has the focus."""
     target = cell(page, index)
     # JupyterLab skips rendering the content of cells out of view (content-visibility), so
     # bring the cell itself into view before its prompt has a box to click.
     target.evaluate("e => e.scrollIntoView({block: 'start'})")
     target.locator(".jp-InputPrompt").first.click()
+
+
+def run_cell(page, index: int) -> None:
+    """Select cell ``index`` and run it in place (Ctrl+Enter), as from the keyboard."""
+    select_cell(page, index)
     page.keyboard.press("Control+Enter")
 
 
@@ -87,7 +94,7 @@ def wait_for_output(page, index: int, text: str, timeout: float = 120) -> str:
 
 def viewer_iframes(page, index: int | None = None):
     """The viewer iframes of the whole notebook, or of cell ``index``."""
-    scope = page if index is None else cell(page, index)
+    scope = page.locator(NOTEBOOK) if index is None else cell(page, index)
     return scope.locator(IFRAMES)
 
 

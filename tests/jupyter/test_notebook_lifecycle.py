@@ -4,11 +4,12 @@ cellucid server stopped, and the kernel restarted under live iframes."""
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
-from .notebook_driver import (draw_lasso, open_notebook, ready_frame, run_cell, viewer_iframes,
-                              wait_for_output, write_notebook)
+from .notebook_driver import (draw_lasso, open_notebook, ready_frame, run_cell, select_cell,
+                              viewer_iframes, wait_for_output, write_notebook)
 
 pytestmark = pytest.mark.jupyter
 
@@ -84,8 +85,11 @@ def wait_gone(iframe, timeout_ms: int = 30_000):
     return overlay.inner_text()
 
 
-def test_viewers_over_a_notebook_life(jupyter_root, nb_page):
-    server, page = jupyter_root, nb_page
+def test_viewers_over_a_notebook_life(jupyter_root, in_page):
+    in_page(notebook_life, jupyter_root)
+
+
+def notebook_life(page, server):
     cells = [SETUP, SHOW_A, SHOW_B, TWO_VIEWERS, AFTER_RERUN, STOP_SERVER]
     nb = write_notebook(server, "lifecycle", cells)
     kernel = open_notebook(page, nb, "lab")
@@ -141,5 +145,17 @@ def test_viewers_over_a_notebook_life(jupyter_root, nb_page):
     text = wait_gone(iframe)
     assert "The Python session ended" in text and "re-run the cell" in text
     assert port_closed(port)
-    caption = page.locator(".cellucid-caption").first.inner_text()
-    assert "re-run this cell" in caption
+
+    # The saved notebook, reopened with the viewer's kernel gone, says how to bring it back.
+    select_cell(page, 0)  # the notebook has the focus, so Ctrl+S saves it
+    page.keyboard.press("Control+s")
+    saved = nb.dir / "notebook.ipynb"
+    deadline = time.monotonic() + 30
+    while "re-run this cell" not in saved.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    reopened = page.context.new_page()
+    reopened.goto(server.page_url("lab", nb.path))
+    caption = reopened.locator(".cellucid-caption").first
+    caption.wait_for(timeout=60_000)
+    assert "re-run this cell to bring the viewer back" in caption.inner_text()
+    reopened.close()

@@ -146,10 +146,17 @@ def check_stop(page, cell_index):
     assert "stopped" in frame.locator("#frozen").inner_text()
 
 
-def test_direct_route(jupyter_root, nb_page, umap):
-    """JupyterLab on a loopback Jupyter at "/": the iframe loads the cellucid server directly."""
-    server, page, ui = jupyter_root, nb_page, "lab"
-    cells = [SETUP, SELECTION, RECOLOR, DEBUG, FIRST_GROUP, BUNDLE, STOP]
+@pytest.mark.parametrize("ui", ["lab", "notebook"])
+def test_direct_route(ui, jupyter_root, in_page, umap):
+    """A loopback Jupyter at "/": the iframe loads the cellucid server directly. JupyterLab also
+    runs the session-bundle round trip."""
+    in_page(direct_route, jupyter_root, umap, ui)
+
+
+def direct_route(page, server, umap, ui):
+    cells = [SETUP, SELECTION, RECOLOR, DEBUG, STOP]
+    if ui == "lab":
+        cells[4:4] = [FIRST_GROUP, BUNDLE]
     nb = write_notebook(server, f"direct-{ui}", cells)
     open_notebook(page, nb, ui)
     for index in range(len(cells)):
@@ -165,8 +172,9 @@ def test_direct_route(jupyter_root, nb_page, umap):
     check_lasso_reaches_hook(page, nb, umap, 1)
     check_recolour(page, 2)
     check_debug(page, nb, 3)
-    check_session_bundle(page, nb, umap, 4, 5)
-    check_stop(page, 6)
+    if ui == "lab":
+        check_session_bundle(page, nb, umap, 4, 5)
+    check_stop(page, len(cells) - 1)
 
 
 def check_session_bundle(page, nb, umap, first_cell, bundle_cell):
@@ -201,11 +209,14 @@ def make_the_proxy_buffer_the_stream(route):
 
 
 @pytest.mark.parametrize("ui,transport", [("notebook", "sse"), ("lab", "poll")])
-def test_proxy_route(ui, transport, jupyter_proxied, nb_page, umap):
+def test_proxy_route(ui, transport, jupyter_proxied, in_page, umap):
     """Jupyter at /jh/user/, CELLUCID_ROUTE=proxy: the iframe, its events and its command stream
     all go through jupyter-server-proxy — as a stream in Notebook 7, and in JupyterLab with the
     proxy made to buffer the stream, so the page falls back to long-polling."""
-    server, page = jupyter_proxied, nb_page
+    in_page(proxy_route, jupyter_proxied, umap, ui, transport)
+
+
+def proxy_route(page, server, umap, ui, transport):
     if transport == "poll":
         page.route(re.compile(r".*/_cellucid/commands\?.*"), make_the_proxy_buffer_the_stream)
     cells = [SETUP, SELECTION, RECOLOR, DEBUG, STOP]
