@@ -47,7 +47,12 @@ while not got["b"] and time.monotonic() < deadline:
 pathlib.Path("two.json").write_text(json.dumps({
     "ids": [a.viewer_id, b.viewer_id], "a": got["a"], "b": got["b"], "event": event,
     "a_selection": a.state["selection"]}))
+b.set_color_by("bulk_labels")  # reaches every page showing b
 print("TWO-DONE")
+"""
+
+REDISPLAY_B = """\
+b
 """
 
 AFTER_RERUN = """\
@@ -90,21 +95,28 @@ def test_viewers_over_a_notebook_life(jupyter_root, in_page):
 
 
 def notebook_life(page, server):
-    cells = [SETUP, SHOW_A, SHOW_B, TWO_VIEWERS, AFTER_RERUN, STOP_SERVER]
+    cells = [SETUP, SHOW_A, SHOW_B, REDISPLAY_B, TWO_VIEWERS, AFTER_RERUN, STOP_SERVER]
     nb = write_notebook(server, "lifecycle", cells)
     kernel = open_notebook(page, nb, "lab")
-    for index in range(4):
+    for index in range(5):
         run_cell(page, index)
 
-    # Two viewers side by side: a lasso in the second reaches only the second's hooks.
+    # Two viewers side by side (the second shown twice: its re-display is the same live
+    # viewer): a lasso in the second reaches only the second's hooks; its commands reach both
+    # of its pages.
     frame_a = ready_frame(viewer_iframes(page, 1).first)
     frame_b = ready_frame(viewer_iframes(page, 2).first)
-    assert viewer_iframes(page).count() == 2
+    frame_b_again = ready_frame(viewer_iframes(page, 3).first)
+    assert viewer_iframes(page).count() == 3
     assert frame_a.evaluate("document.body.dataset.cellucidEmbedding") == "X_umap"
     assert frame_b.evaluate("document.body.dataset.cellucidEmbedding") == "X_pca"
-    wait_for_output(page, 3, "WAITING-FOR-B")
+    assert frame_b.url == frame_b_again.url
+    wait_for_output(page, 4, "WAITING-FOR-B")
     draw_lasso(page, viewer_iframes(page, 2).first, rx=90, ry=60)
-    wait_for_output(page, 3, "TWO-DONE")
+    wait_for_output(page, 4, "TWO-DONE")
+    for frame in (frame_b, frame_b_again):
+        frame.wait_for_function(
+            "document.querySelector('[data-testid=colorby-select]').value === 'bulk_labels'")
     two = nb.result("two.json")
     assert len(two["b"]) == 1 and two["b"][0]["cells"] == two["event"]["cells"]
     assert two["event"]["cells"]
@@ -114,8 +126,8 @@ def notebook_life(page, server):
     # Running the first viewer's cell again replaces its viewer: one iframe, a new viewer, and
     # the old one stopped and unregistered.
     run_cell(page, 1)
-    run_cell(page, 4)
-    wait_for_output(page, 4, "RERUN-CHECKED")
+    run_cell(page, 5)
+    wait_for_output(page, 5, "RERUN-CHECKED")
     rerun = nb.result("rerun.json")
     assert rerun["ids"][0] == old_a and rerun["ids"][1] != old_a
     assert rerun["stopped"] == [True, False]
@@ -126,13 +138,14 @@ def notebook_life(page, server):
 
     # Stopping the cellucid server: debug_connection names the failure, and every live iframe
     # says the Python session ended.
-    run_cell(page, 5)
-    text = wait_for_output(page, 5, "SERVER-STOPPED")
+    run_cell(page, 6)
+    text = wait_for_output(page, 6, "SERVER-STOPPED")
     assert "the cellucid server does not answer" in text
     stopped = nb.result("stopped.json")
     assert stopped["report"]["ok"] is False
     assert "re-run the cell" in stopped["report"]["fix"]
-    assert "re-run the cell" in wait_gone(viewer_iframes(page, 2).first)
+    for index in (2, 3):
+        assert "re-run the cell" in wait_gone(viewer_iframes(page, index).first)
     assert port_closed(stopped["port"])
 
     # Show the viewer again (a new server), then restart the kernel under it.
