@@ -18,7 +18,7 @@ class ConnectionReport(dict):
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-            f"<td style='text-align:left'>{html.escape(_short(v))}</td></tr>"
+            f"<td style='text-align:left'>{_cell_html(v)}</td></tr>"
             for k, v in self.items() if k not in ("verdict", "fix"))
         colour = "#1a7f37" if self["ok"] else "#cf222e"
         fix = f"<p>{html.escape(self['fix'])}</p>" if self.get("fix") else ""
@@ -31,8 +31,20 @@ class ConnectionReport(dict):
         return "\n".join(lines)
 
 
+def _cell_html(value) -> str:
+    """A table cell: lists one item a line, dicts one ``key: value`` a line."""
+    if isinstance(value, dict) and value:
+        lines = [f"{k}: {_short(v)}" for k, v in value.items()]
+    elif isinstance(value, list) and value:
+        lines = [_short(v) for v in value]
+    else:
+        lines = [_short(value)]
+    return "<br>".join(html.escape(line) for line in lines)
+
+
 def _short(value) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    text = value if isinstance(value, str) else json.dumps(value, default=str,
+                                                           ensure_ascii=False)
     return text if len(text) <= 300 else text[:297] + "..."
 
 

@@ -89,7 +89,8 @@ def wait_for_output(page, index: int, text: str, timeout: float = 120) -> str:
     """Wait until cell ``index``'s output contains ``text``; returns the output's text."""
     outputs = cell(page, index).locator(".jp-OutputArea")
     outputs.get_by_text(text).first.wait_for(state="attached", timeout=timeout * 1000)
-    return outputs.inner_text()
+    # textContent, not innerText: a cell out of view is not rendered, and has no innerText.
+    return outputs.first.text_content()
 
 
 def viewer_iframes(page, index: int | None = None):

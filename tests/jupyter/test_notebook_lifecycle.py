@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from .notebook_driver import (draw_lasso, open_notebook, ready_frame, run_cell, select_cell,
-                              viewer_iframes, wait_for_output, write_notebook)
+from .notebook_driver import (center_iframe, draw_lasso, open_notebook, ready_frame, run_cell,
+                              select_cell, viewer_iframes, wait_for_output, write_notebook)
 
 pytestmark = pytest.mark.jupyter
 
@@ -85,9 +85,10 @@ def wait_gone(iframe, timeout_ms: int = 30_000):
     """Wait for the viewer page's "The Python session ended" overlay; returns its text."""
     frame = iframe.element_handle().content_frame()
     frame.wait_for_selector("body[data-cellucid-gone='1']", state="attached", timeout=timeout_ms)
+    center_iframe(iframe)
     overlay = frame.locator("[data-testid=session-ended]")
-    assert overlay.is_visible()
-    return overlay.inner_text()
+    overlay.wait_for(state="visible", timeout=10_000)
+    return overlay.text_content()
 
 
 def test_viewers_over_a_notebook_life(jupyter_root, in_page):

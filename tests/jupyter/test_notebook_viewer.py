@@ -14,8 +14,11 @@ import warnings
 import numpy as np
 import pytest
 
-from .notebook_driver import (draw_lasso, inside, open_notebook, ready_frame, run_cell,
-                              viewer_iframes, wait_for_output, write_notebook)
+from tests.e2e.conftest import ARTIFACTS
+
+from .notebook_driver import (cell, center_iframe, draw_lasso, inside, open_notebook,
+                              ready_frame, run_cell, viewer_iframes, wait_for_output,
+                              write_notebook)
 
 pytestmark = pytest.mark.jupyter
 
@@ -27,7 +30,7 @@ from cellucid.routing import choose_route
 
 adata = sc.datasets.pbmc68k_reduced()
 viewer = cellucid.show_anndata(adata, color="louvain", height=420)
-pathlib.Path("viewer.json").write_text(json.dumps({
+_ = pathlib.Path("viewer.json").write_text(json.dumps({
     "viewer_id": viewer.viewer_id, "viewer_url": viewer.viewer_url,
     "port": viewer._server.port, "route": choose_route(viewer._server).summary()}))
 """
@@ -123,14 +126,19 @@ def check_lasso_reaches_hook(page, nb, umap, cell_index):
 
 def check_recolour(page, cell_index):
     wait_for_output(page, cell_index, "RECOLORED")
-    frame = ready_frame(viewer_iframes(page, 0).first)
+    iframe = viewer_iframes(page, 0).first
+    frame = ready_frame(iframe)
+    center_iframe(iframe)
     assert frame.locator("[data-testid=colorby-select]").input_value() == "bulk_labels"
     legend = frame.locator("[data-testid=legend]")
-    assert "CD14+ Monocyte" in legend.inner_text()
+    legend.wait_for(state="visible")
+    assert "CD14+ Monocyte" in legend.text_content()
 
 
-def check_debug(page, nb, cell_index):
+def check_debug(page, nb, cell_index, screenshot=None):
     text = wait_for_output(page, cell_index, "ok: ping")
+    if screenshot is not None:
+        cell(page, cell_index).locator(".jp-OutputArea").screenshot(path=screenshot)
     assert re.search(r"ok: ping \d+(\.\d+)? ms", text)
     assert "ping_ms" in text  # the table's rows
     report = nb.result("debug.json")
@@ -141,9 +149,13 @@ def check_debug(page, nb, cell_index):
 def check_stop(page, cell_index):
     text = wait_for_output(page, cell_index, "STOPPED")
     assert "viewer stopped" in text
-    frame = viewer_iframes(page, 0).first.element_handle().content_frame()
+    iframe = viewer_iframes(page, 0).first
+    frame = iframe.element_handle().content_frame()
     frame.wait_for_selector("body[data-cellucid-frozen='1']", state="attached", timeout=20_000)
-    assert "stopped" in frame.locator("#frozen").inner_text()
+    center_iframe(iframe)
+    frozen = frame.locator("#frozen")
+    frozen.wait_for(state="visible")
+    assert "stopped" in frozen.text_content()
 
 
 @pytest.mark.parametrize("ui", ["lab", "notebook"])
@@ -171,7 +183,9 @@ def direct_route(page, server, umap, ui):
     assert abs(box["height"] - 420) <= 1
     check_lasso_reaches_hook(page, nb, umap, 1)
     check_recolour(page, 2)
-    check_debug(page, nb, 3)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"jupyter_{ui}_viewer.png")
+    check_debug(page, nb, 3, screenshot=ARTIFACTS / f"jupyter_{ui}_debug_connection.png")
     if ui == "lab":
         check_session_bundle(page, nb, umap, 4, 5)
     check_stop(page, len(cells) - 1)
@@ -198,7 +212,7 @@ def check_session_bundle(page, nb, umap, first_cell, bundle_cell):
     assert result["color_by"]["field"] == "bulk_labels"
     assert result["embedding"] == "X_umap" and result["camera"]
     frame = ready_frame(iframe)
-    assert frame.locator("#highlights").inner_text().count("lasso") == 2
+    assert frame.locator("#highlights").text_content().count("lasso") == 2
 
 
 def make_the_proxy_buffer_the_stream(route):
