@@ -93,11 +93,13 @@ def test_jupyterhub_prefix_gives_the_proxy_path():
     assert (choice.route, choice.base_url) == ("proxy", "/user/ana/proxy/5555/")
 
 
-def test_jupyterhub_without_a_runtime_file_still_takes_the_proxy():
+@pytest.mark.parametrize("detail", ["not checked: no running Jupyter server found",
+                                    "HTTP 403 (the Jupyter server refused the kernel's token)"])
+def test_jupyterhub_takes_the_proxy_even_when_the_kernel_cannot_confirm_it(detail, caplog):
     env = {"JUPYTERHUB_SERVICE_PREFIX": "/user/ana/"}
-    probes = Probes(proxy=False, detail="not checked: no running Jupyter server found")
-    choice = decide(env, [], probes)
+    choice = decide(env, [], Probes(proxy=False, detail=detail))
     assert (choice.route, choice.base_url) == ("proxy", "/user/ana/proxy/5555/")
+    assert "JupyterHub" in caplog.text
 
 
 def test_base_url_sources():

@@ -197,10 +197,13 @@ def decide_route(port: int, direct_url: str, *, env=None, servers: list[dict] | 
     if through.ok:
         return RouteChoice("proxy", proxied, f"{why}: the page is likely remote, and the "
                            "Jupyter proxy answers", [direct, through])
-    if env.get("JUPYTERHUB_SERVICE_PREFIX") and "not checked" in through.detail:
-        # Under a hub the page is remote for sure; the proxy is the only route that can work.
-        return RouteChoice("proxy", proxied, f"{why}: the proxy could not be checked, but a "
-                           "hub's page cannot reach loopback", [direct, through])
+    if env.get("JUPYTERHUB_SERVICE_PREFIX"):
+        # A hub's page is remote for sure, so the proxy is the only route that can work; the
+        # kernel's probe may fail where the browser's cookie passes (hub tokens, scopes).
+        logger.warning("cellucid: JupyterHub, but %s; using the proxy route anyway (it needs "
+                       "jupyter-server-proxy in the single-user server)", through.as_text())
+        return RouteChoice("proxy", proxied, f"{why}: the proxy could not be confirmed from the "
+                           "kernel, but a hub's page cannot reach loopback", [direct, through])
     logger.warning("cellucid: %s, but the Jupyter proxy did not answer (%s); using the direct "
                    "URL. Install jupyter-server-proxy, or set CELLUCID_ROUTE / "
                    "CELLUCID_CLIENT_SERVER_URL (docs/environments.md)", why, through.detail)
