@@ -30,8 +30,9 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         mem = "? GiB"
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{os.cpu_count()} cores ({cpu}), {mem}, Python {platform.python_version()}, "
-            f"{platform.system()} — {date}")
+            f"{platform.system()}, load average {load:.1f} when written — {date}")
 
 
 def median_ms(samples: list[float]) -> float:
