@@ -50,14 +50,7 @@ class HostCheckMiddleware:
     def __init__(self, app, bind_host: str) -> None:
         self.app = app
         self.bind_host = bind_host
-        self._names_key: tuple | None = None
-        self._names: frozenset[str] = frozenset()
-
-    def _host_names(self) -> frozenset[str]:
-        key = (os.environ.get("CELLUCID_CLIENT_SERVER_URL"), os.environ.get("CELLUCID_ALLOWED_HOSTS"))
-        if key != self._names_key:
-            self._names, self._names_key = allowed_host_names(self.bind_host), key
-        return self._names
+        self._names = allowed_host_names(bind_host)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or self._allowed(scope):
@@ -74,7 +67,11 @@ class HostCheckMiddleware:
     def _allowed(self, scope) -> bool:
         headers = dict(scope.get("headers") or ())
         host = headers.get(b"host", b"").decode("latin-1")
-        if host_name(host) in self._host_names():
+        name = host_name(host)
+        if name in self._names:
+            return True
+        self._names = allowed_host_names(self.bind_host)   # the environment may have changed
+        if name in self._names:
             return True
         context = headers.get(b"x-forwarded-context", b"").decode("latin-1")
         match = _PROXY_CONTEXT.search(context)
