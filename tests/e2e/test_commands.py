@@ -244,3 +244,16 @@ def test_gene_search_box_and_ui_controls(ready, viewer):
     assert page.locator("[data-testid=cellucid-canvas]").get_attribute("data-tool") == "lasso"
     page.keyboard.press("k")
     assert page.locator("[data-testid=tool-knn]").get_attribute("class") == "tool active"
+
+
+@pytest.mark.parametrize("color, title", [("louvain", "louvain"), ("CST3", "CST3")])
+def test_color_from_python_is_the_first_colouring(page, pbmc68k, open_viewer, color, title):
+    viewer = cellucid.show_anndata(pbmc68k, color=color)
+    try:
+        open_viewer(page, viewer)
+        assert page.locator("#colorby").input_value().endswith(color)
+        panel = "[data-testid=legend]" if color == "louvain" else "#colorbar"
+        assert page.locator(f"{panel} .panel-title").inner_text().startswith(title)
+        assert not [line for line in page.cellucid_logs if "cannot colour" in line]
+    finally:
+        viewer.stop()

@@ -184,11 +184,14 @@ async function main() {
     refreshStatus();
   });
 
-  const start = info.color || (colorable.find((o) => o.kind === "categorical" && o.colors) || colorable.find((o) => o.kind === "categorical") || colorable[0] || {}).name;
+  // Python's `color=` (an {field, kind} object) wins; else the first categorical with colours.
+  const fallback = colorable.find((o) => o.kind === "categorical" && o.colors) || colorable.find((o) => o.kind === "categorical") || colorable[0] || {};
+  const start = info.color ? info.color.field : fallback.name;
+  const startKind = info.color ? info.color.kind : undefined;
   // The embedding and the first colouring load together.
   const [, applyColor] = await Promise.all([
     app.setEmbedding(info.embedding || manifest.default_embedding || manifest.embeddings[0].name),
-    start ? app.fetchColor(start).catch((err) => {
+    start ? app.fetchColor(start, startKind).catch((err) => {
       console.warn(`cellucid: cannot colour by ${start}: ${err.message}`);
       return null;
     }) : null,
