@@ -118,6 +118,23 @@ def test_parser_knows_every_command():
         parser.parse_args([])
 
 
+def test_prepare_command_writes_an_export(tmp_path, capsys):
+    from cellucid.cli import main
+
+    adata = small_adata(120, seed=5)
+    adata.layers["counts"] = adata.X.copy()
+    adata.write_h5ad(tmp_path / "in.h5ad")
+    out = tmp_path / "out"
+    assert main(["prepare", str(tmp_path / "in.h5ad"), str(out), "--layers", "all",
+                 "--chunk-cells", "50"]) == 0
+    assert "cellucid serve" in capsys.readouterr().out
+    manifest = cellucid.data.open_dataset(out).manifest()
+    assert manifest["n_cells"] == 120 and "counts" in manifest["layers"]
+    assert main(["prepare", str(tmp_path / "in.h5ad"), str(out)]) == 1
+    assert "overwrite" in capsys.readouterr().err
+    assert main(["prepare", str(tmp_path / "in.h5ad"), str(out), "--overwrite"]) == 0
+
+
 def test_missing_path_is_a_clear_error(tmp_path, capsys):
     from cellucid.cli import main
 

@@ -69,7 +69,12 @@ def _print_serving(viewer, what: str, host: str) -> None:
 def _prepare(args) -> int:
     from .data import prepare
 
-    prepare(args.input, args.output, float32=args.float32)
+    layers = None
+    if args.layers:
+        layers = "all" if args.layers == "all" else [n.strip() for n in args.layers.split(",")
+                                                     if n.strip()]
+    prepare(args.input, args.output, float32=args.float32, layers=layers,
+            chunk_cells=args.chunk_cells, overwrite=args.overwrite)
     print(f"cellucid: wrote {args.output}; open it with `cellucid serve {args.output}`")
     return 0
 
@@ -116,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("output", help="export directory to write")
     prepare.add_argument("--float32", action="store_true",
                          help="store coordinates as float32 instead of quantized uint16")
+    prepare.add_argument("--layers", default=None,
+                         help="layers to export besides X: comma-separated names, or 'all'")
+    prepare.add_argument("--chunk-cells", type=int, default=None,
+                         help="cells read at a time (default: about 4M stored values a chunk)")
+    prepare.add_argument("--overwrite", action="store_true",
+                         help="replace an existing, non-empty output directory")
     prepare.set_defaults(run=_prepare)
 
     demo = commands.add_parser("demo", help="serve scanpy's bundled pbmc68k_reduced dataset")
