@@ -76,3 +76,18 @@ def page(viewer):
     client = PageClient(viewer)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Chromium in a thread of its own (``chromium.call(fn, *args)`` runs
+    ``fn(browser, *args)`` there), beside the e2e tests' browser of the main thread."""
+    pytest.importorskip("playwright.sync_api")
+    from .e2e.conftest import chromium_path
+    from .jupyter.browser_thread import BrowserThread
+
+    if chromium_path() is None:
+        pytest.skip("no Chromium: install Debian's chromium (apt-get install chromium)")
+    browser = BrowserThread().start()
+    yield browser
+    browser.close()

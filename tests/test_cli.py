@@ -198,19 +198,6 @@ SERVING_SCRIPT = textwrap.dedent("""\
     """)
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    pytest.importorskip("playwright.sync_api")
-    from tests.e2e.conftest import chromium_path
-    from tests.jupyter.browser_thread import BrowserThread
-
-    if chromium_path() is None:
-        pytest.skip("no Chromium: install Debian's chromium (apt-get install chromium)")
-    browser = BrowserThread().start()
-    yield browser
-    browser.close()
-
-
 @pytest.mark.e2e
 def test_lasso_reaches_hook_of_serving_script(inputs, tmp_path, chromium):
     script = tmp_path / "serve_with_hook.py"

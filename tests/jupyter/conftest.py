@@ -29,9 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import chromium_path
-
-from .browser_thread import BrowserThread, close_page, new_page
+from .browser_thread import close_page, new_page
 
 VIEWPORT = {"width": 1280, "height": 1000}
 START_TIMEOUT_S = 60.0
@@ -187,16 +185,6 @@ def jupyter_root(jupyter_servers):
 @pytest.fixture
 def jupyter_proxied(jupyter_servers):
     return jupyter_servers["proxied"]
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    pytest.importorskip("playwright.sync_api")
-    if chromium_path() is None:
-        pytest.skip("no Chromium: install Debian's chromium (apt-get install chromium)")
-    browser = BrowserThread().start()
-    yield browser
-    browser.close()
 
 
 @pytest.fixture
