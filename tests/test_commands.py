@@ -164,7 +164,7 @@ def test_command_endpoints_need_the_token(viewer):
     assert http.get(f"_cellucid/commands?viewerId={viewer.viewer_id}").status_code == 403
     assert http.get(f"_cellucid/commands?viewerId={viewer.viewer_id}&viewerToken=no"
                     ).status_code == 403
-    assert http.get(f"_cellucid/commands?viewerId=zz&viewerToken=no").status_code == 404
+    assert http.get("_cellucid/commands?viewerId=zz&viewerToken=no").status_code == 404
 
 
 def test_debug_connection_reports_ping_and_snapshot(viewer):

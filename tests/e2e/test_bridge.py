@@ -150,7 +150,6 @@ def test_high_dpi_picking_and_resize(browser, viewer, open_viewer, event_log):
     try:
         log = event_log(viewer)
         open_viewer(page, viewer)
-        canvas = page.locator("[data-testid=cellucid-canvas]")
         size = page.evaluate("(() => { const c = document.querySelector('#gl'); return [c.width, c.height, c.clientWidth, c.clientHeight]; })()")
         assert size[0] == 2 * size[2] and size[1] == 2 * size[3]
         cell = isolated_cells(page)[0]

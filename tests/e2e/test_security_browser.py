@@ -4,7 +4,6 @@ survives its server stopping and coming back without losing what it sends."""
 from __future__ import annotations
 
 import http.server
-import json
 import threading
 
 import pytest
