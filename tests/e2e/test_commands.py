@@ -7,7 +7,7 @@ import pytest
 
 import cellucid
 from viewer_helpers import (as_float32, background_fraction, canvas_pixels, circle_path, count_color,
-                            drag, points_in_polygon)
+                            drag, points_in_polygon, screen_positions)
 
 MAGENTA = (255, 0, 255)
 
@@ -175,6 +175,68 @@ def test_session_bundle_holds_groups_and_selection(ready, viewer):
     assert list(groups["b"].cells) == list(range(100, 300))
     assert list(bundle.selection) == [7, 8]
     assert bundle.embedding == "X_umap"
+
+
+def lasso_around(page, side: str) -> None:
+    """Draw a lasso (real mouse) around a cell in the middle of the ``left``/``right`` half."""
+    pos = screen_positions(page)
+    left = pos[:, 0] < np.median(pos[:, 0])
+    half = pos[left if side == "left" else ~left]
+    centre = np.median(half, axis=0)
+    cx, cy = half[np.argmin(np.hypot(*(half - centre).T))]
+    drag(page, circle_path(cx, cy, 60, 60, n=40))
+
+
+def hex_rgb(color: str) -> tuple[int, int, int]:
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def test_user_makes_highlight_groups_and_removes_one(ready, viewer):
+    page, log = ready, ready.cellucid_events
+    groups = page.locator("#highlights li")
+    page.keyboard.press("h")
+    toast = page.locator("#toast")
+    toast.wait_for(state="visible")
+    assert toast.inner_text() == "select cells first" and groups.count() == 0
+
+    page.keyboard.press("l")
+    lasso_around(page, "left")
+    first = log.next("selection", predicate=lambda e: e["source"] == "lasso")["cells"]
+    # Typing "h" in the gene search box makes no group.
+    page.locator("[data-testid=gene-search]").type("h")
+    assert page.locator("[data-testid=gene-search]").input_value() == "h"
+    assert page.evaluate("window.__cellucid.app.highlights.size") == 0
+    page.locator("[data-testid=gene-search]").fill("")
+    page.locator("[data-testid=cellucid-canvas]").focus()
+    before = canvas_pixels(page)
+    page.keyboard.press("h")
+    log.next("selection", predicate=lambda e: e["source"] == "clear")
+    groups.first.wait_for()
+
+    lasso_around(page, "right")
+    second = log.next("selection", predicate=lambda e: e["source"] == "lasso" and e["mode"] == "replace")["cells"]
+    page.locator("[data-testid=action-highlight]").click()
+    log.next("selection", predicate=lambda e: e["source"] == "clear")
+    groups.nth(1).wait_for()
+    assert first and second and first != second
+
+    bundle = viewer.get_session_bundle(timeout=20)
+    assert [(g.name, list(g.cells)) for g in bundle.highlight_groups] == [("group 1", first), ("group 2", second)]
+    colors = [g.color for g in bundle.highlight_groups]
+    assert colors[0] != colors[1]
+    assert list(bundle.selection) == []
+    after = canvas_pixels(page)
+    for color in colors:
+        assert count_color(before, hex_rgb(color), tol=30) == 0
+        assert count_color(after, hex_rgb(color), tol=30) > 50
+
+    remove = page.get_by_role("button", name="Remove highlight group group 1")
+    assert remove.get_attribute("data-testid") == "highlight-remove"
+    remove.click()
+    page.wait_for_selector("#highlights li[data-group='group 1']", state="detached")
+    bundle = viewer.get_session_bundle(timeout=20)
+    assert [(g.name, list(g.cells)) for g in bundle.highlight_groups] == [("group 2", second)]
+    assert count_color(canvas_pixels(page), hex_rgb(colors[0]), tol=30) == 0
 
 
 def test_3d_embedding_orbit_and_lasso(page, pbmc68k, open_viewer, event_log, artifacts):

@@ -63,16 +63,26 @@ report
 """
 
 FIRST_GROUP = """\
+import threading
+lassos, groups_made = [], threading.Semaphore(0)
+
+# Pressing H in the viewer makes the selection a group and clears it (a "clear" selection).
+@viewer.on_selection
+def track(event):
+    if event["source"] == "lasso":
+        lassos.append(event)
+    elif event["source"] == "clear":
+        groups_made.release()
+
 print("WAITING-FOR-FIRST", flush=True)
-first = viewer.wait_for_event("selection", timeout=180)
-viewer.highlight_cells(first["cells"], color="#e41a1c", name="first lasso")
+assert groups_made.acquire(timeout=180)
 print("FIRST-HIGHLIGHTED")
 """
 
 BUNDLE = """\
 print("WAITING-FOR-SECOND", flush=True)
-second = viewer.wait_for_event("selection", timeout=180)
-viewer.highlight_cells(second["cells"], color="#377eb8", name="second lasso")
+assert groups_made.acquire(timeout=180)
+first, second = lassos
 bundle = viewer.get_session_bundle()
 columns = bundle.to_anndata(adata, prefix="group: ")
 bundle.save("session.json")
@@ -192,27 +202,34 @@ def direct_route(page, server, umap, ui):
 
 
 def check_session_bundle(page, nb, umap, first_cell, bundle_cell):
+    """Two lassos made into highlight groups in the viewer (lasso, then H), fetched as a
+    session bundle and written to the AnnData."""
     iframe = viewer_iframes(page, 0).first
     wait_for_output(page, first_cell, "WAITING-FOR-FIRST")
     draw_lasso(page, iframe, dx=-60, rx=70, ry=60)
+    page.keyboard.press("h")
     wait_for_output(page, first_cell, "FIRST-HIGHLIGHTED")
     wait_for_output(page, bundle_cell, "WAITING-FOR-SECOND")
     draw_lasso(page, iframe, dx=70, rx=70, ry=60)
+    page.keyboard.press("h")
     wait_for_output(page, bundle_cell, "BUNDLE-DONE", timeout=60)
     result = nb.result("bundle.json")
     first = inside(umap, result["first"]["polygon"])
     second = inside(umap, result["second"]["polygon"])
     assert first and second and first != second
-    assert result["columns"] == ["group: first lasso", "group: second lasso"]
-    assert result["obs"]["group: first lasso"] == first
-    assert result["obs"]["group: second lasso"] == second
-    assert result["selection_obs"] == second
-    assert result["groups"] == [["first lasso", "#e41a1c", first],
-                                ["second lasso", "#377eb8", second]]
+    assert result["first"]["cells"] == first and result["second"]["cells"] == second
+    assert result["columns"] == ["group: group 1", "group: group 2"]
+    assert result["obs"]["group: group 1"] == first
+    assert result["obs"]["group: group 2"] == second
+    # H cleared the selection, and the bundle carries it empty.
+    assert result["selection_obs"] == []
+    (name1, color1, cells1), (name2, color2, cells2) = result["groups"]
+    assert (name1, cells1, name2, cells2) == ("group 1", first, "group 2", second)
+    assert color1 != color2
     assert result["color_by"]["field"] == "bulk_labels"
     assert result["embedding"] == "X_umap" and result["camera"]
     frame = ready_frame(iframe)
-    assert frame.locator("#highlights").text_content().count("lasso") == 2
+    assert frame.locator("#highlights").text_content().count("group ") == 2
 
 
 def make_the_proxy_buffer_the_stream(route):

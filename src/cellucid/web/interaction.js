@@ -13,7 +13,7 @@ export const defaults = {
 export class Interaction {
   /**
    * @param {object} opts canvas, app, tools (Map name → tool), bridge, tooltip(el),
-   *   onToolChange(name), onClear().
+   *   onToolChange(name), onClear(), onHighlight().
    */
   constructor(opts) {
     Object.assign(this, opts);
@@ -134,6 +134,7 @@ export class Interaction {
     }
     if (k === "c" || k === "v") this.setTool("click");
     else if (k === "r") this.app.resetCamera();
+    else if (k === "h") this.onHighlight();
     else if (k === "+" || k === "=" || k === "-") {
       const c = this.app.camera;
       c.zoomAt(c.width / 2, c.height / 2, k === "-" ? 1 / defaults.keyZoomFactor : defaults.keyZoomFactor);

@@ -19,6 +19,7 @@ import { createGeneSearch } from "./ui/search.js";
 import { Messages } from "./ui/messages.js";
 import { Tooltip } from "./ui/tooltip.js";
 import { modeFromModifiers } from "./selection.js";
+import { nextGroupColor, nextGroupName } from "./highlights.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -72,16 +73,25 @@ async function main() {
   const clearSelection = () => {
     if (app.selection.length) app.select(new Uint32Array(0), { source: "clear", mode: "replace" });
   };
+  // The selection becomes a highlight group, stored as the `highlight` command stores one.
+  const highlightSelection = () => {
+    if (!app.selection.length) { messages.toast("select cells first"); return; }
+    const groups = [...app.highlights.values()];
+    app.setHighlight(nextGroupName(groups), nextGroupColor(groups), app.selection);
+    clearSelection();
+  };
   const interaction = new Interaction({
     canvas, app, tools, bridge,
     tooltip: new Tooltip($("#tooltip"), describe),
     onToolChange: (name) => toolbar.setActive(name),
     onClear: clearSelection,
+    onHighlight: highlightSelection,
   });
   const toolbar = createToolbar($("#toolbar"), {
     tools: [{ name: "click", key: "c", title: "Click (C): pan/orbit with drag; click a cell to select it" }, ...tools.values()],
     actions: [
       { name: "reset", label: "Reset view", title: "Fit the data (R)", run: () => app.resetCamera() },
+      { name: "highlight", label: "Highlight", key: "h", title: "Make the selection a highlight group (H)", run: highlightSelection },
       { name: "clear", label: "Clear", title: "Clear the selection (Esc)", run: clearSelection },
       { name: "theme", label: "Theme", title: "Dark / light background", run: () => app.setTheme(app.theme === "dark" ? "light" : "dark") },
     ],
@@ -179,7 +189,7 @@ async function main() {
       document.body.dataset.cellucidEmbedding = app.embedding.name;
       document.body.dataset.cellucidDims = String(app.embedding.dims);
     } else if (kind === "highlights") {
-      renderHighlights(highlightsEl, [...app.highlights.values()]);
+      renderHighlights(highlightsEl, [...app.highlights.values()], (name) => app.clearHighlights(name));
     }
     refreshStatus();
   });

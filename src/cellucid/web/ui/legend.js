@@ -44,8 +44,11 @@ export function renderLegend(el, color, onPick) {
   }
 }
 
-/** Render the list of highlight groups (name, colour, count) into `el`. */
-export function renderHighlights(el, groups) {
+/**
+ * Render the list of highlight groups (name, colour, count) into `el`; each row has a remove
+ * button calling `onRemove(name)`.
+ */
+export function renderHighlights(el, groups, onRemove) {
   el.replaceChildren();
   el.hidden = groups.length === 0;
   if (!groups.length) return;
@@ -54,19 +57,30 @@ export function renderHighlights(el, groups) {
   title.textContent = "Highlights";
   const list = document.createElement("ul");
   list.className = "legend";
-  for (const g of groups) {
-    const li = document.createElement("li");
-    const sw = document.createElement("span");
-    sw.className = "swatch ring";
-    sw.style.background = g.color;
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = g.name;
-    const count = document.createElement("span");
-    count.className = "count";
-    count.textContent = g.cells.length.toLocaleString("en-US");
-    li.append(sw, name, count);
-    list.appendChild(li);
-  }
+  for (const g of groups) list.appendChild(highlightRow(g, onRemove));
   el.append(title, list);
+}
+
+function highlightRow(g, onRemove) {
+  const li = document.createElement("li");
+  li.dataset.group = g.name;
+  const sw = document.createElement("span");
+  sw.className = "swatch ring";
+  sw.style.background = g.color;
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = g.name;
+  const count = document.createElement("span");
+  count.className = "count";
+  count.textContent = g.cells.length.toLocaleString("en-US");
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "remove";
+  remove.dataset.testid = "highlight-remove";
+  remove.setAttribute("aria-label", `Remove highlight group ${g.name}`);
+  remove.title = `Remove ${g.name}`;
+  remove.textContent = "\u00d7";
+  remove.addEventListener("click", () => onRemove(g.name));
+  li.append(sw, name, count, remove);
+  return li;
 }

@@ -5,7 +5,8 @@ export const defaults = {
 };
 
 /**
- * Build buttons into `el`. `tools` = [{name, key, title}], `actions` = [{name, label, title, run}].
+ * Build buttons into `el`. `tools` = [{name, key, title}], `actions` = [{name, label, title, run,
+ * key?}] (the key is only shown; the keyboard is handled by `interaction.js`).
  * Returns {setActive(name)}.
  */
 export function createToolbar(el, { tools, actions, onTool }) {
@@ -33,7 +34,9 @@ export function createToolbar(el, { tools, actions, onTool }) {
     b.className = "action";
     b.dataset.testid = `action-${a.name}`;
     b.title = a.title;
-    b.textContent = a.label;
+    b.innerHTML = a.key ? `<span class="label"></span><kbd></kbd>` : `<span class="label"></span>`;
+    b.querySelector(".label").textContent = a.label;
+    if (a.key) b.querySelector("kbd").textContent = a.key.toUpperCase();
     b.addEventListener("click", () => a.run());
     el.appendChild(b);
   }
