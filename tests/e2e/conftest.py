@@ -121,7 +121,8 @@ class EventLog:
                 else:
                     event = self.queue.get_nowait()
             except queue.Empty:
-                self.page.wait_for_timeout(20)
+                if self.page is not None:
+                    self.page.wait_for_timeout(20)
                 continue
             self.seen.append(event)
             if event.get("event") == event_type and (predicate is None or predicate(event)):
