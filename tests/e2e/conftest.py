@@ -7,6 +7,8 @@ Fixtures (reusable by every e2e test module):
 * ``page`` (function): a fresh 1000×650 page; its console and page errors are kept on
   ``page.cellucid_logs`` and printed when a test fails.
 * ``pbmc68k`` (session): scanpy's bundled ``pbmc68k_reduced`` (700 cells, offline).
+* ``viewer``: a viewer of ``pbmc68k``; ``ready``: ``page`` showing it, ready, with its events
+  on ``page.cellucid_events``.
 * ``open_viewer(page, viewer)``: loads the viewer page and waits for its ready marker.
 * ``EventLog``/``event_log(viewer)``: every event the viewer routes, for ``log.next(type, ...)``.
 """
@@ -142,6 +144,25 @@ class EventLog:
 @pytest.fixture
 def event_log():
     return EventLog
+
+
+@pytest.fixture
+def viewer(pbmc68k):
+    """A viewer of pbmc68k_reduced, stopped after the test."""
+    import cellucid
+
+    v = cellucid.show_anndata(pbmc68k)
+    yield v
+    v.stop()
+
+
+@pytest.fixture
+def ready(page, viewer, open_viewer, event_log):
+    """``page`` showing ``viewer``, ready; its events on ``page.cellucid_events``."""
+    log = event_log(viewer)
+    open_viewer(page, viewer)
+    page.cellucid_events = log
+    return page
 
 
 @pytest.fixture

@@ -7,17 +7,9 @@ import sys
 import textwrap
 
 import numpy as np
-import pytest
 
 import cellucid
 from viewer_helpers import background_fraction, canvas_pixels, drag, isolated_cells, screen_positions
-
-
-@pytest.fixture
-def viewer(pbmc68k):
-    v = cellucid.show_anndata(pbmc68k)
-    yield v
-    v.stop()
 
 
 def test_console_forwarding(page, viewer, open_viewer, event_log):

@@ -12,21 +12,6 @@ from viewer_helpers import (as_float32, background_fraction, canvas_pixels, circ
 MAGENTA = (255, 0, 255)
 
 
-@pytest.fixture
-def viewer(pbmc68k):
-    v = cellucid.show_anndata(pbmc68k)
-    yield v
-    v.stop()
-
-
-@pytest.fixture
-def ready(page, viewer, open_viewer, event_log):
-    log = event_log(viewer)
-    open_viewer(page, viewer)
-    page.cellucid_events = log
-    return page
-
-
 def acks(log):
     return [e for e in log.drain() + log.seen if e.get("event") == "command_result"]
 

@@ -5,24 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import cellucid
 from viewer_helpers import (as_float32, bfs_hops, canvas_box, circle_path, drag, empty_spot,
                             isolated_cells, points_in_polygon, screen_positions)
-
-
-@pytest.fixture
-def viewer(pbmc68k):
-    v = cellucid.show_anndata(pbmc68k)
-    yield v
-    v.stop()
-
-
-@pytest.fixture
-def ready_page(page, viewer, open_viewer, event_log):
-    log = event_log(viewer)
-    open_viewer(page, viewer)
-    page.cellucid_events = log
-    return page
 
 
 def test_ready_event_payload(page, viewer, open_viewer, event_log):
@@ -34,8 +18,8 @@ def test_ready_event_payload(page, viewer, open_viewer, event_log):
     assert ready["embedding"] == "X_umap"
 
 
-def test_lasso_delivers_cells_inside_polygon(ready_page, viewer, pbmc68k):
-    page, log = ready_page, ready_page.cellucid_events
+def test_lasso_delivers_cells_inside_polygon(ready, viewer, pbmc68k):
+    page, log = ready, ready.cellucid_events
     xy = as_float32(pbmc68k.obsm["X_umap"])
     pos = screen_positions(page)
     page.keyboard.press("l")
@@ -69,8 +53,8 @@ def test_lasso_delivers_cells_inside_polygon(ready_page, viewer, pbmc68k):
     assert cleared["cells"] == [] and cleared["mode"] == "replace"
 
 
-def test_knn_drag_delivers_graph_hops(ready_page, viewer, pbmc68k):
-    page, log = ready_page, ready_page.cellucid_events
+def test_knn_drag_delivers_graph_hops(ready, viewer, pbmc68k):
+    page, log = ready, ready.cellucid_events
     seed = isolated_cells(page)[0]
     x, y = screen_positions(page)[seed]
     page.keyboard.press("k")
@@ -82,8 +66,8 @@ def test_knn_drag_delivers_graph_hops(ready_page, viewer, pbmc68k):
     assert event["cells"] == bfs_hops(pbmc68k.obsp["connectivities"], seed, 3)
 
 
-def test_proximity_drag_delivers_cells_within_radius(ready_page, viewer, pbmc68k):
-    page, log = ready_page, ready_page.cellucid_events
+def test_proximity_drag_delivers_cells_within_radius(ready, viewer, pbmc68k):
+    page, log = ready, ready.cellucid_events
     xy = as_float32(pbmc68k.obsm["X_umap"])
     seed = isolated_cells(page)[0]
     x, y = screen_positions(page)[seed]
@@ -105,8 +89,8 @@ def test_proximity_drag_delivers_cells_within_radius(ready_page, viewer, pbmc68k
     assert page.evaluate("document.querySelector('#sketch').childElementCount") == 0
 
 
-def test_legend_click_selects_category(ready_page, viewer, pbmc68k):
-    page, log = ready_page, ready_page.cellucid_events
+def test_legend_click_selects_category(ready, viewer, pbmc68k):
+    page, log = ready, ready.cellucid_events
     labels = pbmc68k.obs["bulk_labels"].astype(str).to_numpy()
     page.locator("[data-testid=legend-item][data-category='CD19+ B']").click()
     event = log.next("selection")
@@ -121,8 +105,8 @@ def test_legend_click_selects_category(ready_page, viewer, pbmc68k):
     assert added["cells"] == sorted(first + np.flatnonzero(labels == "CD34+").tolist())
 
 
-def test_click_selects_its_cell(ready_page, viewer):
-    page, log = ready_page, ready_page.cellucid_events
+def test_click_selects_its_cell(ready, viewer):
+    page, log = ready, ready.cellucid_events
     cell = isolated_cells(page)[1]
     x, y = screen_positions(page)[cell]
     page.mouse.click(x, y)
@@ -133,8 +117,8 @@ def test_click_selects_its_cell(ready_page, viewer):
     assert sel["source"] == "click" and sel["cells"] == [cell]
 
 
-def test_hover_enters_and_leaves(ready_page, viewer, pbmc68k):
-    page, log = ready_page, ready_page.cellucid_events
+def test_hover_enters_and_leaves(ready, viewer, pbmc68k):
+    page, log = ready, ready.cellucid_events
     cell = isolated_cells(page)[2]
     x, y = screen_positions(page)[cell]
     page.mouse.move(x - 30, y - 30)
@@ -149,8 +133,8 @@ def test_hover_enters_and_leaves(ready_page, viewer, pbmc68k):
     assert left["cell"] is None and left["position"] is None
 
 
-def test_lasso_outside_the_data_selects_nothing(ready_page, viewer):
-    page, log = ready_page, ready_page.cellucid_events
+def test_lasso_outside_the_data_selects_nothing(ready, viewer):
+    page, log = ready, ready.cellucid_events
     ex, ey = empty_spot(page, min_gap_px=60)
     page.keyboard.press("l")
     drag(page, circle_path(ex, ey, 15, 15, n=16))
