@@ -88,6 +88,7 @@ class Dispatcher:
         self._waiters_lock = threading.Lock()
         self._busy = False
         self._stopped = False
+        self._failed: set[int] = set()   # ids of callbacks that raised once already
         self._thread = threading.Thread(target=self._run, name=f"cellucid-dispatch-{name}",
                                         daemon=True)
         self._thread.start()
@@ -230,6 +231,14 @@ class Dispatcher:
         try:
             fn(arg)
         except Exception:
-            logger.exception("cellucid: callback %s for %r event raised; the next event will "
-                             "still be delivered", getattr(fn, "__qualname__", fn), event_type)
+            # Reported once per callback at ERROR (what a notebook shows); every later failure
+            # is still logged with its traceback, at DEBUG, so a failing hover hook cannot flood.
+            name = getattr(fn, "__qualname__", repr(fn))
+            first = id(fn) not in self._failed
+            self._failed.add(id(fn))
+            logger.log(logging.ERROR if first else logging.DEBUG,
+                       "cellucid: callback %s for a %r event raised; the next event will still "
+                       "be delivered%s", name, event_type,
+                       " (later errors of this callback are logged at DEBUG level)"
+                       if first else "", exc_info=True)
 
