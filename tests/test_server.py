@@ -122,3 +122,28 @@ def test_plain_script_prints_the_url_and_returns(tmp_path):
     assert "cellucid viewer: http://127.0.0.1:" in out.stdout and "viewerToken=" in out.stdout
     assert float(out.stdout.split("returned after")[1]) < 2
     assert time.perf_counter() - start < 30        # the interpreter exits: daemon threads only
+
+
+def _open_fds_to(path) -> int:
+    import os
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}") == str(path)
+        except OSError:
+            pass
+    return count
+
+
+def test_files_cellucid_opened_are_released(tmp_path, capsys):
+    from .conftest import small_adata
+
+    path = tmp_path / "cells.h5ad"
+    small_adata(100).write_h5ad(path)
+    viewer = cellucid.show_anndata(str(path))
+    assert _open_fds_to(path) == 1
+    viewer.stop()
+    assert _open_fds_to(path) == 0
+    with pytest.raises(KeyError, match="no_such_column"):
+        cellucid.show_anndata(str(path), color="no_such_column")
+    assert _open_fds_to(path) == 0

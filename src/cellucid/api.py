@@ -14,9 +14,16 @@ def _open_viewer(data, *, embedding, color, height, port, layer, gene_symbols, t
                  host="127.0.0.1") -> Viewer:
     from .server import get_server
 
+    server = get_server(port, host)
     dataset = open_dataset(data, embedding=embedding, layer=layer, gene_symbols=gene_symbols)
-    return Viewer(dataset, embedding=embedding, color=color, height=height, title=title,
-                  server=get_server(port, host))
+    try:
+        viewer = Viewer(dataset, embedding=embedding, color=color, height=height, title=title,
+                        server=server)
+    except BaseException:
+        dataset.close()   # a bad embedding or colour name: release the file at once
+        raise
+    viewer.owns_dataset = True
+    return viewer
 
 
 def show_anndata(data, *, embedding: str | None = None, color: str | None = None,

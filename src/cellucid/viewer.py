@@ -49,6 +49,7 @@ class Viewer:
         self._session = ViewerSession(dataset=dataset, n_cells=int(dataset.n_cells), options={
             "embedding": embedding, "color": color_field, "title": title})
         self._group_count = 0
+        self.owns_dataset = False   # set when cellucid opened the dataset (then stop closes it)
         self._server.registry.add(self._session)
 
     # -- identity and URLs --------------------------------------------------------------------
@@ -305,6 +306,8 @@ class Viewer:
         self._server.registry.remove(self.viewer_id)
         session.commands.close()
         session.dispatcher.stop()
+        if self.owns_dataset:
+            self.dataset.close()
 
     def _check_running(self) -> None:
         if self._session.stopped:
