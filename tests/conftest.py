@@ -83,7 +83,7 @@ def chromium():
     """Headless Chromium in a thread of its own (``chromium.call(fn, *args)`` runs
     ``fn(browser, *args)`` there), beside the e2e tests' browser of the main thread."""
     pytest.importorskip("playwright.sync_api")
-    from .e2e.conftest import chromium_path
+    from .browser import chromium_path
     from .jupyter.browser_thread import BrowserThread
 
     if chromium_path() is None:

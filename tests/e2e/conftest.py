@@ -17,34 +17,18 @@ from __future__ import annotations
 
 import os
 import queue
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM_ARGS, chromium_path, close_page, new_page
+
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_ARGS = [
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1000, "height": 650}
 READY_SELECTOR = "body[data-cellucid-ready='1']"
-
-
-def chromium_path() -> str | None:
-    """The Chromium binary to drive: ``CELLUCID_CHROMIUM``, Debian's, or one on PATH."""
-    for candidate in (os.environ.get("CELLUCID_CHROMIUM"), "/usr/bin/chromium",
-                      shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
 
 
 def pytest_collection_modifyitems(items):
@@ -67,17 +51,10 @@ def browser():
 
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
-    pg = context.new_page()
-    logs: list[str] = []
-    pg.on("console", lambda m: logs.append(f"console.{m.type}: {m.text}"))
-    pg.on("pageerror", lambda e: logs.append(f"pageerror: {e}"))
-    pg.cellucid_logs = logs
+    pg = new_page(browser, VIEWPORT)
     yield pg
     rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed and logs:
-        print("\n--- browser log ---\n" + "\n".join(logs[-60:]))
-    context.close()
+    close_page(pg, rep is not None and rep.failed, lines=60)
 
 
 @pytest.hookimpl(hookwrapper=True)

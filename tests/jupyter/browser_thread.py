@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
+from tests.browser import CHROMIUM_ARGS, chromium_path
 
 
 class BrowserThread:
@@ -49,21 +49,3 @@ class BrowserThread:
             self._pool.submit(stop).result(timeout=60)
         finally:
             self._pool.shutdown(wait=False)
-
-
-def new_page(browser, viewport: dict):
-    """A fresh context and page; the page keeps its console on ``page.cellucid_logs``."""
-    context = browser.new_context(viewport=viewport, device_scale_factor=1)
-    page = context.new_page()
-    logs: list[str] = []
-    page.on("console", lambda m: logs.append(f"console.{m.type}: {m.text}"))
-    page.on("pageerror", lambda e: logs.append(f"pageerror: {e}"))
-    page.cellucid_logs = logs
-    return page
-
-
-def close_page(page, failed: bool) -> None:
-    """Close ``page``'s context; print its browser log when the test failed."""
-    if failed and page.cellucid_logs:
-        print("\n--- browser log ---\n" + "\n".join(page.cellucid_logs[-80:]))
-    page.context.close()

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser_thread import close_page, new_page
+from tests.browser import close_page, new_page
 
 VIEWPORT = {"width": 1280, "height": 1000}
 START_TIMEOUT_S = 60.0
