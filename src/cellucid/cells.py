@@ -1,7 +1,7 @@
 """The cell-list wire codec: a JSON array of row positions, or a (deflated) bitmask object.
 
 Both directions use it: `decode_cells` for events coming from the page, `encode_cells` for
-commands going to it. See DESIGN §3.1 for the format.
+commands going to it. docs/protocol.md ("Cell lists") describes the format.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Choosing the base URL a browser uses to reach the server: direct, proxied or configured.
 
-The choice is made where the viewer is displayed, from what the kernel can see (DESIGN §2):
+The choice is made where the viewer is displayed, from what the kernel can see:
 
 * ``CELLUCID_CLIENT_SERVER_URL`` set: that URL, as given (``configured``).
 * ``CELLUCID_ROUTE=direct``: the loopback URL; ``CELLUCID_ROUTE=proxy``: the Jupyter server's

@@ -1,4 +1,4 @@
-// The cell-list wire codec (DESIGN §3.1): a sorted JSON array of ints, or a bitmask object
+// The cell-list wire codec: a sorted JSON array of ints, or a bitmask object
 // {"encoding": "bitmask", n, count, compression: "deflate-raw"|"none", data: base64}.
 
 export const defaults = {
