@@ -24,6 +24,7 @@ from starlette.routing import Route
 from . import __version__
 from .auth import viewer_from_query
 from .commands import EventStreamResponse
+from .data.names import UnknownName
 from .data.routes import dataset_routes
 from .errors import ApiError
 from .events import events_endpoint
@@ -79,6 +80,10 @@ async def api_error_handler(request: Request, exc: ApiError) -> JSONResponse:
                         status_code=exc.status_code, headers=exc.headers)
 
 
+async def unknown_name_handler(request: Request, exc: UnknownName) -> JSONResponse:
+    return JSONResponse({"status": "error", "message": str(exc)}, status_code=404)
+
+
 async def http_error_handler(request: Request, exc: HTTPException) -> JSONResponse:
     message = {404: f"no such endpoint: {request.url.path[:200]}",
                405: f"{request.method} is not allowed on {request.url.path[:200]}"}
@@ -113,7 +118,8 @@ def create_app(registry: Registry, bind_host: str = DEFAULT_HOST) -> Starlette:
     app = Starlette(
         routes=routes(),
         middleware=[Middleware(HostCheckMiddleware, bind_host=bind_host)],
-        exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler,
+        exception_handlers={ApiError: api_error_handler, UnknownName: unknown_name_handler,
+                            HTTPException: http_error_handler,
                             Exception: unexpected_error_handler},
     )
     app.state.registry = registry

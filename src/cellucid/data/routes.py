@@ -3,7 +3,8 @@
 Every endpoint checks the viewer's token first, then answers JSON (manifest, gene search) or a raw
 little-endian typed array with ``X-Cellucid-Dtype``/``X-Cellucid-Shape`` headers. Endpoints are
 plain functions: Starlette runs them in its thread pool, so a slow read never blocks the event
-loop. Bad parameters are ``400``, unknown names ``404`` with the closest real names.
+loop. Bad parameters are ``400``; an unknown name raises the data layer's `UnknownName`, which
+the server answers with ``404`` and the closest real names.
 """
 
 from __future__ import annotations
@@ -69,11 +70,6 @@ def binary_response(values: np.ndarray, headers: dict[str, str] | None = None) -
     return Response(data.tobytes(), media_type="application/octet-stream", headers=all_headers)
 
 
-def _not_found(exc: KeyError) -> ApiError:
-    message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
-    return ApiError(404, message)
-
-
 def manifest_endpoint(request: Request) -> JSONResponse:
     """``GET _cellucid/data/manifest``: the dataset manifest as JSON."""
     dataset = _dataset(request)
@@ -83,10 +79,7 @@ def manifest_endpoint(request: Request) -> JSONResponse:
 def embedding_endpoint(request: Request) -> Response:
     """``GET _cellucid/data/embedding?name=``: float32 ``n,d`` coordinates."""
     dataset = _dataset(request)
-    try:
-        return binary_response(dataset.embedding(_param(request, "name")))
-    except KeyError as exc:
-        raise _not_found(exc) from None
+    return binary_response(dataset.embedding(_param(request, "name")))
 
 
 def obs_endpoint(request: Request) -> Response:
@@ -94,8 +87,6 @@ def obs_endpoint(request: Request) -> Response:
     dataset = _dataset(request)
     try:
         return binary_response(dataset.obs_values(_param(request, "name")))
-    except KeyError as exc:
-        raise _not_found(exc) from None
     except DatasetError as exc:
         raise ApiError(400, str(exc)) from None
 
@@ -103,10 +94,7 @@ def obs_endpoint(request: Request) -> Response:
 def gene_endpoint(request: Request) -> Response:
     """``GET _cellucid/data/gene?name=&layer=``: float32 values of one gene, with min/max headers."""
     dataset = _dataset(request)
-    try:
-        values = dataset.gene_values(_param(request, "name"), request.query_params.get("layer"))
-    except KeyError as exc:
-        raise _not_found(exc) from None
+    values = dataset.gene_values(_param(request, "name"), request.query_params.get("layer"))
     finite = values[np.isfinite(values)] if not np.isfinite(values).all() else values
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
     return binary_response(values, {"X-Cellucid-Min": repr(lo), "X-Cellucid-Max": repr(hi)})
@@ -138,10 +126,7 @@ def knn_endpoint(request: Request) -> Response:
 def radius_endpoint(request: Request) -> Response:
     """``GET _cellucid/data/radius?embedding=&x=&y=&z=&r=``: uint32 cells within ``r`` of a point."""
     dataset = _dataset(request)
-    try:
-        info = dataset.embedding_info(_param(request, "embedding"))
-    except KeyError as exc:
-        raise _not_found(exc) from None
+    info = dataset.embedding_info(_param(request, "embedding"))
     center = [_float_param(request, axis) for axis in "xyz"[:info.dims]]
     r = _float_param(request, "r")
     if r < 0:
