@@ -25,6 +25,11 @@ class ScaleDataset:
     def manifest(self) -> dict:
         return {"n_cells": self.n_cells, "embeddings": [{"name": "X_umap", "dims": 2}], "obs": []}
 
+    def embedding_info(self, name: str) -> dict:
+        if name != "X_umap":
+            raise KeyError(f"no embedding named {name!r}; closest: X_umap")
+        return self.manifest()["embeddings"][0]
+
     def resolve_color_field(self, name: str):
         raise KeyError(f"no obs column or gene named {name!r}")
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from cellucid import CommandError, SessionBundle
+from cellucid.commands import DEFAULT_PENDING_LIMIT
 
 from .viewer_client import PageClient, bitmask
 
@@ -180,6 +181,22 @@ def test_debug_connection_reports_ping_and_snapshot(viewer):
     page.close()
 
 
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                   "all_proxy")
+
+
+def test_debug_connection_is_not_fooled_by_a_dead_proxy(viewer, monkeypatch):
+    page = PageClient(viewer).connect()   # its HTTP client is made before the proxy is set
+    for variable in PROXY_VARIABLES:
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")
+    for variable in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(variable, raising=False)
+    report = viewer.debug_connection()
+    assert report["ok"] is True, report
+    assert "ok" in report["server_health"]
+    page.close()
+
+
 def test_debug_connection_names_the_failure(viewer):
     report = viewer.debug_connection(timeout=0.5)
     assert report["ok"] is False and "no viewer page is connected" in report["verdict"]
@@ -208,7 +225,7 @@ def test_session_bundle_round_trip(viewer, adata, tmp_path):
         ("left", "#ff0000", [1, 2, 3]), ("right", "#0000ff", [10, 20])]
     assert bundle.selection == [5, 6] and bundle.embedding == "X_umap"
     assert bundle.color_by == {"field": "cluster", "kind": "obs"}
-    viewer._session.dispatcher.wait_idle()
+    viewer.wait_for_callbacks()
     assert seen[0]["status"] == "ok" and seen[0]["bytes"] > 0
     assert not __import__("os").path.exists(seen[0]["path"])   # read, then removed
     assert bundle.to_anndata(adata) == ["left", "right"]
@@ -232,8 +249,8 @@ def test_bundle_upload_over_the_cap_fails_cleanly(viewer, monkeypatch):
     import glob
     import tempfile
 
-    from cellucid import session as session_module
-    monkeypatch.setattr(session_module, "MAX_BUNDLE_BYTES", 1000)
+    from cellucid import bundle as bundle_module
+    monkeypatch.setattr(bundle_module, "MAX_BUNDLE_BYTES", 1000)
     before = set(glob.glob(f"{tempfile.gettempdir()}/cellucid-*"))
     page = PageClient(viewer, bundle={**BUNDLE, "pad": "x" * 5000}).connect()
     with pytest.raises(CommandError, match="over"):
@@ -242,9 +259,8 @@ def test_bundle_upload_over_the_cap_fails_cleanly(viewer, monkeypatch):
     page.close()
 
 
-def test_pending_command_cap(viewer, monkeypatch):
-    monkeypatch.setattr(viewer._session.commands, "pending_limit", 5)
-    for _ in range(5):
+def test_pending_command_cap(viewer):
+    for _ in range(DEFAULT_PENDING_LIMIT):
         viewer.reset_view()
     with pytest.raises(CommandError, match="already waiting"):
         viewer.reset_view()

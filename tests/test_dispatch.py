@@ -11,6 +11,8 @@ import pytest
 from cellucid import ViewerStopped
 from cellucid.dispatch import Dispatcher, QueueFull
 
+from .waiting import until
+
 
 def test_slow_and_raising_callbacks_do_not_delay_replies_or_reorder(viewer, page, caplog):
     order, threads = [], set()
@@ -36,7 +38,7 @@ def test_slow_and_raising_callbacks_do_not_delay_replies_or_reorder(viewer, page
             latencies.append(time.perf_counter() - start)
             assert reply.status_code == 200
         assert max(latencies) < 0.1, latencies
-        assert viewer._session.dispatcher.wait_idle(15)
+        viewer.wait_for_callbacks(15)
     assert order == [(name, i) for i in range(20) for name in ("slow", "raising")]
     assert request_thread not in threads and len(threads) == 1
     failures = [r for r in caplog.records if "boom in a user callback" in (r.exc_text or "")]
@@ -45,18 +47,19 @@ def test_slow_and_raising_callbacks_do_not_delay_replies_or_reorder(viewer, page
 
 
 def test_hover_is_coalesced_only_when_behind_and_nothing_else_is_dropped():
-    d = Dispatcher("t")
-    seen, gate = [], threading.Event()
+    d = Dispatcher("t").start()
+    seen, entered, gate = [], threading.Event(), threading.Event()
 
     def handler(event):
         if event.get("block"):
+            entered.set()
             gate.wait(5)
         seen.append(event)
 
     d.add_handler("hover", handler)
     d.add_handler("selection", handler)
     d.submit("hover", {"cell": 0, "block": True})
-    time.sleep(0.05)  # the dispatcher is now inside the blocking callback
+    assert entered.wait(5)  # the dispatcher is now inside the blocking callback
     for i in range(1, 50):
         d.submit("hover", {"cell": i})
     d.submit("selection", {"cells": [1]})
@@ -70,7 +73,7 @@ def test_hover_is_coalesced_only_when_behind_and_nothing_else_is_dropped():
 
 
 def test_idle_dispatcher_delivers_every_hover():
-    d = Dispatcher("t")
+    d = Dispatcher("t").start()
     seen = []
     d.add_handler("hover", seen.append)
     for i in range(20):
@@ -81,11 +84,11 @@ def test_idle_dispatcher_delivers_every_hover():
 
 
 def test_queue_limit_raises_queue_full():
-    d = Dispatcher("t", queue_limit=3)
-    gate = threading.Event()
-    d.add_handler("x", lambda e: gate.wait(5))
+    d = Dispatcher("t", queue_limit=3).start()
+    entered, gate = threading.Event(), threading.Event()
+    d.add_handler("x", lambda e: (entered.set(), gate.wait(5)))
     d.submit("x", {})
-    time.sleep(0.05)
+    assert entered.wait(5)  # the first event left the queue: three more fill it
     for _ in range(3):
         d.submit("x", {})
     with pytest.raises(QueueFull):
@@ -102,9 +105,9 @@ def test_wait_for_event_inside_a_callback_does_not_deadlock(viewer, page):
         results.append(viewer.wait_for_event("click", timeout=5))
 
     page.post("selection", cells=[1])
-    time.sleep(0.1)
+    until(lambda: viewer.waiters == 1, what="the callback to start waiting")
     page.post("click", cell=3, button=0)
-    assert viewer._session.dispatcher.wait_idle(10)
+    viewer.wait_for_callbacks(10)
     assert results == [{"cell": 3, "button": 0}]
 
 
@@ -145,8 +148,7 @@ def test_many_threads_can_wait_at_once(viewer, page):
     threads = [threading.Thread(target=wait) for _ in range(8)]
     for t in threads:
         t.start()
-    while len(viewer._session.dispatcher._waiters) < 8:
-        time.sleep(0.01)
+    until(lambda: viewer.waiters == 8, what="eight waiting threads")
     page.post("ping_me", n=1)
     for t in threads:
         t.join(5)
@@ -171,11 +173,11 @@ def test_stop_wakes_waiters_and_unregisters(viewer, page):
 
     t = threading.Thread(target=wait)
     t.start()
-    while not viewer._session.dispatcher._waiters:
-        time.sleep(0.01)
+    until(lambda: viewer.waiters == 1, what="the waiting thread")
     viewer.stop()
     t.join(5)
-    assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+    assert len(errors) == 1 and viewer.viewer_id in str(errors[0])
+    assert "selection" in str(errors[0])   # says what it was waiting for
     assert page.post("selection", cells=[1]).status_code == 404
     with pytest.raises(ViewerStopped):
         viewer.wait_for_event("selection", timeout=1)
@@ -189,6 +191,6 @@ def test_off_removes_hooks(viewer, page):
     viewer.on_message(got.append)
     assert viewer.off("selection") == 1
     page.post("selection", cells=[1])
-    viewer._session.dispatcher.wait_idle()
+    viewer.wait_for_callbacks()
     assert got == [{"event": "selection", "cells": [1]}]
     assert viewer.off() == 1

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from .viewer_client import PageClient, bitmask
+from .waiting import until
 
 SEED_EVENTS = {
     "ready": {"n_cells": 200, "dimensions": 2, "embedding": "X_umap"},
@@ -49,7 +50,7 @@ def test_each_seed_event_reaches_its_hooks(viewer, page, event_type):
     everything = collect(viewer, viewer.on_message)
     reply = page.post(event_type, **payload)
     assert reply.status_code == 200 and reply.json() == {"status": "ok"}
-    assert viewer._session.dispatcher.wait_idle()
+    viewer.wait_for_callbacks()
     assert specific == [payload]
     assert everything == [{"event": event_type, **payload}]
 
@@ -57,7 +58,7 @@ def test_each_seed_event_reaches_its_hooks(viewer, page, event_type):
 def test_hover_leaving_a_cell_is_null(viewer, page):
     got = collect(viewer, viewer.on_hover)
     assert page.post("hover", cell=None, position=None).status_code == 200
-    viewer._session.dispatcher.wait_idle()
+    viewer.wait_for_callbacks()
     assert got == [{"cell": None, "position": None}]
     assert viewer.state["hover"] == {"cell": None, "position": None}
 
@@ -81,11 +82,10 @@ def test_custom_events_reach_on_message_on_and_wait_for_event(viewer, page):
 
     t = threading.Thread(target=wait)
     t.start()
-    while not viewer._session.dispatcher._waiters:
-        pass
+    until(lambda: viewer.waiters == 1, what="the waiting thread")
     assert page.post("my_tool", answer=42, nested={"a": [1, 2]}).status_code == 200
     t.join(10)
-    viewer._session.dispatcher.wait_idle()
+    viewer.wait_for_callbacks()
     assert waiter_result["event"] == {"answer": 42, "nested": {"a": [1, 2]}}
     assert via_on == [{"answer": 42, "nested": {"a": [1, 2]}}]
     assert via_message == [{"event": "my_tool", "answer": 42, "nested": {"a": [1, 2]}}]
@@ -94,14 +94,14 @@ def test_custom_events_reach_on_message_on_and_wait_for_event(viewer, page):
 def test_routing_fields_are_stripped(viewer, page):
     got = collect(viewer, viewer.on_selection)
     page.post("selection", with_id=True, cells=[1], source="lasso")
-    viewer._session.dispatcher.wait_idle()
+    viewer.wait_for_callbacks()
     assert got == [{"cells": [1], "source": "lasso"}]
 
 
 def test_missing_payload_fields_are_not_errors(viewer, page):
     got = collect(viewer, viewer.on_selection)
     assert page.post("selection").status_code == 200
-    viewer._session.dispatcher.wait_idle()
+    viewer.wait_for_callbacks()
     assert got == [{}]
 
 
@@ -115,8 +115,8 @@ def test_two_viewers_never_see_each_others_events(make_viewer):
     reply = pa.http.post("_cellucid/events", json={"type": "selection", "viewerId": b.viewer_id,
                                                    "viewerToken": a.viewer_token, "cells": [3]})
     assert reply.status_code == 403
-    a._session.dispatcher.wait_idle()
-    b._session.dispatcher.wait_idle()
+    a.wait_for_callbacks()
+    b.wait_for_callbacks()
     assert got_a == [{"event": "selection", "cells": [1], "source": "lasso"}]
     assert got_b == [{"event": "selection", "cells": [2], "source": "knn"}]
 
@@ -133,7 +133,7 @@ def test_large_random_selections_arrive_exactly(make_viewer, n_cells):
     got = collect(viewer, viewer.on_selection)
     reply = page.post("selection", cells=wire, source="lasso")
     assert reply.status_code == 200, reply.text
-    viewer._session.dispatcher.wait_idle(30)
+    viewer.wait_for_callbacks(30)
     assert len(got) == 1
     received = got[0]["cells"]
     assert type(received) is list and all(type(c) is int for c in received[:100])
@@ -145,7 +145,7 @@ def test_array_and_bitmask_forms_give_the_same_cells(viewer, page):
     got = collect(viewer, viewer.on_selection)
     page.post("selection", cells=[9, 3, 3, 7])
     page.post("selection", cells=bitmask([3, 7, 9], viewer.n_cells, compress=False))
-    viewer._session.dispatcher.wait_idle()
+    viewer.wait_for_callbacks()
     assert got == [{"cells": [3, 7, 9]}, {"cells": [3, 7, 9]}]
 
 
@@ -154,6 +154,27 @@ def _error(reply, status):
     body = reply.json()
     assert body["status"] in ("error", "not_found") and body["message"]
     return body["message"]
+
+
+def test_lone_surrogates_in_any_string_are_refused(viewer, page):
+    got = collect(viewer, viewer.on_message)
+    envelope = f'"viewerId": "{viewer.viewer_id}", "viewerToken": "{viewer.viewer_token}"'
+    for body in ('{"type": "\\ud800x", ENV}', '{"type": "x", "label": "a\\udfffb", ENV}',
+                 '{"type": "x", "\\udc00key": 1, ENV}',
+                 '{"type": "x", "deep": [{"s": "\\ud83d"}], ENV}'):
+        message = _error(page.post_raw(body.replace("ENV", envelope).encode()), 400)
+        assert "surrogate" in message
+    # A surrogate pair is one valid character, and an escaped backslash is no escape at all.
+    for text in ('\\ud83d\\ude00', '\\\\ud800'):
+        body = '{"type": "x", "s": "' + text + '", ' + envelope + '}'
+        assert page.post_raw(body.encode()).status_code == 200
+    viewer.wait_for_callbacks()
+    assert [e["s"] for e in got] == ["\U0001f600", "\\ud800"]
+
+
+def test_missing_viewer_id_is_refused_like_a_missing_token(viewer, page):
+    message = _error(page.post_raw(json.dumps({"type": "x", "viewerToken": "t"})), 403)
+    assert "viewerId" in message
 
 
 def test_bad_bodies_get_clear_4xx(viewer, page):
@@ -243,7 +264,7 @@ def test_event_ids_deliver_once(viewer, page):
     for _ in range(3):
         reply = page.post("selection", cells=[1], eventId="page1-7")
         assert reply.status_code == 200
-    viewer._session.dispatcher.wait_idle()
+    viewer.wait_for_callbacks()
     assert got == [{"cells": [1]}]
 
 

@@ -99,14 +99,14 @@ def test_running_a_cell_again_replaces_its_viewers(make_viewer, shell, shown):
     notebook.display_viewer(second)  # two viewers from one run of one cell: both stay
     shell.run("cell-2", "run-2")
     notebook.display_viewer(other)
-    assert not any(v._session.stopped for v in (first, second, other))
+    assert not any(v.stopped for v in (first, second, other))
 
     replacement = make_viewer()
     shell.run("cell-1", "run-3")
     notebook.display_viewer(replacement)
-    assert first._session.stopped and second._session.stopped
-    assert not replacement._session.stopped and not other._session.stopped
-    assert first._server.registry.get(first.viewer_id) is None
+    assert first.stopped and second.stopped
+    assert not replacement.stopped and not other.stopped
+    assert first.server.registry.get(first.viewer_id) is None
     freeze = [c for c in first.pending_commands if c["type"] == "freeze"]
     assert freeze and freeze[0]["message"] == notebook.REPLACED_MESSAGE
     assert notebook.cell_viewers.viewers("cell-1") == [replacement]
@@ -116,7 +116,7 @@ def test_viewers_shown_outside_a_known_cell_are_left_alone(make_viewer, shell, s
     first, second = make_viewer(), make_viewer()
     notebook.display_viewer(first)  # no cellId (e.g. a front end that does not send it)
     notebook.display_viewer(second)
-    assert not first._session.stopped and not second._session.stopped
+    assert not first.stopped and not second.stopped
 
 
 def test_replacing_after_the_server_stopped_does_not_fail(make_viewer, shell, shown):
@@ -127,4 +127,4 @@ def test_replacing_after_the_server_stopped_does_not_fail(make_viewer, shell, sh
     second = make_viewer()
     shell.run("cell-1", "run-2")
     notebook.display_viewer(second)
-    assert first._session.stopped
+    assert first.stopped

@@ -197,7 +197,7 @@ def test_tokens_are_never_logged(viewer, page, caplog):
                   f"&viewerToken={viewer.viewer_token}x")
         httpx.get(f"{viewer.server_url}_cellucid/data/gene?viewerId={viewer.viewer_id}"
                   f"&viewerToken={viewer.viewer_token}&name=nope")
-        viewer._session.dispatcher.wait_idle()
+        viewer.wait_for_callbacks()
     server_side = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
     text = "\n".join(r.getMessage() + (r.exc_text or "") for r in server_side)
     assert viewer.viewer_token not in text

@@ -63,7 +63,9 @@ def test_info_needs_the_token(viewer):
     assert ok.json()["viewerId"] == viewer.viewer_id and ok.json()["n_cells"] == viewer.n_cells
     assert ok.json()["embedding"] == "X_umap"
     assert http.get("_cellucid/info", params={"viewerId": viewer.viewer_id}).status_code == 403
-    assert http.get("_cellucid/info", params={"viewerToken": viewer.viewer_token}).status_code in (400, 403)
+    missing_id = http.get("_cellucid/info", params={"viewerToken": viewer.viewer_token})
+    assert missing_id.status_code == 403 and "viewerId" in missing_id.json()["message"]
+    assert http.get("_cellucid/info").status_code == 403
     assert http.get("_cellucid/info", params={"viewerId": viewer.viewer_id,
                                               "viewerToken": "x" * 43}).status_code == 403
 

@@ -204,7 +204,7 @@ def run_load(viewers, senders: int = 8, per_sender: int = 2_000) -> dict:
         t.join()
     elapsed = time.perf_counter() - start
     for v in viewers:
-        v._session.dispatcher.wait_idle(120)
+        v.wait_for_callbacks(120)
     latencies.sort()
     lost = sum(per_sender - len(received[viewers[i % len(viewers)].viewer_id][i])
                for i in range(senders))
@@ -254,7 +254,7 @@ def run_flood(viewer, posts: int = 120, fraction: float = 0.3) -> dict:
         peak = max(peak, rss_bytes())
     client.close()
     gate.set()
-    viewer._session.dispatcher.wait_idle(120)
+    viewer.wait_for_callbacks(120)
     viewer.off("selection", slow)
     return {"statuses": dict(statuses), "retry_after_ok": retry_after_ok,
             "growth_bytes": peak - before, "delivered": len(delivered),

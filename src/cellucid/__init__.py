@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .api import serve, show, show_anndata
 from .data import prepare
 from .errors import CommandError, DatasetError, ViewerStopped
-from .session import HighlightGroup, SessionBundle
+from .bundle import HighlightGroup, SessionBundle
 from .viewer import Viewer
 
 __all__ = [

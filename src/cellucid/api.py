@@ -6,14 +6,14 @@ import os
 import webbrowser
 
 from .data import open_dataset
+from .hosts import DEFAULT_HOST, DEFAULT_SERVE_PORT
 from .notebook import display_viewer, in_notebook
+from .server import get_server
 from .viewer import Viewer
 
 
 def _open_viewer(data, *, embedding, color, height, port, layer, gene_symbols, title,
-                 host="127.0.0.1") -> Viewer:
-    from .server import get_server
-
+                 host=DEFAULT_HOST) -> Viewer:
     server = get_server(port, host)
     dataset = open_dataset(data, embedding=embedding, layer=layer, gene_symbols=gene_symbols)
     try:
@@ -50,8 +50,8 @@ def show(path: str | os.PathLike, **options) -> Viewer:
     return show_anndata(os.fspath(path), **options)
 
 
-def serve(data, *, port: int = 8765, host: str = "127.0.0.1", open_browser: bool = True,
-          block: bool = True, embedding: str | None = None, color: str | None = None,
+def serve(data, *, port: int = DEFAULT_SERVE_PORT, host: str = DEFAULT_HOST,
+          open_browser: bool = True, block: bool = True, embedding: str | None = None, color: str | None = None,
           layer: str | None = None, gene_symbols: str | None = None) -> Viewer:
     """Serve a viewer of ``data`` on ``host:port`` and open it in the browser.
 

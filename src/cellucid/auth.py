@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from .registry import ViewerSession
+from .session import ViewerSession
 
 
 def viewer_from_query(request: Request) -> ViewerSession:

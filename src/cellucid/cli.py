@@ -3,33 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 
-
-def block_until_interrupted(viewer) -> None:
-    """Block the calling thread until Ctrl-C (or SIGTERM), then stop ``viewer``."""
-    restore = _sigterm_as_interrupt()
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        print("\ncellucid: stopping", flush=True)
-    finally:
-        viewer.stop("The cellucid server was stopped (Ctrl-C).")
-        restore()
-
-
-def _sigterm_as_interrupt():
-    """Make SIGTERM stop the server like Ctrl-C (main thread only); returns the undo."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+from .hosts import DEFAULT_HOST, DEFAULT_SERVE_PORT, is_loopback
 
 
 def _serve(args) -> int:
@@ -60,7 +36,7 @@ def open_browser(url: str) -> bool:
 def _print_serving(viewer, what: str, host: str) -> None:
     print(f"cellucid: serving {what} ({viewer.n_cells:,} cells) — press Ctrl-C to stop",
           flush=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback(host):
         print(f"cellucid: listening on {host}; browsers on other machines must use a name this "
               f"server answers to: set CELLUCID_ALLOWED_HOSTS (and CELLUCID_CLIENT_SERVER_URL "
               f"for the printed URL); the token in the URL stays the guard", flush=True)
@@ -133,8 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     for sub in (serve, demo):
-        sub.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
-        sub.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        sub.add_argument("--port", type=int, default=DEFAULT_SERVE_PORT,
+                         help="port (0: any free port)")
+        sub.add_argument("--host", default=DEFAULT_HOST, help="address to listen on")
         sub.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser
 

@@ -1,4 +1,6 @@
-"""Python → viewer commands: the per-viewer queue, its SSE stream and long-poll, and the acks.
+"""Python → viewer commands: the per-viewer queue and the acknowledgements.
+
+The HTTP endpoints that hand the queue to a page live in `command_stream.py`.
 
 A command stays queued until a page acknowledges it with a ``command_result`` event, so a page
 that connects late (or reconnects) receives every unacknowledged command, in order, and never an
@@ -12,9 +14,6 @@ import json
 import threading
 import time
 from collections import OrderedDict
-
-import anyio
-from starlette.responses import Response
 
 from .errors import CommandError
 
@@ -183,34 +182,3 @@ class CommandChannel:
             with self._lock:
                 self._listeners.discard(listener)
             self._last_poll = time.monotonic()
-
-
-class EventStreamResponse(Response):
-    """An SSE response that ends as soon as the client disconnects."""
-
-    def __init__(self, channel: CommandChannel, last_seen: int = 0) -> None:
-        self.channel = channel
-        self.last_seen = last_seen
-        self.status_code = 200
-        self.background = None
-        self.init_headers({"content-type": "text/event-stream; charset=utf-8",
-                           "cache-control": "no-cache, no-transform",
-                           "x-accel-buffering": "no"})
-
-    async def __call__(self, scope, receive, send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-        async with anyio.create_task_group() as group:
-            async def watch_disconnect() -> None:
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-                group.cancel_scope.cancel()
-
-            group.start_soon(watch_disconnect)
-            try:
-                async for chunk in self.channel.stream(self.last_seen):
-                    await send({"type": "http.response.body", "body": chunk.encode(),
-                                "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-            except OSError:
-                pass
-            group.cancel_scope.cancel()

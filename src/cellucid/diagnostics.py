@@ -6,10 +6,10 @@ import html
 import json
 import secrets
 import time
-import urllib.request
 
 from .errors import CommandError, ViewerStopped
-from .routing import choose_route
+from .client_url import choose_route
+from .health import probe_health
 
 
 class ConnectionReport(dict):
@@ -48,15 +48,6 @@ def _short(value) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _health(url: str, timeout: float) -> tuple[bool, str]:
-    try:
-        with urllib.request.urlopen(url + "_cellucid/health", timeout=timeout) as reply:
-            body = json.loads(reply.read())
-        return body.get("status") == "ok", f"ok (version {body.get('version')})"
-    except Exception as exc:  # any failure to reach the server is the finding itself
-        return False, f"unreachable: {exc}"
-
-
 def _round_trip(viewer, command_type: str, reply_type: str, timeout: float):
     """Send an internal command and wait for its reply event; returns (payload, ms) or None."""
     request_id = secrets.token_hex(6)
@@ -71,15 +62,17 @@ def _round_trip(viewer, command_type: str, reply_type: str, timeout: float):
         return payload, (time.perf_counter() - start) * 1000
 
 
-def debug_connection(viewer, timeout: float = 5.0) -> ConnectionReport:
+def connection_report(viewer, timeout: float = 5.0) -> ConnectionReport:
     """Run every check for ``viewer`` and return a `ConnectionReport` with a one-line verdict."""
     session = viewer._session
     report = ConnectionReport(ok=False, viewer_id=viewer.viewer_id, server_url=viewer.server_url,
                               viewer_url=viewer.viewer_url.split("viewerToken=")[0] + "viewerToken=…")
-    route = choose_route(viewer._server)
+    route = choose_route(viewer.server)
     report["route"] = f"{route.route} — {route.reason}"
     report["route_probes"] = [p.as_text() for p in route.probes]
-    healthy, report["server_health"] = _health(viewer.server_url, timeout)
+    health = probe_health("from Python", viewer.server_url, timeout=timeout)
+    healthy = health.ok
+    report["server_health"] = health.as_text()
     report["stopped"] = session.stopped
     report["command_stream_connected"] = session.commands.connected
     report["ready"] = session.state["ready"] is not None

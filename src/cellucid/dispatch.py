@@ -91,7 +91,11 @@ class Dispatcher:
         self._failed: set[int] = set()   # ids of callbacks that raised once already
         self._thread = threading.Thread(target=self._run, name=f"cellucid-dispatch-{name}",
                                         daemon=True)
+
+    def start(self) -> "Dispatcher":
+        """Start the delivery thread (events submitted before wait for it); returns self."""
         self._thread.start()
+        return self
 
     # -- registration -------------------------------------------------------------------------
     def add_handler(self, event_type: str, fn: Callback) -> None:
@@ -149,6 +153,12 @@ class Dispatcher:
                     waiter.inbox.put((event_type, payload))
 
     @property
+    def waiters(self) -> int:
+        """Subscriptions open now (threads waiting for an event)."""
+        with self._waiters_lock:
+            return len(self._waiters)
+
+    @property
     def queued(self) -> int:
         """Events routed but not yet handed to the callbacks."""
         return len(self._queue)
@@ -181,13 +191,14 @@ class Dispatcher:
         with self.subscribe(event_type) as subscription:
             return subscription.next(timeout, predicate)
 
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until every queued event was handled; returns False on timeout (for tests)."""
-        deadline = time.monotonic() + timeout
+    def wait_idle(self, timeout: float | None = 10.0) -> bool:
+        """Block until every queued event was handled (``timeout=None``: no limit); returns
+        False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while self._queue or self._busy:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
                     return False
                 self._cond.wait(remaining)
         return True

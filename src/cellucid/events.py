@@ -7,6 +7,7 @@ and the cell fields); every other payload field passes through unchecked.
 from __future__ import annotations
 
 import json
+import re
 
 import anyio
 from starlette.requests import Request
@@ -15,7 +16,8 @@ from starlette.responses import JSONResponse
 from .cells import decode_cells
 from .dispatch import QueueFull
 from .errors import ApiError, BadEvent
-from .registry import Registry, ViewerSession
+from .registry import Registry
+from .session import STATE_EVENTS, ViewerSession
 
 ROUTING_FIELDS = ("type", "viewerId", "viewerToken", "eventId")
 SERVER_ONLY_TYPES = frozenset({"session_bundle"})
@@ -26,6 +28,9 @@ OFF_LOOP_BYTES = 256 << 10   # bodies larger than this are decoded on a worker t
 RETRY_AFTER_SECONDS = 1
 MAX_CONSOLE_MESSAGE = 4000
 BYTES_PER_LISTED_CELL = 40   # a Python int in a list: pointer + int object
+# Raw UTF-8 cannot carry a surrogate, so one can only come from a \uD8xx–\uDFxx escape: bodies
+# without one skip the full check.
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def media_type_is_json(content_type: str | None) -> bool:
@@ -76,6 +81,15 @@ def parse_event_body(body: bytes) -> dict:
     return obj
 
 
+def _has_lone_surrogate(obj: dict) -> bool:
+    """Whether any key or string in ``obj`` holds an unpaired surrogate (not encodable)."""
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _reject_constant(name: str) -> None:
     raise BadEvent(f"event JSON contains {name}, which is not valid JSON")
 
@@ -91,14 +105,18 @@ def _depth_exceeds(value: object, budget: int) -> bool:
     return False
 
 
-def check_event(registry: Registry, obj: dict, body_size: int) -> tuple[ViewerSession, str, dict]:
-    """Authenticate and validate an event object; returns (session, type, hook payload).
+def check_event(registry: Registry, obj: dict, body: bytes) -> tuple[ViewerSession, str, dict]:
+    """Authenticate and validate an event object parsed from ``body``; returns (session, type,
+    hook payload).
 
     The payload's cell fields are decoded to plain lists of ints. Raises `ApiError`.
     """
     session = registry.authenticate(obj.get("viewerId"), obj.get("viewerToken"))
-    if body_size > session.event_limit:
-        raise _too_large(body_size, session.event_limit)
+    if len(body) > session.event_limit:
+        raise _too_large(len(body), session.event_limit)
+    if _MAYBE_SURROGATE.search(body) and _has_lone_surrogate(obj):
+        raise BadEvent("event JSON holds a lone UTF-16 surrogate escape (\\ud800–\\udfff "
+                       "without its pair): every string must be valid Unicode")
     event_type = obj.get("type")
     if not isinstance(event_type, str) or not event_type:
         raise BadEvent("event needs a non-empty string 'type' (e.g. \"selection\")")
@@ -141,7 +159,7 @@ def deliver(session: ViewerSession, event_type: str, payload: dict, size: int = 
         if isinstance(message, str) and len(message) > MAX_CONSOLE_MESSAGE:
             payload["message"] = message[:MAX_CONSOLE_MESSAGE] + "…"
         session.console.append(payload)
-    if event_type in ("ready", "selection", "hover", "click"):
+    if event_type in STATE_EVENTS:
         session.state[event_type] = payload
     session.state["last_event"] = {"event": event_type, **payload}
     session.dispatcher.submit(event_type, payload, size)
@@ -150,7 +168,7 @@ def deliver(session: ViewerSession, event_type: str, payload: dict, size: int = 
 def process_event(registry: Registry, body: bytes) -> dict:
     """Parse, check and route one event body; returns the JSON reply. Raises `ApiError`."""
     obj = parse_event_body(body)
-    session, event_type, payload = check_event(registry, obj, len(body))
+    session, event_type, payload = check_event(registry, obj, body)
     event_id = obj.get("eventId")
     if event_id is not None and not session.recent_ids.add(event_id):
         return {"status": "ok", "duplicate": True}

@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit, urlunsplit
 
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]", "*"})
+from .hosts import DEFAULT_HOST, is_loopback, is_wildcard
 
 
 def _running_servers() -> list[dict]:
@@ -77,7 +76,7 @@ def server_is_local_http(info: dict) -> bool:
         return False
     if info.get("sock"):
         return False
-    return str(info.get("hostname", "localhost")).lower() in LOOPBACK_HOSTS
+    return is_loopback(info.get("hostname", "localhost"))
 
 
 def server_root_url(info: dict) -> str | None:
@@ -93,8 +92,8 @@ def server_root_url(info: dict) -> str | None:
         return None
     host = str(info.get("hostname", "")).lower()
     netloc = parts.netloc
-    if host in WILDCARD_HOSTS:
-        netloc = f"127.0.0.1:{info.get('port') or parts.port}"
+    if is_wildcard(host):
+        netloc = f"{DEFAULT_HOST}:{info.get('port') or parts.port}"
     path = slashed(info.get("base_url") or parts.path or "/")
     return urlunsplit((parts.scheme, netloc, path, "", ""))
 

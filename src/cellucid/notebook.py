@@ -59,7 +59,7 @@ def display_viewer(viewer) -> None:
     """Display ``viewer`` in the current notebook output (replacing the cell's earlier viewers)."""
     from IPython.display import display
 
-    from .routing import choose_route
+    from .client_url import choose_route
 
     replace_cell_viewers(viewer)
     choose_route(viewer._server, refresh=True)

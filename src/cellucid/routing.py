@@ -1,234 +1,99 @@
-"""Choosing the base URL a browser uses to reach the server: direct, proxied or configured.
+"""The server's whole route table, the app built from it, and how errors become replies.
 
-The choice is made where the viewer is displayed, from what the kernel can see:
-
-* ``CELLUCID_CLIENT_SERVER_URL`` set: that URL, as given (``configured``).
-* ``CELLUCID_ROUTE=direct``: the loopback URL; ``CELLUCID_ROUTE=proxy``: the Jupyter server's
-  ``{base_url}proxy/{port}/`` (jupyter-server-proxy).
-* ``CELLUCID_ROUTE=auto`` (the default): the proxy when the kernel runs under a Jupyter server
-  whose pages are opened from elsewhere — JupyterHub, a server listening on a non-loopback
-  address, or HTTPS (whose page cannot frame ``http://127.0.0.1``) — and the proxy answers;
-  Google Colab's own port proxy in Colab; otherwise the loopback URL.
-
-Before choosing, ``/_cellucid/health`` is probed directly and, where the proxy is a candidate,
-through the Jupyter server (with its token, from the kernel side). Every probe is kept on the
-`RouteChoice`, which `viewer.debug_connection()` shows.
+Every endpoint of the process's server is listed in `routes()`, and every exception that maps to
+an HTTP status is mapped in `create_app()`: nowhere else.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import ssl
-import sys
-import threading
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 
-from . import jupyter
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ._version import __version__
+from .auth import viewer_from_query
+from .bundle import session_bundle_endpoint
+from .command_stream import commands_endpoint, poll_endpoint
+from .data.names import UnknownName
+from .dataset_routes import dataset_routes
+from .errors import ApiError, DatasetError
+from .events import events_endpoint
+from .registry import Registry
+from .security import AllowedHosts, HostCheckMiddleware
+from .webapp import index_endpoint, web_endpoint
 
 logger = logging.getLogger("cellucid")
 
-ROUTES = ("auto", "direct", "proxy")
-PROBE_TIMEOUT_SECONDS = 3.0
-HEALTH_PATH = "_cellucid/health"
+
+async def health_endpoint(request: Request) -> JSONResponse:
+    """``GET /_cellucid/health``: liveness, no token."""
+    return JSONResponse({"status": "ok", "version": __version__})
 
 
-@dataclass
-class Probe:
-    """One health probe: what was asked, and what came back."""
-
-    name: str
-    url: str
-    ok: bool
-    detail: str
-    ms: float | None = None
-
-    def as_text(self) -> str:
-        timing = f" in {self.ms:.0f} ms" if self.ms is not None else ""
-        return f"{self.name}: {'ok' if self.ok else 'failed'}{timing} — {self.detail}"
+async def info_endpoint(request: Request) -> JSONResponse:
+    """``GET /_cellucid/info``: the viewer's own settings."""
+    session = viewer_from_query(request)
+    return JSONResponse({"status": "ok", "viewerId": session.viewer_id, "version": __version__,
+                         "n_cells": session.n_cells, "connected": session.commands.connected,
+                         **session.options})
 
 
-@dataclass
-class RouteChoice:
-    """How the browser reaches the server: the route's name, its base URL, and why."""
-
-    route: str  # "direct", "proxy", "configured" or "colab"
-    base_url: str  # ends with "/"; path-absolute ("/user/x/proxy/8000/") or absolute
-    reason: str
-    probes: list[Probe] = field(default_factory=list)
-
-    def summary(self) -> dict:
-        """A plain dict for reports."""
-        return {"route": self.route, "base_url": self.base_url, "reason": self.reason,
-                "probes": [p.as_text() for p in self.probes]}
-
-
-def _opener(verify: bool) -> urllib.request.OpenerDirector:
-    # No proxy for probes: they go to this machine, and an HTTP(S)_PROXY set for the cluster's
-    # internet access would swallow them.
-    handlers: list = [urllib.request.ProxyHandler({})]
-    if not verify:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        handlers.append(urllib.request.HTTPSHandler(context=context))
-    return urllib.request.build_opener(*handlers)
+def routes() -> list[Route]:
+    """The whole route table of the server."""
+    return [
+        Route("/", index_endpoint, methods=["GET", "HEAD"]),
+        Route("/web/{path:path}", web_endpoint, methods=["GET", "HEAD"]),
+        Route("/_cellucid/health", health_endpoint, methods=["GET", "HEAD"]),
+        Route("/_cellucid/info", info_endpoint, methods=["GET"]),
+        Route("/_cellucid/events", events_endpoint, methods=["POST"]),
+        Route("/_cellucid/commands", commands_endpoint, methods=["GET"]),
+        Route("/_cellucid/commands/poll", poll_endpoint, methods=["GET"]),
+        Route("/_cellucid/session_bundle", session_bundle_endpoint, methods=["POST"]),
+        *dataset_routes(),
+    ]
 
 
-def probe_health(name: str, base_url: str, headers: dict | None = None,
-                 timeout: float = PROBE_TIMEOUT_SECONDS, verify: bool = True) -> Probe:
-    """GET ``{base_url}_cellucid/health`` and say whether a cellucid server answered."""
-    url = base_url + HEALTH_PATH
-    request = urllib.request.Request(url, headers=dict(headers or {}))
-    start = time.perf_counter()
-    try:
-        with _opener(verify).open(request, timeout=timeout) as reply:
-            body = json.loads(reply.read(4096) or b"{}")
-        ms = (time.perf_counter() - start) * 1000
-        if isinstance(body, dict) and body.get("status") == "ok":
-            return Probe(name, url, True, f"cellucid {body.get('version')}", ms)
-        return Probe(name, url, False, "something answered, but not a cellucid server", ms)
-    except urllib.error.HTTPError as exc:
-        hint = {404: " (is jupyter-server-proxy installed and enabled?)",
-                403: " (the Jupyter server refused the kernel's token)",
-                401: " (the Jupyter server refused the kernel's token)"}.get(exc.code, "")
-        return Probe(name, url, False, f"HTTP {exc.code}{hint}")
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return Probe(name, url, False, f"unreachable: {reason}")
+async def api_error_handler(request: Request, exc: ApiError) -> JSONResponse:
+    return JSONResponse({"status": exc.status, "message": exc.message},
+                        status_code=exc.status_code, headers=exc.headers)
 
 
-def _probe_proxy(port: int, info: dict | None, env) -> Probe:
-    if info is None:
-        return Probe("through the Jupyter proxy", f"proxy/{port}/", False,
-                     "not checked: no running Jupyter server found for this kernel")
-    root = jupyter.server_root_url(info)
-    if root is None:
-        return Probe("through the Jupyter proxy", f"proxy/{port}/", False,
-                     "not checked: the Jupyter server listens on a Unix socket")
-    host = root.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].lower()
-    verify = host not in jupyter.LOOPBACK_HOSTS
-    return probe_health("through the Jupyter proxy", f"{root}proxy/{port}/",
-                        jupyter.server_auth_headers(info, env), verify=verify)
+async def unknown_name_handler(request: Request, exc: UnknownName) -> JSONResponse:
+    return JSONResponse({"status": "error", "message": str(exc)}, status_code=404)
 
 
-def _in_colab() -> bool:
-    return "google.colab" in sys.modules or bool(os.environ.get("COLAB_RELEASE_TAG"))
+async def dataset_error_handler(request: Request, exc: DatasetError) -> JSONResponse:
+    return JSONResponse({"status": "error", "message": str(exc)}, status_code=400)
 
 
-def _colab_base_url(port: int) -> str | None:
-    """Colab's proxied URL of ``port`` (asked from Colab's front end), or None."""
-    try:
-        from google.colab import kernel  # type: ignore[import-not-found]
-
-        url = kernel.proxyPort(port, cache=False)
-    except Exception:  # not in Colab, or its front end did not answer
-        return None
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        return None
-    # Colab's proxy may pass its own host name through: let the Host check accept it (the
-    # token in the URL stays the guard).
-    host = url.split("://", 1)[1].split("/", 1)[0]
-    allowed = [h for h in os.environ.get("CELLUCID_ALLOWED_HOSTS", "").split(",") if h.strip()]
-    if host not in allowed:
-        os.environ["CELLUCID_ALLOWED_HOSTS"] = ",".join(allowed + [host])
-    return url if url.endswith("/") else url + "/"
+async def http_error_handler(request: Request, exc: HTTPException) -> JSONResponse:
+    message = {404: f"no such endpoint: {request.url.path[:200]}",
+               405: f"{request.method} is not allowed on {request.url.path[:200]}"}
+    return JSONResponse({"status": "error",
+                         "message": message.get(exc.status_code, str(exc.detail))},
+                        status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
-def decide_route(port: int, direct_url: str, *, env=None, servers: list[dict] | None = None,
-                 probe=None) -> RouteChoice:
-    """Pick the route for a server on ``port`` (``direct_url`` is its loopback URL).
-
-    ``env``, ``servers`` (Jupyter runtime infos) and ``probe(kind, port, info)`` are injectable for
-    tests; by default the process environment, ``list_running_servers()`` and real HTTP probes.
-    Raises `ValueError` for an unknown ``CELLUCID_ROUTE``.
-    """
-    env = os.environ if env is None else env
-    configured = env.get("CELLUCID_CLIENT_SERVER_URL", "").strip()
-    route = env.get("CELLUCID_ROUTE", "auto").strip().lower() or "auto"
-    if route not in ROUTES:
-        raise ValueError(f"CELLUCID_ROUTE must be one of {', '.join(ROUTES)}, got {route!r}")
-    if probe is None:
-        def probe(kind, port, info):
-            if kind == "direct":
-                return probe_health("direct (from the kernel)", direct_url)
-            return _probe_proxy(port, info, env)
-
-    if configured:
-        base = configured if configured.endswith("/") else configured + "/"
-        return RouteChoice("configured", base, "CELLUCID_CLIENT_SERVER_URL is set")
-
-    direct = probe("direct", port, None)
-    if route == "direct":
-        return RouteChoice("direct", direct_url, "CELLUCID_ROUTE=direct", [direct])
-
-    info = jupyter.current_server(servers, env)
-    base = jupyter.jupyter_base_url([info] if info else [], env)
-    proxied = f"{base}proxy/{port}/"
-    if route == "proxy":
-        through = probe("proxy", port, info)
-        if not through.ok:
-            logger.warning("cellucid: CELLUCID_ROUTE=proxy, but %s", through.as_text())
-        return RouteChoice("proxy", proxied, "CELLUCID_ROUTE=proxy", [direct, through])
-
-    if env is os.environ and _in_colab():
-        colab = _colab_base_url(port)
-        if colab:
-            return RouteChoice("colab", colab, "running in Google Colab: its port proxy",
-                               [direct])
-
-    if info is None and not env.get("JUPYTERHUB_SERVICE_PREFIX"):
-        return RouteChoice("direct", direct_url, "no Jupyter server found for this kernel: the "
-                           "browser is on this machine", [direct])
-    if info is not None and jupyter.server_is_local_http(info) \
-            and not env.get("JUPYTERHUB_SERVICE_PREFIX"):
-        return RouteChoice("direct", direct_url, "the Jupyter server listens on loopback over "
-                           "HTTP: its browser is on this machine", [direct])
-
-    why = ("JupyterHub" if env.get("JUPYTERHUB_SERVICE_PREFIX") else
-           "the Jupyter server is served over HTTPS" if info and (
-               info.get("secure") or str(info.get("url", "")).startswith("https:"))
-           else "the Jupyter server listens beyond loopback")
-    through = probe("proxy", port, info)
-    if through.ok:
-        return RouteChoice("proxy", proxied, f"{why}: the page is likely remote, and the "
-                           "Jupyter proxy answers", [direct, through])
-    if env.get("JUPYTERHUB_SERVICE_PREFIX"):
-        # A hub's page is remote for sure, so the proxy is the only route that can work; the
-        # kernel's probe may fail where the browser's cookie passes (hub tokens, scopes).
-        logger.warning("cellucid: JupyterHub, but %s; using the proxy route anyway (it needs "
-                       "jupyter-server-proxy in the single-user server)", through.as_text())
-        return RouteChoice("proxy", proxied, f"{why}: the proxy could not be confirmed from the "
-                           "kernel, but a hub's page cannot reach loopback", [direct, through])
-    logger.warning("cellucid: %s, but the Jupyter proxy did not answer (%s); using the direct "
-                   "URL. Install jupyter-server-proxy, or set CELLUCID_ROUTE / "
-                   "CELLUCID_CLIENT_SERVER_URL (docs/environments.md)", why, through.detail)
-    return RouteChoice("direct", direct_url, f"{why}, but the Jupyter proxy did not answer: "
-                       "direct URL as a fallback", [direct, through])
+async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("cellucid: unexpected error on %s %s", request.method, request.url.path)
+    return JSONResponse({"status": "error", "message": f"internal error: {type(exc).__name__}; "
+                         "see the Python log"}, status_code=500)
 
 
-_cache: dict[tuple, RouteChoice] = {}
-_cache_lock = threading.Lock()
-_ENV_KEYS = ("CELLUCID_CLIENT_SERVER_URL", "CELLUCID_ROUTE", "JUPYTERHUB_SERVICE_PREFIX",
-             "JPY_PARENT_PID")
-
-
-def choose_route(server, refresh: bool = False) -> RouteChoice:
-    """The route for ``server``, probed once per environment (again with ``refresh=True``)."""
-    key = (server.port, tuple(os.environ.get(k) for k in _ENV_KEYS))
-    with _cache_lock:
-        choice = None if refresh else _cache.get(key)
-    if choice is None:
-        choice = decide_route(server.port, server.url)
-        with _cache_lock:
-            _cache[key] = choice
-    return choice
-
-
-def client_base_url(server) -> str:
-    """The base URL (trailing slash) the viewer page is loaded from; see `choose_route`."""
-    return choose_route(server).base_url
+def create_app(registry: Registry, allowed_hosts: AllowedHosts) -> Starlette:
+    """The ASGI app serving ``registry``'s viewers to requests whose Host is allowed."""
+    app = Starlette(
+        routes=routes(),
+        middleware=[Middleware(HostCheckMiddleware, allowed=allowed_hosts)],
+        exception_handlers={ApiError: api_error_handler, UnknownName: unknown_name_handler,
+                            DatasetError: dataset_error_handler,
+                            HTTPException: http_error_handler,
+                            Exception: unexpected_error_handler},
+    )
+    app.state.registry = registry
+    return app

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from urllib.parse import urlsplit
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+from .hosts import LOOPBACK_HOSTS, host_name, is_wildcard
+
 _PROXY_CONTEXT = re.compile(r"/proxy/(\d+)/?$")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; worker-src 'self' blob:; "
@@ -16,28 +18,47 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def host_name(host_header: str) -> str:
-    """The name part of a Host header (port removed, IPv6 brackets kept), lower-cased."""
-    host = host_header.strip().lower()
-    if host.startswith("["):
-        return host[: host.find("]") + 1] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-
-
-def allowed_host_names(bind_host: str) -> frozenset[str]:
-    """Host names the server answers to, from loopback, the bind host and the environment."""
-    names = set(LOOPBACK_NAMES)
-    if bind_host and bind_host not in ("0.0.0.0", "::"):
+def configured_host_names(bind_host: str, env=None) -> frozenset[str]:
+    """Host names the server answers to from loopback, the bind host and the environment."""
+    env = os.environ if env is None else env
+    names = set(LOOPBACK_HOSTS)
+    if bind_host and not is_wildcard(bind_host):
         names.add(host_name(f"[{bind_host}]" if ":" in bind_host else bind_host))
-    client_url = os.environ.get("CELLUCID_CLIENT_SERVER_URL", "")
+    client_url = env.get("CELLUCID_CLIENT_SERVER_URL", "")
     if client_url:
         netloc = urlsplit(client_url).netloc
         if netloc:
             names.add(host_name(netloc.rsplit("@", 1)[-1]))
-    for name in os.environ.get("CELLUCID_ALLOWED_HOSTS", "").split(","):
+    for name in env.get("CELLUCID_ALLOWED_HOSTS", "").split(","):
         if name.strip():
             names.add(host_name(name))
     return frozenset(names)
+
+
+class AllowedHosts:
+    """The Host names one server answers to: the configured ones, and those added at run time
+    (a notebook front end's own proxy host, learnt when the route is chosen)."""
+
+    def __init__(self, bind_host: str) -> None:
+        self.bind_host = bind_host
+        self._added: set[str] = set()
+        self._lock = threading.Lock()
+        self._names = configured_host_names(bind_host)
+
+    def add(self, host: str) -> None:
+        """Answer to ``host`` (a Host header value or a bare name) from now on."""
+        with self._lock:
+            self._added.add(host_name(host))
+            self._names = self._names | self._added
+
+    def allows(self, name: str) -> bool:
+        """Whether the name part of a Host header is allowed (re-reading the environment, which
+        may have changed since the server started, before saying no)."""
+        if name in self._names:
+            return True
+        with self._lock:
+            self._names = configured_host_names(self.bind_host) | self._added
+        return name in self._names
 
 
 class HostCheckMiddleware:
@@ -47,10 +68,9 @@ class HostCheckMiddleware:
     ``/proxy/<port>`` keeps the notebook server's own Host, so it is let through.
     """
 
-    def __init__(self, app, bind_host: str) -> None:
+    def __init__(self, app, allowed: AllowedHosts) -> None:
         self.app = app
-        self.bind_host = bind_host
-        self._names = allowed_host_names(bind_host)
+        self.allowed = allowed
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or self._allowed(scope):
@@ -67,11 +87,7 @@ class HostCheckMiddleware:
     def _allowed(self, scope) -> bool:
         headers = dict(scope.get("headers") or ())
         host = headers.get(b"host", b"").decode("latin-1")
-        name = host_name(host)
-        if name in self._names:
-            return True
-        self._names = allowed_host_names(self.bind_host)   # the environment may have changed
-        if name in self._names:
+        if self.allowed.allows(host_name(host)):
             return True
         context = headers.get(b"x-forwarded-context", b"").decode("latin-1")
         match = _PROXY_CONTEXT.search(context)

@@ -1,4 +1,4 @@
-"""The one HTTP server of the process: the Starlette app, its route table, and its thread.
+"""The one HTTP server of the process: uvicorn serving the app of `routing.py` in a thread.
 
 Every viewer of the process is served by the same `Server`, started on first use
 (`get_server`) on ``127.0.0.1`` and a free port, in a daemon thread.
@@ -8,122 +8,18 @@ from __future__ import annotations
 
 import atexit
 import errno
-import logging
 import socket
 import threading
 import time
 
 import uvicorn
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from . import __version__
-from .auth import viewer_from_query
-from .commands import EventStreamResponse
-from .data.names import UnknownName
-from .data.routes import dataset_routes
-from .errors import ApiError
-from .events import events_endpoint
+from .hosts import DEFAULT_HOST, reachable_host
 from .registry import Registry
-from .security import HostCheckMiddleware
-from .session import session_bundle_endpoint
-from .webapp import index_endpoint, web_endpoint
+from .routing import create_app
+from .security import AllowedHosts
 
-logger = logging.getLogger("cellucid")
-
-DEFAULT_HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 10.0
-MAX_POLL_SECONDS = 25.0
-
-
-async def health_endpoint(request: Request) -> JSONResponse:
-    """``GET /_cellucid/health``: liveness, no token."""
-    return JSONResponse({"status": "ok", "version": __version__})
-
-
-async def info_endpoint(request: Request) -> JSONResponse:
-    """``GET /_cellucid/info``: the viewer's own settings."""
-    session = viewer_from_query(request)
-    return JSONResponse({"status": "ok", "viewerId": session.viewer_id, "version": __version__,
-                         "n_cells": session.n_cells, "connected": session.commands.connected,
-                         **session.options})
-
-
-async def commands_endpoint(request: Request):
-    """``GET /_cellucid/commands``: the SSE command stream."""
-    session = viewer_from_query(request)
-    last_seen = request.headers.get("last-event-id", "")
-    return EventStreamResponse(session.commands, int(last_seen) if last_seen.isdigit() else 0)
-
-
-async def poll_endpoint(request: Request) -> JSONResponse:
-    """``GET /_cellucid/commands/poll``: the long-poll fallback of the command stream."""
-    session = viewer_from_query(request)
-    try:
-        after = int(request.query_params.get("after", "0"))
-        wait = float(request.query_params.get("wait", str(MAX_POLL_SECONDS)))
-    except ValueError:
-        raise ApiError(400, "'after' must be an integer and 'wait' a number of seconds") from None
-    if not 0 <= wait <= MAX_POLL_SECONDS or wait != wait:
-        raise ApiError(400, f"'wait' must be between 0 and {MAX_POLL_SECONDS:g} seconds")
-    items = await session.commands.poll(after, wait)
-    return JSONResponse({"status": "ok",
-                         "commands": [{"seq": seq, "command": cmd} for seq, cmd in items]})
-
-
-async def api_error_handler(request: Request, exc: ApiError) -> JSONResponse:
-    return JSONResponse({"status": exc.status, "message": exc.message},
-                        status_code=exc.status_code, headers=exc.headers)
-
-
-async def unknown_name_handler(request: Request, exc: UnknownName) -> JSONResponse:
-    return JSONResponse({"status": "error", "message": str(exc)}, status_code=404)
-
-
-async def http_error_handler(request: Request, exc: HTTPException) -> JSONResponse:
-    message = {404: f"no such endpoint: {request.url.path[:200]}",
-               405: f"{request.method} is not allowed on {request.url.path[:200]}"}
-    return JSONResponse({"status": "error",
-                         "message": message.get(exc.status_code, str(exc.detail))},
-                        status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-
-async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("cellucid: unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse({"status": "error", "message": f"internal error: {type(exc).__name__}; "
-                         "see the Python log"}, status_code=500)
-
-
-def routes() -> list[Route]:
-    """The whole route table of the server."""
-    return [
-        Route("/", index_endpoint, methods=["GET", "HEAD"]),
-        Route("/web/{path:path}", web_endpoint, methods=["GET", "HEAD"]),
-        Route("/_cellucid/health", health_endpoint, methods=["GET", "HEAD"]),
-        Route("/_cellucid/info", info_endpoint, methods=["GET"]),
-        Route("/_cellucid/events", events_endpoint, methods=["POST"]),
-        Route("/_cellucid/commands", commands_endpoint, methods=["GET"]),
-        Route("/_cellucid/commands/poll", poll_endpoint, methods=["GET"]),
-        Route("/_cellucid/session_bundle", session_bundle_endpoint, methods=["POST"]),
-        *dataset_routes(),
-    ]
-
-
-def create_app(registry: Registry, bind_host: str = DEFAULT_HOST) -> Starlette:
-    """The ASGI app serving ``registry``'s viewers."""
-    app = Starlette(
-        routes=routes(),
-        middleware=[Middleware(HostCheckMiddleware, bind_host=bind_host)],
-        exception_handlers={ApiError: api_error_handler, UnknownName: unknown_name_handler,
-                            HTTPException: http_error_handler,
-                            Exception: unexpected_error_handler},
-    )
-    app.state.registry = registry
-    return app
 
 
 class Server:
@@ -133,7 +29,8 @@ class Server:
                  registry: Registry | None = None) -> None:
         self.host = host
         self.registry = registry or Registry()
-        self.app = create_app(self.registry, host)
+        self.allowed_hosts = AllowedHosts(host)
+        self.app = create_app(self.registry, self.allowed_hosts)
         if port:
             _check_port_free(host, port)
         config = uvicorn.Config(self.app, host=host, port=port or 0, log_level="warning",
@@ -166,10 +63,7 @@ class Server:
     @property
     def url(self) -> str:
         """The loopback URL Python itself reaches the server at (trailing slash)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        if self.host in ("0.0.0.0", "::"):
-            host = "127.0.0.1"
-        return f"http://{host}:{self.port}/"
+        return f"http://{reachable_host(self.host)}:{self.port}/"
 
     @property
     def running(self) -> bool:

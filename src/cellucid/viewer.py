@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlencode
 
 import numpy as np
 
+from .bundle import SessionBundle, close_upload_request, open_upload_request
 from .cells import as_index_array, encode_cells
+from .client_url import client_base_url
+from .colors import normalize_color
+from .diagnostics import connection_report
 from .dispatch import MESSAGE
 from .errors import CommandError, ViewerStopped
-from .registry import ViewerSession
+from .interrupt import block_until_interrupted
+from .notebook import iframe_html
 from .server import Server, get_server
-from .session import SessionBundle, close_upload_request, open_upload_request
+from .session import ViewerSession
 
 DEFAULT_COMMAND_TIMEOUT = 10.0
-_HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
-
-
-def normalize_color(color: str) -> str:
-    """``#rgb``/``#rrggbb`` → lower-case ``#rrggbb``; raises `ValueError` for anything else."""
-    if not isinstance(color, str) or not _HEX_COLOR.match(color):
-        raise ValueError(f"colour must be a hex string like '#ff0000' or '#f00', got {color!r}")
-    if len(color) == 4:
-        color = "#" + "".join(c * 2 for c in color[1:])
-    return color.lower()
 
 
 class Viewer:
@@ -50,6 +43,7 @@ class Viewer:
             "embedding": embedding, "color": color_field, "title": title})
         self._group_count = 0
         self.owns_dataset = False   # set when cellucid opened the dataset (then stop closes it)
+        self._session.start()
         self._server.registry.add(self._session)
 
     # -- identity and URLs --------------------------------------------------------------------
@@ -69,6 +63,11 @@ class Viewer:
         return self._session.n_cells
 
     @property
+    def server(self) -> Server:
+        """The process's cellucid server this viewer is served by."""
+        return self._server
+
+    @property
     def server_url(self) -> str:
         """The loopback URL Python itself reaches the server at."""
         return self._server.url
@@ -76,8 +75,6 @@ class Viewer:
     @property
     def viewer_url(self) -> str:
         """The URL a browser opens to show this viewer (direct, proxied, or configured)."""
-        from .routing import client_base_url
-
         query = urlencode({"viewerId": self.viewer_id, "viewerToken": self.viewer_token})
         return f"{client_base_url(self._server)}?{query}"
 
@@ -165,6 +162,25 @@ class Viewer:
                                f"is it open? ({self.viewer_url}) — viewer.debug_connection() "
                                f"tells more") from None
 
+    def wait_for_callbacks(self, timeout: float | None = 10) -> None:
+        """Block until every event routed so far went through the callbacks.
+
+        Raises `TimeoutError` when callbacks are still busy after ``timeout`` seconds.
+        """
+        if not self._session.dispatcher.wait_idle(timeout):
+            raise TimeoutError(f"the callbacks of viewer {self.viewer_id} were still busy after "
+                               f"{timeout:g} s ({self._session.dispatcher.queued} events queued)")
+
+    @property
+    def waiters(self) -> int:
+        """How many threads are blocked in `wait_for_event` (or a reply) on this viewer now."""
+        return self._session.dispatcher.waiters
+
+    @property
+    def stopped(self) -> bool:
+        """Whether `stop` was called (the page is frozen, hooks no longer run)."""
+        return self._session.stopped
+
     @property
     def pending_commands(self) -> list[dict]:
         """Commands sent and not yet acknowledged by a page, oldest first."""
@@ -245,9 +261,7 @@ class Viewer:
     def debug_connection(self, timeout: float = 5.0):
         """Check the whole chain: server health, command stream, ping round trip, the page's
         snapshot and recent console messages. Returns a report (a table in a notebook)."""
-        from .diagnostics import debug_connection
-
-        return debug_connection(self, timeout)
+        return connection_report(self, timeout)
 
     def get_session_bundle(self, timeout: float = 60) -> SessionBundle:
         """Ask the page for its session (groups, selection, colour-by, embedding, camera).
@@ -315,19 +329,12 @@ class Viewer:
                                 f"for a new one")
 
     def _check_embedding(self, name: str) -> None:
-        names = [e["name"] for e in self.dataset.manifest()["embeddings"]]
-        if name not in names:
-            close = difflib.get_close_matches(name, names, n=3, cutoff=0.3) or names[:5]
-            raise KeyError(f"no embedding named {name!r}; closest: {', '.join(close)}")
+        self.dataset.embedding_info(name)   # `UnknownName` (a KeyError) naming the close ones
 
     # -- display ------------------------------------------------------------------------------
     def _repr_html_(self) -> str:
-        from .notebook import iframe_html
-
         return iframe_html(self)
 
     def serve_forever(self) -> None:
         """Block until Ctrl-C (for scripts that serve a viewer), then stop the viewer."""
-        from .cli import block_until_interrupted
-
         block_until_interrupted(self)

@@ -1,6 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { Camera2D, OrbitCamera, multiply } from "../../src/cellucid/web/camera.js";
+import { Camera2D, OrbitCamera, multiply, toClip, clipToScreen as toScreen, extentRadius } from "../../src/cellucid/web/camera.js";
 
 const close = (a, b, eps = 1e-6) => assert.ok(Math.abs(a - b) < eps, `${a} != ${b}`);
 
@@ -77,4 +77,38 @@ test("multiply with identity", () => {
   const id = new Float32Array([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
   const m = new Float32Array(16).map((_, i) => i + 1);
   assert.deepEqual(Array.from(multiply(id, m)), Array.from(m));
+});
+
+test("toClip and clipToScreen agree with the cameras' own project", () => {
+  for (const c of [new Camera2D(), new OrbitCamera()]) {
+    c.resize(640, 480);
+    c.fit([-2, -1, -3], [2, 1, 3]);
+    const p = [0.5, -0.25, 1];
+    const clip = toClip(c.viewProjection(), ...p);
+    assert.equal(clip.length, 4);
+    const s = toScreen(clip, c.width, c.height);
+    const want = c.project(p);
+    close(s.x, want.x, 1e-3);
+    close(s.y, want.y, 1e-3);
+  }
+});
+
+test("fitProjected: the projected points span ~90% of the view; flagged points left out", () => {
+  const positions = new Float32Array([-1, -1, -1, 1, 1, 1, -1, 1, 1, 1, -1, -1, 50, 50, 50]);
+  const flags = Uint8Array.of(0, 0, 0, 0, 2);
+  assert.equal(extentRadius(positions, flags, 2, [-1, -1, -1], [1, 1, 1]), Math.sqrt(3));
+  const c = new OrbitCamera();
+  c.resize(500, 500);
+  c.fit([-1, -1, -1], [1, 1, 1], Math.sqrt(3));
+  const before = c.distance;
+  c.fitProjected(positions, flags, 2);
+  assert.ok(c.distance <= before);
+  assert.equal(c.home.distance, c.distance);
+  const m = c.viewProjection();
+  let extent = 0;
+  for (let i = 0; i < 4; i++) {
+    const [x, y, , w] = toClip(m, positions[i * 3], positions[i * 3 + 1], positions[i * 3 + 2]);
+    extent = Math.max(extent, Math.abs(x / w), Math.abs(y / w));
+  }
+  assert.ok(extent > 0.8 && extent <= 1, String(extent));
 });

@@ -1,11 +1,46 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { encodeCells, decodeCells, cellsToMask, maskToCells, arrayJsonLength, bytesToBase64, base64ToBytes, inflateRaw } from "../../src/cellucid/web/cells.js";
+import { encodeCells, decodeCells, cellsToMask, maskToCells, arrayCost, bytesToBase64, base64ToBytes, inflateRaw, defaults } from "../../src/cellucid/web/cells.js";
 
-test("arrayJsonLength matches JSON.stringify", () => {
-  const cells = [0, 9, 10, 99, 100, 12345, 999999, 1000000, 123456789];
-  assert.equal(arrayJsonLength(cells), JSON.stringify(cells).length);
-  assert.equal(arrayJsonLength([]), 2);
+const range = (k, step = 1) => Uint32Array.from({ length: k }, (_, i) => i * step);
+
+test("arrayCost: the digits of n-1 plus a comma per cell (as cellucid/cells.py estimates)", () => {
+  assert.equal(arrayCost(0, 1000), 0);
+  assert.equal(arrayCost(10, 1000), 40);
+  assert.equal(arrayCost(10, 1001), 50);
+  assert.equal(arrayCost(3, 1), 6);
+  assert.equal(arrayCost(3, 0), 6);
+});
+
+test("thresholds match Python: array up to 4096 bytes of cost, then bitmask", async () => {
+  assert.equal(defaults.arrayAlwaysBytes, 4096);
+  assert.equal(defaults.bitmaskMarginBytes, 80);
+  // n = 1000: 4 bytes per cell, so 1000 cells cost 4000 (the bitmask would be far smaller).
+  assert.ok(Array.isArray(await encodeCells(range(1000), 1000)));
+  // n = 10000: 5 bytes per cell; 819 cells cost 4095, 820 cost 4100.
+  assert.ok(Array.isArray(await encodeCells(range(819, 12), 10000)));
+  const over = await encodeCells(range(820, 12), 10000);
+  assert.equal(over.encoding, "bitmask");
+  assert.equal(over.count, 820);
+});
+
+test("thresholds match Python: above 4096, array while its cost <= base64 length + 80", async () => {
+  // Without CompressionStream the mask goes uncompressed, so its base64 length is known:
+  // n = 100000 → 12500 bytes → 16668 base64 chars; 6 bytes per cell, so 2791 cells cost
+  // 16746 <= 16748 and 2792 cost 16752.
+  const saved = globalThis.CompressionStream;
+  globalThis.CompressionStream = undefined;
+  try {
+    const n = 100000;
+    assert.ok(Array.isArray(await encodeCells(range(2791, 13), n)));
+    const enc = await encodeCells(range(2792, 13), n);
+    assert.equal(enc.encoding, "bitmask");
+    assert.equal(enc.compression, "none");
+    assert.equal(enc.data.length, 16668);
+    assert.deepEqual(Array.from(await decodeCells(enc, n)), Array.from(range(2792, 13)));
+  } finally {
+    globalThis.CompressionStream = saved;
+  }
 });
 
 test("mask round trip, bit order least significant first", () => {

@@ -1,100 +1,76 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { CommandStream } from "../../src/cellucid/web/commands.js";
+import { buildSessionBundle, createCommandHandler } from "../../src/cellucid/web/commands.js";
 
-function streamResponse(chunks, { hold = false } = {}) {
-  const enc = new TextEncoder();
-  let i = 0;
+function fakeApp() {
   return {
-    ok: true,
-    status: 200,
-    body: {
-      getReader: () => ({
-        read: async () => {
-          if (i < chunks.length) return { value: enc.encode(chunks[i++]), done: false };
-          if (hold) return new Promise(() => {});
-          return { value: undefined, done: true };
-        },
-      }),
+    n: 10,
+    highlights: new Map(),
+    selection: Uint32Array.of(2, 3),
+    embedding: { name: "umap" },
+    colorBy: { field: "leiden", kind: "obs" },
+    camera: { state: () => ({ kind: "2d", cx: 0, cy: 0, scale: 1 }) },
+    frameScheduled: false,
+    draws: 0,
+    calls: [],
+    setHighlight(name, color, cells) {
+      this.calls.push(["setHighlight", name, color, Array.from(cells)]);
+      this.highlights.set(name, { name, color, cells });
+      this.frameScheduled = true;
     },
+    async setColorBy(field) { throw new Error(`unknown obs column ${field}`); },
+    drawNow() { this.draws += 1; this.frameScheduled = false; },
   };
 }
 
-test("SSE commands are applied in order, once each, with seq tracked", async () => {
-  const applied = [];
-  let calls = 0;
-  const fetch = async (url) => {
-    calls++;
-    assert.match(url, /^_cellucid\/commands\?viewerId=v&viewerToken=t$/);
-    return streamResponse([": connected\n\n", 'id: 1\ndata: {"id":"c1","type":"ping"}\n\n', 'id: 2\ndata: {"id":"c2","type":"resetCamera"}\n\nid: 2\ndata: {"id":"c2","type":"resetCamera"}\n\n'], { hold: true });
-  };
-  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, onCommand: async (c) => { applied.push(c.id); } });
-  s.start();
-  await new Promise((r) => setTimeout(r, 30));
-  assert.deepEqual(applied, ["c1", "c2"]);
-  assert.equal(s.lastSeq, 2);
-  assert.equal(s.connected, true);
-  assert.equal(calls, 1);
-  s.stop();
+function fakeBridge() {
+  return { sent: [], send(type, payload) { this.sent.push([type, payload]); return Promise.resolve(true); } };
+}
+
+const auth = { viewerId: "v", viewerToken: "t" };
+
+test("a command is applied, drawn, then acknowledged", async () => {
+  const app = fakeApp(), bridge = fakeBridge();
+  const apply = createCommandHandler({ app, bridge, auth, commandsState: () => ({ connected: true }), onFreeze() {} });
+  await apply({ id: "c1", type: "highlight", name: "tumour", color: "#00ff00", cells: [7, 1, 7] });
+  assert.deepEqual(app.calls, [["setHighlight", "tumour", "#00ff00", [1, 7]]]);
+  assert.equal(app.draws, 1);
+  assert.deepEqual(bridge.sent, [["command_result", { id: "c1", ok: true }]]);
 });
 
-test("no bytes within the timeout switches to long-polling", async () => {
-  const applied = [];
-  const urls = [];
+test("a failing command is acknowledged with the reason", async () => {
+  const app = fakeApp(), bridge = fakeBridge();
+  const apply = createCommandHandler({ app, bridge, auth, commandsState: () => ({}), onFreeze() {} });
+  await apply({ id: "c2", type: "setColorBy", field: "nope", kind: "obs" });
+  await apply({ id: "c3", type: "select", cells: [10] });
+  assert.deepEqual(bridge.sent[0], ["command_result", { id: "c2", ok: false, error: "unknown obs column nope" }]);
+  assert.equal(bridge.sent[1][1].ok, false);
+  assert.match(bridge.sent[1][1].error, /cell 10/);
+});
+
+test("requestSessionBundle posts the bundle with the viewer's credentials", async () => {
+  const app = fakeApp(), bridge = fakeBridge();
+  const posts = [];
   const fetch = async (url, init) => {
-    urls.push(url);
-    if (url.startsWith("_cellucid/commands?")) {
-      return new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted"))));
-    }
-    if (url.startsWith("_cellucid/commands/poll")) {
-      const after = Number(new URL(url, "http://x/").searchParams.get("after"));
-      if (after === 0) return { ok: true, status: 200, json: async () => ({ status: "ok", commands: [{ seq: 3, command: { id: "c3", type: "ping" } }] }) };
-      await new Promise((r) => setTimeout(r, 20));
-      return { ok: true, status: 200, json: async () => ({ status: "ok", commands: [] }) };
-    }
-    return { ok: true, status: 200 };
+    posts.push({ url, body: JSON.parse(init.body) });
+    return posts.length === 1 ? { ok: true, status: 200 } : { ok: false, status: 409, json: async () => ({ message: "no such request" }) };
   };
-  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, onCommand: async (c) => { applied.push(c.id); }, options: { firstBytesTimeoutMs: 30 } });
-  s.start();
-  await new Promise((r) => setTimeout(r, 120));
-  s.stop();
-  assert.equal(s.mode, "poll");
-  assert.deepEqual(applied, ["c3"]);
-  assert.ok(urls.some((u) => u.includes("after=3")), urls.join(" "));
+  const apply = createCommandHandler({ app, bridge, auth, fetch, commandsState: () => ({}), onFreeze() {} });
+  await apply({ id: "c4", type: "requestSessionBundle", requestId: "r 1" });
+  assert.equal(posts[0].url, "_cellucid/session_bundle?viewerId=v&viewerToken=t&requestId=r%201");
+  assert.deepEqual(posts[0].body, await buildSessionBundle(app));
+  assert.equal(posts[0].body.embedding, "umap");
+  assert.deepEqual(posts[0].body.selection, [2, 3]);
+  assert.deepEqual(bridge.sent[0], ["command_result", { id: "c4", ok: true }]);
+  await apply({ id: "c5", type: "requestSessionBundle", requestId: "r2" });
+  assert.deepEqual(bridge.sent[1], ["command_result", { id: "c5", ok: false, error: "session bundle upload failed: no such request" }]);
 });
 
-test("a dropped stream with failing health reports the session gone, then back", async () => {
-  const states = [];
-  let healthy = false;
-  let streams = 0;
-  const fetch = async (url) => {
-    if (url.startsWith("_cellucid/health")) {
-      if (!healthy) throw new TypeError("Failed to fetch");
-      return { ok: true, status: 200 };
-    }
-    streams++;
-    if (streams === 1) return streamResponse([": connected\n\n"]);
-    if (!healthy) throw new TypeError("Failed to fetch");
-    return streamResponse([": connected\n\n"], { hold: true });
-  };
-  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, onCommand: async () => {}, onConnection: (st) => states.push({ ...st }), options: { healthIntervalMs: 10, reconnectDelayMs: 5 } });
-  s.start();
-  await new Promise((r) => setTimeout(r, 50));
-  assert.ok(states.some((st) => st.gone), JSON.stringify(states));
-  healthy = true;
-  await new Promise((r) => setTimeout(r, 80));
-  s.stop();
-  const last = states[states.length - 1];
-  assert.equal(last.gone, false);
-  assert.equal(last.connected, true);
-});
-
-test("403/404 on the stream means the viewer is gone", async () => {
-  const states = [];
-  const fetch = async (url) => (url.startsWith("_cellucid/health") ? { ok: true, status: 200 } : { ok: false, status: 404 });
-  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, onCommand: async () => {}, onConnection: (st) => states.push(st), options: { healthIntervalMs: 10 } });
-  s.start();
-  await new Promise((r) => setTimeout(r, 30));
-  s.stop();
-  assert.ok(states[0].gone);
+test("freeze is acknowledged before the page freezes", async () => {
+  const app = fakeApp(), bridge = fakeBridge();
+  const order = [];
+  bridge.send = (type) => { order.push(type); return Promise.resolve(true); };
+  const apply = createCommandHandler({ app, bridge, auth, commandsState: () => ({}), onFreeze: (m) => order.push(`freeze:${m}`) });
+  await apply({ id: "c6", type: "freeze", message: "stopped" });
+  assert.deepEqual(order, ["command_result", "freeze:stopped"]);
 });

@@ -56,10 +56,10 @@ b
 """
 
 AFTER_RERUN = """\
-server = a._server
+server = a.server
 pathlib.Path("rerun.json").write_text(json.dumps({
     "ids": [v.viewer_id for v in shown],
-    "stopped": [v._session.stopped for v in shown],
+    "stopped": [v.stopped for v in shown],
     "registered": [server.registry.get(v.viewer_id) is not None for v in shown],
     "ready": a.wait_for_ready(60)["n_cells"]}))
 print("RERUN-CHECKED")
@@ -67,7 +67,7 @@ print("RERUN-CHECKED")
 
 STOP_SERVER = """\
 from cellucid.server import shutdown_server
-port = b._server.port
+port = b.server.port
 shutdown_server()
 report = b.debug_connection(timeout=2)
 pathlib.Path("stopped.json").write_text(json.dumps({"port": port, "report": report}, default=str))

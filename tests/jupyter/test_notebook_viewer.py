@@ -26,13 +26,13 @@ SETUP = """\
 import json, pathlib, time
 import scanpy as sc
 import cellucid
-from cellucid.routing import choose_route
+from cellucid.client_url import choose_route
 
 adata = sc.datasets.pbmc68k_reduced()
 viewer = cellucid.show_anndata(adata, color="louvain", height=420)
 _ = pathlib.Path("viewer.json").write_text(json.dumps({
     "viewer_id": viewer.viewer_id, "viewer_url": viewer.viewer_url,
-    "port": viewer._server.port, "route": choose_route(viewer._server).summary()}))
+    "port": viewer.server.port, "route": choose_route(viewer.server).summary()}))
 """
 
 SELECTION = """\

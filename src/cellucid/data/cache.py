@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .chunks import row_chunks
 from .colstore import ColumnStore, ColumnStoreError, write_column_store
+from .progress import progress_bar
 
 _build_lock = threading.Lock()
 
@@ -86,8 +87,9 @@ def cached_column_store(matrix, path: str | os.PathLike, element: str, *,
         tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
         try:
             source = row_chunks(matrix)
-            with _progress_bar(source.n_rows, f"cellucid: caching genes of {Path(path).name}",
-                               progress) as bar:
+            with progress_bar(source.n_rows, f"cellucid: caching genes of {Path(path).name}",
+                              unit="cells", enabled=progress, plain_text=True,
+                              leave=False) as bar:
                 write_column_store(source, tmp, progress=bar.update)
             (tmp / "source.json").write_text(json.dumps(sig))
             try:
@@ -112,20 +114,3 @@ def _open_if_complete(target: Path) -> ColumnStore | None:
         shutil.rmtree(target, ignore_errors=True)
         return None
 
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        pass
-
-
-def _progress_bar(total: int, desc: str, enabled: bool):
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm  # plain text: this can run on a server thread
-    return tqdm(total=total, desc=desc, unit="cells", unit_scale=True, leave=False)

@@ -23,6 +23,20 @@ def encoding_of(node) -> str:
     return enc.decode() if isinstance(enc, bytes) else str(enc)
 
 
+def csc_arrays(matrix):
+    """``(indptr, indices, data)`` of a matrix stored CSC, else None.
+
+    ``matrix`` is a scipy matrix, an anndata CSC group of an h5py/zarr store, or anndata's backed
+    sparse dataset; the arrays of a store are returned unread (they slice like numpy arrays).
+    """
+    if sp.issparse(matrix):
+        return (matrix.indptr, matrix.indices, matrix.data) if matrix.format == "csc" else None
+    node = getattr(matrix, "group", matrix)  # anndata's backed sparse dataset wraps a group
+    if hasattr(node, "attrs") and encoding_of(node) == "csc_matrix":
+        return node["indptr"], node["indices"], node["data"]
+    return None
+
+
 class StoreSparseChunks:
     """Row chunks of a CSR matrix stored as an anndata group (h5py or zarr)."""
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 
+from ..errors import DatasetError
 from .names import UnknownName
 
 
@@ -50,12 +53,32 @@ class Embedding:
                 "min": self.min, "max": self.max, "n_invalid": self.n_invalid}
 
 
-def plan_embeddings(shapes: dict[str, tuple[int, ...]], n_cells: int
+def obsm_shape(value) -> tuple[int, ...] | None:
+    """The shape of an ``obsm`` value if it can be drawn (a numeric dense array or frame), else None.
+
+    ``value`` is anything with ``dtype`` and ``shape``: numpy, dask, an h5py/zarr array of a store.
+    """
+    if sp.issparse(value):
+        return None
+    if isinstance(value, pd.DataFrame):
+        if not all(pd.api.types.is_numeric_dtype(t) for t in value.dtypes):
+            return None
+        return value.shape
+    dtype = getattr(value, "dtype", None)
+    shape = getattr(value, "shape", None)
+    if dtype is None or shape is None or not np.issubdtype(dtype, np.number) or \
+            np.issubdtype(dtype, np.complexfloating):
+        return None
+    return tuple(int(s) for s in shape)
+
+
+def plan_embeddings(shapes: dict[str, tuple[int, ...] | None], n_cells: int
                     ) -> tuple[list[tuple[str, str, int]], list[dict]]:
-    """Decide, from ``obsm`` shapes, which embeddings to offer.
+    """Decide, from ``obsm`` shapes (None: not drawable), which embeddings to offer.
 
     Returns ``(plans, skipped)``: ``plans`` is a list of ``(name, obsm_key, n_columns)`` and
-    ``skipped`` a list of ``{"name", "reason"}`` for entries that cannot be drawn.
+    ``skipped`` a list of ``{"name", "reason"}`` for entries that cannot be drawn. Raises
+    ``DatasetError`` saying how to add an embedding when none can be drawn.
     """
     plans: list[tuple[str, str, int]] = []
     skipped: list[dict] = []
@@ -73,6 +96,8 @@ def plan_embeddings(shapes: dict[str, tuple[int, ...]], n_cells: int
         plans.append((key, key, width if width <= 3 else 2))
         if width > 3 and f"{key}_3d" not in shapes:
             plans.append((f"{key}_3d", key, 3))
+    if not plans:
+        raise DatasetError(no_embedding_message(list(shapes), skipped))
     return plans, skipped
 
 

@@ -17,6 +17,7 @@ from .dataset import Dataset
 from .embeddings import Embedding, default_embedding
 from .genes import GeneIndex
 from .graph import CellGraph
+from .layers import default_layer_of
 from .names import UnknownName
 from .obs import ObsField
 from .quantize import dequantize
@@ -151,13 +152,11 @@ def open_export(path, *, embedding=None, layer=None, gene_symbols=None) -> Datas
     chosen = default_embedding(names, embedding) if embedding is not None else \
         (manifest.get("default_embedding") if manifest.get("default_embedding") in names
          else default_embedding(names, None))
-    if layer is not None and layer not in layers:
-        raise UnknownName("layer", layer, list(layers))
     return Dataset(kind="export", n_cells=n, embeddings=embeddings,
                    skipped_embeddings=manifest.get("skipped_embeddings", []),
                    default_embedding=chosen, obs=obs,
                    genes=GeneIndex(var["names"], var.get("symbols")),
                    gene_symbols=stored_symbols, layers=layers,
-                   default_layer=layer or ("X" if "X" in layers else next(iter(layers), "X")),
+                   default_layer=default_layer_of(layers, layer),
                    graph_name=graph["name"] if graph else None, graph_loader=graph_loader,
                    adata_loader=None, path=str(root))

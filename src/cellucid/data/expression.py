@@ -3,6 +3,7 @@
 ``column_reader(matrix)`` returns a function ``read(j) -> float32 (n_cells,)`` suited to the matrix:
 dense arrays are sliced, CSC columns read directly, and CSR matrices scanned once per gene with a
 vectorised mask, which costs no extra memory beyond one boolean per stored value.
+``csc_reader`` also reads a CSC matrix left on disk in an h5py/zarr store, one column at a time.
 """
 
 from __future__ import annotations
@@ -21,13 +22,18 @@ def _dense_reader(matrix) -> ColumnReader:
     return read
 
 
-def _csc_reader(matrix: sp.csc_matrix | sp.csc_array) -> ColumnReader:
-    n = matrix.shape[0]
+def csc_reader(indptr, indices, data, n_rows: int) -> ColumnReader:
+    """Return ``read(j)`` over a CSC matrix given as its three arrays.
+
+    ``indices`` and ``data`` may be numpy arrays or h5py/zarr arrays of a store: only the slice of
+    column ``j`` is read. ``indptr`` is read whole, now.
+    """
+    indptr = np.asarray(indptr[:], dtype=np.int64)
 
     def read(j: int) -> np.ndarray:
-        lo, hi = matrix.indptr[j], matrix.indptr[j + 1]
-        out = np.zeros(n, dtype=np.float32)
-        out[matrix.indices[lo:hi]] = matrix.data[lo:hi]
+        lo, hi = indptr[j], indptr[j + 1]
+        out = np.zeros(n_rows, dtype=np.float32)
+        out[np.asarray(indices[lo:hi])] = np.asarray(data[lo:hi])
         return out
     return read
 
@@ -60,9 +66,8 @@ def column_reader(matrix) -> ColumnReader:
     if isinstance(matrix, np.ndarray):
         return _dense_reader(matrix)
     if sp.issparse(matrix):
-        if matrix.format == "csc":
-            return _csc_reader(matrix)
         if matrix.format == "csr":
             return _csr_reader(matrix)
-        return _csc_reader(sp.csc_matrix(matrix))
+        csc = matrix if matrix.format == "csc" else sp.csc_matrix(matrix)
+        return csc_reader(csc.indptr, csc.indices, csc.data, csc.shape[0])
     return _generic_reader(matrix)

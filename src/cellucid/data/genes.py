@@ -85,3 +85,12 @@ class GeneIndex:
         order = np.concatenate([np.flatnonzero(exact), np.flatnonzero(prefix & ~exact),
                                 np.flatnonzero(contains & ~prefix & ~exact)])
         return [self.entry(int(i)) for i in order[:max(0, int(limit))]], total
+
+
+def gene_index(var: pd.DataFrame, var_names, gene_symbols: str | None) -> GeneIndex:
+    """The :class:`GeneIndex` of ``var``; ``KeyError`` if ``gene_symbols`` is not a var column."""
+    if gene_symbols is None:
+        return GeneIndex(var_names)
+    if gene_symbols not in var.columns:
+        raise UnknownName("var column (gene_symbols)", gene_symbols, [str(c) for c in var.columns])
+    return GeneIndex(var_names, var[gene_symbols].to_numpy())

@@ -12,20 +12,17 @@ Each column becomes one :class:`ObsField` of a kind:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ..colors import parse_hex_color
+
 MISSING_CODE = 65535
 MAX_CATEGORIES = 65534  # the largest code the uint16 encoding can hold
 MAX_STRING_CATEGORIES = 1000  # strings with more distinct values are not coloured
 SAMPLE_ROWS = 20_000  # first values of a long string column looked at to spot identifiers
-
-_HEX6 = re.compile(r"^#[0-9a-fA-F]{6}$")
-_HEX8 = re.compile(r"^#[0-9a-fA-F]{8}$")
-_HEX3 = re.compile(r"^#[0-9a-fA-F]{3}$")
 
 
 @dataclass
@@ -52,17 +49,8 @@ def normalize_colors(colors, n_categories: int) -> list[str] | None:
         return None
     if len(items) != n_categories:
         return None
-    out = []
-    for c in items:
-        if _HEX6.match(c):
-            out.append(c.lower())
-        elif _HEX8.match(c):
-            out.append(c[:7].lower())
-        elif _HEX3.match(c):
-            out.append("#" + "".join(ch * 2 for ch in c[1:]).lower())
-        else:
-            return None
-    return out
+    out = [parse_hex_color(c, allow_alpha=True) for c in items]
+    return None if None in out else out
 
 
 def _categorical_field(name: str, cat: pd.Categorical, colors) -> ObsField:

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..errors import DatasetError
-from .chunks import encoding_of, row_chunks
+from .chunks import csc_arrays, row_chunks
 from .colstore import write_column_store, write_column_store_from_csc
 from .export import FORMAT, MANIFEST, VERSION, is_export_dir
 from .names import UnknownName
 from .open import open_dataset
+from .progress import progress_bar
 from .quantize import quantize
 
 GRAPH_COPY_VALUES = 16_000_000  # graph indices copied per step
@@ -103,11 +104,6 @@ def _store_root(dataset):
     return zarr.open_group(dataset.path, mode="r")
 
 
-def _bar(total: int, desc: str, unit: str, enabled: bool):
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, disable=not enabled)
-
-
 def _write_embeddings(dataset, out: Path, float32: bool) -> list[dict]:
     (out / "embeddings").mkdir()
     entries = []
@@ -138,21 +134,16 @@ def _write_obs(dataset, out: Path) -> list[dict]:
 
 
 def _write_matrix(matrix, n_cells: int, target: Path, name: str, chunk_cells, progress) -> None:
-    node = getattr(matrix, "group", matrix)  # anndata's backed sparse dataset wraps a group
-    import scipy.sparse as sp
-    if hasattr(node, "attrs") and encoding_of(node) == "csc_matrix":
-        n_cols = int(node.attrs["shape"][1])
-        with _bar(n_cols, f"cellucid prepare: {name}", "genes", progress) as bar:
-            write_column_store_from_csc(node["indptr"], node["indices"], node["data"], n_cells,
-                                        target, progress=bar.update)
-        return
-    if sp.issparse(matrix) and matrix.format == "csc":
-        with _bar(matrix.shape[1], f"cellucid prepare: {name}", "genes", progress) as bar:
-            write_column_store_from_csc(matrix.indptr, matrix.indices, matrix.data, n_cells,
-                                        target, progress=bar.update)
+    desc = f"cellucid prepare: {name}"
+    csc = csc_arrays(matrix)
+    if csc is not None:  # already by gene: copied block by block, no second pass
+        indptr, indices, data = csc
+        with progress_bar(len(indptr) - 1, desc, unit="genes", enabled=progress) as bar:
+            write_column_store_from_csc(indptr, indices, data, n_cells, target,
+                                        progress=bar.update)
         return
     source = row_chunks(matrix, chunk_cells)
-    with _bar(source.n_rows, f"cellucid prepare: {name}", "cells", progress) as bar:
+    with progress_bar(source.n_rows, desc, unit="cells", enabled=progress) as bar:
         write_column_store(source, target, progress=bar.update)
 
 
@@ -173,7 +164,7 @@ def _write_graph(dataset, root, out: Path, progress: bool) -> dict | None:
     total = int(indptr[-1] - indptr[0])
     target = np.lib.format.open_memmap(out / "graph/indices.npy", mode="w+", dtype=np.uint32,
                                        shape=(total,)) if total else np.zeros(0, np.uint32)
-    with _bar(total, "cellucid prepare: graph", "edges", progress) as bar:
+    with progress_bar(total, "cellucid prepare: graph", unit="edges", enabled=progress) as bar:
         for a in range(0, total, GRAPH_COPY_VALUES):
             b = min(total, a + GRAPH_COPY_VALUES)
             target[a:b] = np.asarray(indices[indptr[0] + a:indptr[0] + b])

@@ -13,12 +13,12 @@ import pandas as pd
 from anndata.io import read_elem
 
 from ..errors import DatasetError
-from .cache import cached_column_store
 from .chunks import encoding_of
 from .dataset import Dataset
-from .embeddings import default_embedding, make_embedding, no_embedding_message, plan_embeddings
-from .from_anndata import default_layer_of, gene_index
+from .embeddings import default_embedding, make_embedding, obsm_shape, plan_embeddings
+from .genes import gene_index
 from .graph import CellGraph
+from .layers import default_layer_of, store_layers
 from .obs import SAMPLE_ROWS, classify_column, classify_from_sample
 
 
@@ -78,13 +78,9 @@ def read_obs_fields(root, n: int):
 
 def _obsm_shape(node) -> tuple[int, ...] | None:
     enc = encoding_of(node)
-    if enc == "array" and np.issubdtype(node.dtype, np.number):
-        return tuple(int(s) for s in node.shape)
     if enc == "dataframe":
-        frame = read_elem(node)
-        if all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
-            return frame.shape
-    return None
+        return obsm_shape(read_elem(node))
+    return obsm_shape(node) if enc == "array" else None
 
 
 def read_embeddings(root, n: int, requested: str | None):
@@ -92,8 +88,6 @@ def read_embeddings(root, n: int, requested: str | None):
     obsm = root["obsm"] if "obsm" in root else {}
     shapes = {str(k): _obsm_shape(obsm[k]) for k in obsm.keys()}
     plans, skipped = plan_embeddings(shapes, n)
-    if not plans:
-        raise DatasetError(no_embedding_message(list(shapes), skipped))
     widest: dict[str, int] = {}
     for _, key, n_cols in plans:
         widest[key] = max(widest.get(key, 0), n_cols)
@@ -125,38 +119,6 @@ def graph_loader(root):
                                  key)
             return key, load
     return None, None
-
-
-def _csc_reader(group, n: int):
-    indptr = np.asarray(group["indptr"][:], dtype=np.int64)
-    indices, data = group["indices"], group["data"]
-
-    def read(j: int) -> np.ndarray:
-        lo, hi = indptr[j], indptr[j + 1]
-        out = np.zeros(n, dtype=np.float32)
-        out[np.asarray(indices[lo:hi])] = np.asarray(data[lo:hi])
-        return out
-    return read
-
-
-def matrix_factory(node, path: str, element: str, n: int, progress: bool = True):
-    """A factory of the column reader for the matrix ``node`` (CSC directly, else the gene cache)."""
-    def make():
-        if encoding_of(node) == "csc_matrix":
-            return _csc_reader(node, n)
-        return cached_column_store(node, path, element, progress=progress).column
-    return make
-
-
-def store_layers(root, path: str, n: int) -> dict:
-    """``{"X": factory, "<layer>": factory, ...}`` for the matrices of a store."""
-    layers = {}
-    if "X" in root:
-        layers["X"] = matrix_factory(root["X"], path, "X", n)
-    if "layers" in root:
-        for name in root["layers"].keys():
-            layers[str(name)] = matrix_factory(root["layers"][name], path, f"layers/{name}", n)
-    return layers
 
 
 def dataset_from_store(root, path: str, kind: str, *, embedding=None, layer=None,

@@ -2,9 +2,9 @@
 // visibility, camera and drawing. UI modules and the command handlers call these methods.
 
 import { Renderer } from "./renderer.js";
-import { cameraFor } from "./camera.js";
+import { cameraFor, extentRadius } from "./camera.js";
 import { toPositions } from "./data.js";
-import { FLAG_HIDDEN, FLAG_INVALID, FLAG_SELECTED } from "./shaders.js";
+import { FLAG_HIDDEN, FLAG_INVALID, FLAG_SELECTED, FLAGS_NOT_DRAWN, MISSING_CODE } from "./constants.js";
 import { categoryColors, categoryLUT, colormapRGBA, codesToValues, normalizeContinuous, parseHex, defaults as colorDefaults } from "./colors.js";
 import { combine, filterVisible } from "./selection.js";
 
@@ -121,7 +121,7 @@ export class App {
     const { positions, invalid, min, max } = toPositions(coords, dims);
     const hidden = this.flags.length === invalid.length ? this.flags : new Uint8Array(invalid.length);
     for (let i = 0; i < invalid.length; i++) invalid[i] |= hidden[i] & (FLAG_HIDDEN | FLAG_SELECTED);
-    this.embedding = { name, dims, coords, positions, min, max, radius: dims === 3 ? extentRadius(positions, invalid, min, max) : undefined };
+    this.embedding = { name, dims, coords, positions, min, max, radius: dims === 3 ? extentRadius(positions, invalid, FLAG_INVALID, min, max) : undefined };
     this.flags = invalid;
     const { width, height } = this.camera;
     this.camera = cameraFor(dims);
@@ -136,31 +136,10 @@ export class App {
     if (!e) return;
     this.cameraTouched = false;
     this.camera.fit(e.min, e.max, e.radius);
-    if (this.camera.kind === "3d") this.tightenFit();
+    if (this.camera.kind === "3d") this.camera.fitProjected(e.positions, this.flags, FLAG_INVALID);
     this.homePixelsPerUnit = this.camera.pixelsPerUnit();
     this.invalidate();
     this.changed("camera");
-  }
-
-  /** Move the 3D camera in or out so the projected data spans ~90% of the view (sampled). */
-  tightenFit() {
-    const e = this.embedding, cam = this.camera;
-    const step = Math.max(1, Math.floor(this.flags.length / 20000));
-    for (let iter = 0; iter < 3; iter++) {
-      const m = cam.viewProjection();
-      let extent = 0;
-      for (let i = 0; i < this.flags.length; i += step) {
-        if (this.flags[i] & FLAG_INVALID) continue;
-        const x = e.positions[i * 3], y = e.positions[i * 3 + 1], z = e.positions[i * 3 + 2];
-        const w = m[3] * x + m[7] * y + m[11] * z + m[15];
-        if (w <= 0) { extent = 0; break; }
-        extent = Math.max(extent, Math.abs((m[0] * x + m[4] * y + m[8] * z + m[12]) / w), Math.abs((m[1] * x + m[5] * y + m[9] * z + m[13]) / w));
-      }
-      if (!(extent > 0)) return;
-      cam.distance *= Math.max(0.5, Math.min(1, extent / 0.9));
-    }
-    cam.home.distance = cam.distance;
-    this.homePixelsPerUnit = cam.pixelsPerUnit();
   }
 
   /** Data coordinates {x, y, z} of a cell in the embedding shown (z 0 below 3D). */
@@ -233,7 +212,7 @@ export class App {
     let counts = meta.counts;
     if (!counts || counts.length !== categories.length) {
       counts = new Array(categories.length).fill(0);
-      for (let i = 0; i < codes.length; i++) if (codes[i] !== 65535) counts[codes[i]] += 1;
+      for (let i = 0; i < codes.length; i++) if (codes[i] !== MISSING_CODE) counts[codes[i]] += 1;
     }
     const lut = categoryLUT(colors);
     this.renderer.setLUT(lut.data, lut.width, lut.height, 0);
@@ -273,7 +252,7 @@ export class App {
   // ---- selection, highlights, visibility ----------------------------------------------------------
 
   visibleOnly(cells) {
-    return filterVisible(cells, this.flags, FLAG_HIDDEN | FLAG_INVALID);
+    return filterVisible(cells, this.flags, FLAGS_NOT_DRAWN);
   }
 
   /**
@@ -341,17 +320,4 @@ export class App {
     for (let i = 0; i < this.flags.length; i++) if (this.flags[i] & FLAG_HIDDEN) k++;
     return k;
   }
-}
-
-/** Largest distance of a valid point from the centre of its bounding box (for a tight 3D fit). */
-function extentRadius(positions, flags, min, max) {
-  const c = [0, 1, 2].map((i) => (min[i] + max[i]) / 2);
-  let r2 = 0;
-  for (let i = 0; i < flags.length; i++) {
-    if (flags[i] & FLAG_INVALID) continue;
-    const dx = positions[i * 3] - c[0], dy = positions[i * 3 + 1] - c[1], dz = positions[i * 3 + 2] - c[2];
-    const d = dx * dx + dy * dy + dz * dz;
-    if (d > r2) r2 = d;
-  }
-  return Math.sqrt(r2);
 }

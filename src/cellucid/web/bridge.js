@@ -2,6 +2,7 @@
 // with backoff on network errors, 429 (honouring Retry-After) and 5xx; hover throttled.
 
 import { encodeCells } from "./cells.js";
+import { fetcher, replyMessage, viewerGone } from "./http.js";
 
 export const defaults = {
   endpoint: "_cellucid/events",
@@ -44,7 +45,7 @@ export class Bridge {
     this.viewerToken = opts.viewerToken;
     this.nCells = opts.nCells ?? 0;
     this.options = { ...defaults, ...(opts.options || {}) };
-    this.fetch = opts.fetch || ((...a) => globalThis.fetch(...a));
+    this.fetch = fetcher(opts.fetch);
     this.sleep = opts.sleep || ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.now = opts.now || (() => Date.now());
     this.onGiveUp = opts.onGiveUp || (() => {});
@@ -155,9 +156,8 @@ export class Bridge {
         await this.sleep(retryDelay(attempt, res.headers && res.headers.get("Retry-After"), o));
         continue;
       }
-      let message = "";
-      try { message = (await res.json()).message || ""; } catch { message = ""; }
-      if (res.status === 404 || res.status === 403) this.onGone(res.status, message);
+      const message = await replyMessage(res, "");
+      if (viewerGone(res.status)) this.onGone(res.status, message);
       this.log(`cellucid: ${item.type} event refused (HTTP ${res.status}) ${message}`);
       return false;
     }

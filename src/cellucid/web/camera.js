@@ -10,6 +10,8 @@ export const defaults = {
   maxPitch: 1.55,
   initialYaw: 0.6,
   initialPitch: 0.35,
+  fitSamples: 20000,
+  fitSpan: 0.9,
 };
 
 /** Column-major 4×4 product a·b. */
@@ -25,13 +27,23 @@ export function multiply(a, b) {
   return out;
 }
 
-function transform(m, x, y, z) {
-  return [
-    m[0] * x + m[4] * y + m[8] * z + m[12],
-    m[1] * x + m[5] * y + m[9] * z + m[13],
-    m[2] * x + m[6] * y + m[10] * z + m[14],
-    m[3] * x + m[7] * y + m[11] * z + m[15],
-  ];
+/**
+ * Clip coordinates [x, y, z, w] of data point (x, y, z) under the column-major matrix `m` (what
+ * the vertex shader computes), written into `out`. The one place this product is written out.
+ */
+export function toClip(m, x, y, z, out = [0, 0, 0, 0]) {
+  out[0] = m[0] * x + m[4] * y + m[8] * z + m[12];
+  out[1] = m[1] * x + m[5] * y + m[9] * z + m[13];
+  out[2] = m[2] * x + m[6] * y + m[10] * z + m[14];
+  out[3] = m[3] * x + m[7] * y + m[11] * z + m[15];
+  return out;
+}
+
+/** Screen position {x, y} (CSS px, y down) of clip coordinates `c` in a `width`×`height` view, into `out`. */
+export function clipToScreen(c, width, height, out = { x: 0, y: 0 }) {
+  out.x = ((c[0] / c[3] + 1) / 2) * width;
+  out.y = ((1 - c[1] / c[3]) / 2) * height;
+  return out;
 }
 
 const sub = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
@@ -39,21 +51,28 @@ const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a
 const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 const normalize = (a) => { const l = Math.hypot(a[0], a[1], a[2]) || 1; return [a[0] / l, a[1] / l, a[2] / l]; };
 
-/** Orthographic pan/zoom camera: data point (cx, cy) at the canvas centre, `scale` px per data unit. */
-export class Camera2D {
-  constructor() {
-    this.kind = "2d";
+/** What both cameras share: the kind, the view size in CSS px, and the fitted bounds (`home`). */
+class CameraBase {
+  constructor(kind) {
+    this.kind = kind;
     this.width = 1;
     this.height = 1;
-    this.cx = 0;
-    this.cy = 0;
-    this.scale = 1;
     this.home = null;
   }
 
   resize(width, height) {
     this.width = Math.max(1, width);
     this.height = Math.max(1, height);
+  }
+}
+
+/** Orthographic pan/zoom camera: data point (cx, cy) at the canvas centre, `scale` px per data unit. */
+export class Camera2D extends CameraBase {
+  constructor() {
+    super("2d");
+    this.cx = 0;
+    this.cy = 0;
+    this.scale = 1;
   }
 
   /** Fit the bounds [min, max] (per axis) into the view; remembered for `reset`. */
@@ -127,22 +146,14 @@ export class Camera2D {
 }
 
 /** Orbit camera: looks at `target` from `distance`, at angles `yaw` (about +y) and `pitch`. */
-export class OrbitCamera {
+export class OrbitCamera extends CameraBase {
   constructor() {
-    this.kind = "3d";
-    this.width = 1;
-    this.height = 1;
+    super("3d");
     this.target = [0, 0, 0];
     this.distance = 1;
     this.yaw = defaults.initialYaw;
     this.pitch = defaults.initialPitch;
     this.radius = 1;
-    this.home = null;
-  }
-
-  resize(width, height) {
-    this.width = Math.max(1, width);
-    this.height = Math.max(1, height);
   }
 
   /** Fit the bounds; `radius` (the data's extent around the box centre) tightens the fit. */
@@ -156,6 +167,28 @@ export class OrbitCamera {
     this.yaw = defaults.initialYaw;
     this.pitch = defaults.initialPitch;
     this.home = { min: min.slice(), max: max.slice(), radius };
+  }
+
+  /**
+   * Move in or out so the projected points (n×3 `positions`, sampled; those whose flag has any of
+   * `skipBits` left out) span ~90% of the view. Becomes the home distance.
+   */
+  fitProjected(positions, flags, skipBits) {
+    const step = Math.max(1, Math.floor(flags.length / defaults.fitSamples));
+    const c = [0, 0, 0, 0];
+    for (let iter = 0; iter < 3; iter++) {
+      const m = this.viewProjection();
+      let extent = 0;
+      for (let i = 0; i < flags.length; i += step) {
+        if (flags[i] & skipBits) continue;
+        toClip(m, positions[i * 3], positions[i * 3 + 1], positions[i * 3 + 2], c);
+        if (c[3] <= 0) { extent = 0; break; }
+        extent = Math.max(extent, Math.abs(c[0] / c[3]), Math.abs(c[1] / c[3]));
+      }
+      if (!(extent > 0)) return;
+      this.distance *= Math.max(0.5, Math.min(1, extent / defaults.fitSpan));
+    }
+    this.home.distance = this.distance;
   }
 
   reset() {
@@ -197,13 +230,11 @@ export class OrbitCamera {
     return multiply(proj, view);
   }
 
+  /** Screen position {x, y, depth} of a data point; depth is the clip w (distance along the view). */
   project(p) {
-    const c = transform(this.viewProjection(), p[0], p[1] ?? 0, p[2] ?? 0);
-    return {
-      x: ((c[0] / c[3] + 1) / 2) * this.width,
-      y: ((1 - c[1] / c[3]) / 2) * this.height,
-      depth: c[3],
-    };
+    const c = toClip(this.viewProjection(), p[0], p[1] ?? 0, p[2] ?? 0);
+    const s = clipToScreen(c, this.width, this.height);
+    return { x: s.x, y: s.y, depth: c[3] };
   }
 
   /** Data point on the focal plane (through the target, facing the camera) under (sx, sy). */
@@ -243,6 +274,22 @@ export class OrbitCamera {
   setState(s) {
     if (s && s.kind === this.kind) Object.assign(this, { target: s.target.slice(), distance: s.distance, yaw: s.yaw, pitch: s.pitch });
   }
+}
+
+/**
+ * Largest distance of a point (n×3 `positions`; those whose flag has any of `skipBits` left out)
+ * from the centre of the box [min, max]: the radius a tight 3D fit needs.
+ */
+export function extentRadius(positions, flags, skipBits, min, max) {
+  const c = [0, 1, 2].map((i) => (min[i] + max[i]) / 2);
+  let r2 = 0;
+  for (let i = 0; i < flags.length; i++) {
+    if (flags[i] & skipBits) continue;
+    const dx = positions[i * 3] - c[0], dy = positions[i * 3 + 1] - c[1], dz = positions[i * 3 + 2] - c[2];
+    const d = dx * dx + dy * dy + dz * dz;
+    if (d > r2) r2 = d;
+  }
+  return Math.sqrt(r2);
 }
 
 /** The camera for an embedding of `dims` dimensions. */

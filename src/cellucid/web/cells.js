@@ -1,19 +1,17 @@
 // The cell-list wire codec: a sorted JSON array of ints, or a bitmask object
 // {"encoding": "bitmask", n, count, compression: "deflate-raw"|"none", data: base64}.
+// Python twin: `encode_cells` in `cellucid/cells.py`; the choice of form must stay aligned with it.
 
 export const defaults = {
-  // Below this many array bytes the array form always wins; skip building a mask.
-  arrayAlwaysBelowBytes: 2048,
+  // At or below this array cost the array form is sent without building a mask.
+  arrayAlwaysBytes: 4096,
+  // Above it, the array is still sent unless it costs more than the bitmask's base64 plus this.
+  bitmaskMarginBytes: 80,
 };
 
-/** Bytes the JSON array form of `cells` takes: digits plus separators. */
-export function arrayJsonLength(cells) {
-  let len = 2 + Math.max(0, cells.length - 1);
-  for (let i = 0; i < cells.length; i++) {
-    const c = cells[i];
-    len += c < 10 ? 1 : c < 100 ? 2 : c < 1000 ? 3 : c < 1e4 ? 4 : c < 1e5 ? 5 : c < 1e6 ? 6 : c < 1e7 ? 7 : c < 1e8 ? 8 : c < 1e9 ? 9 : 10;
-  }
-  return len;
+/** The estimated JSON cost of `count` cells of a dataset of `n`: each the digits of n-1 plus a comma. */
+export function arrayCost(count, n) {
+  return count * (String(Math.max(n - 1, 0)).length + 1);
 }
 
 /** A `ceil(n/8)`-byte mask with bit (i & 7) of byte i >> 3 set for each cell i. */
@@ -85,17 +83,18 @@ export async function inflateRaw(bytes) {
 }
 
 /**
- * The wire form of a sorted cell list for a dataset of `n` cells: the JSON array when that is
- * smaller, else the bitmask object (deflate-raw compressed when that helps).
+ * The wire form of a sorted cell list for a dataset of `n` cells: the JSON array when it costs at
+ * most `arrayAlwaysBytes` or at most the bitmask's base64 plus `bitmaskMarginBytes`, else the
+ * bitmask object (deflate-raw compressed when that is shorter).
  */
 export async function encodeCells(cells, n) {
-  const arrayLen = arrayJsonLength(cells);
-  if (arrayLen <= defaults.arrayAlwaysBelowBytes) return Array.from(cells);
+  const cost = arrayCost(cells.length, n);
+  if (cost <= defaults.arrayAlwaysBytes) return Array.from(cells);
   const mask = cellsToMask(cells, n);
   const packed = await deflateRaw(mask);
   const useDeflate = packed !== null && packed.length < mask.length;
   const data = bytesToBase64(useDeflate ? packed : mask);
-  if (data.length + 100 >= arrayLen) return Array.from(cells);
+  if (cost <= data.length + defaults.bitmaskMarginBytes) return Array.from(cells);
   return {
     encoding: "bitmask",
     n,

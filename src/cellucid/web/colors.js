@@ -1,8 +1,9 @@
 // Colour tables: categorical palettes, continuous colormaps, and the lookup textures built from them.
 
+import { MISSING_CODE, MISSING_VALUE } from "./constants.js";
+
 export const defaults = {
   colormap: "viridis",
-  missing: [150, 150, 150],
   lutSize: 256,
   maxCategoryTextureWidth: 4096,
 };
@@ -94,7 +95,7 @@ export function categoryLUT(colors) {
 }
 
 /**
- * Per-cell colour values for the GPU from a continuous array: t in [0, 1], or -1 where missing
+ * Per-cell colour values for the GPU from a continuous array: t in [0, 1], or MISSING_VALUE where missing
  * (NaN or infinite). Returns {values, min, max} with min/max over finite values.
  */
 export function normalizeContinuous(raw, min, max) {
@@ -109,14 +110,14 @@ export function normalizeContinuous(raw, min, max) {
   const span = max > min ? max - min : 1;
   for (let i = 0; i < raw.length; i++) {
     const v = raw[i];
-    values[i] = Number.isFinite(v) ? Math.min(1, Math.max(0, (v - min) / span)) : -1;
+    values[i] = Number.isFinite(v) ? Math.min(1, Math.max(0, (v - min) / span)) : MISSING_VALUE;
   }
   return { values, min: Number.isFinite(min) ? min : 0, max: Number.isFinite(max) ? max : 0 };
 }
 
-/** Per-cell colour values from uint16 category codes: the code, or -1 for 65535 (missing). */
+/** Per-cell colour values from uint16 category codes: the code, or MISSING_VALUE for MISSING_CODE. */
 export function codesToValues(codes) {
   const values = new Float32Array(codes.length);
-  for (let i = 0; i < codes.length; i++) values[i] = codes[i] === 65535 ? -1 : codes[i];
+  for (let i = 0; i < codes.length; i++) values[i] = codes[i] === MISSING_CODE ? MISSING_VALUE : codes[i];
   return values;
 }

@@ -1,175 +1,108 @@
-// Commands from Python: the SSE stream `_cellucid/commands` read with fetch (so the opening
-// comment line counts as "bytes arrived"), a long-poll fallback when nothing arrives within 4 s,
-// and a watch on `_cellucid/health` that tells the page when the Python side is gone.
+// The command handlers: each command from Python (docs/protocol.md, "Command catalogue") applied
+// to the app and acknowledged with a `command_result` event, refused ones with the reason.
+// How commands arrive is `stream.js`.
 
-import { SSEParser } from "./sse.js";
+import { authQuery, redactToken } from "./auth.js";
+import { decodeCells, encodeCells } from "./cells.js";
+import { fetcher, replyMessage } from "./http.js";
+import { defaults as groupDefaults } from "./highlights.js";
 
 export const defaults = {
-  streamPath: "_cellucid/commands",
-  pollPath: "_cellucid/commands/poll",
-  healthPath: "_cellucid/health",
-  firstBytesTimeoutMs: 4000,
-  pollWaitS: 25,
-  reconnectDelayMs: 500,
-  healthIntervalMs: 2000,
-  healthTimeoutMs: 3000,
+  bundlePath: "_cellucid/session_bundle",
 };
 
-export class CommandStream {
-  /**
-   * @param {object} opts viewerId, viewerToken, onCommand(command) → Promise (applied in order),
-   *   onConnection({connected, gone, mode, reason}); optional fetch.
-   */
-  constructor(opts) {
-    this.query = `viewerId=${encodeURIComponent(opts.viewerId)}&viewerToken=${encodeURIComponent(opts.viewerToken)}`;
-    this.onCommand = opts.onCommand;
-    this.onConnection = opts.onConnection || (() => {});
-    this.fetch = opts.fetch || ((...a) => globalThis.fetch(...a));
-    this.options = { ...defaults, ...(opts.options || {}) };
-    this.mode = "sse";
-    this.lastSeq = 0;
-    this.seen = new Set();
-    this.chain = Promise.resolve();
-    this.connected = false;
-    this.gone = false;
-    this.stopped = false;
-    this.controller = null;
-  }
-
-  start() {
-    this.loop();
-  }
-
-  stop() {
-    this.stopped = true;
-    if (this.controller) this.controller.abort();
-  }
-
-  setState(patch) {
-    const before = { connected: this.connected, gone: this.gone };
-    Object.assign(this, patch);
-    if (before.connected !== this.connected || before.gone !== this.gone) {
-      this.onConnection({ connected: this.connected, gone: this.gone, mode: this.mode, reason: patch.reason || "" });
-    }
-  }
-
-  /** Queue one command for in-order application; a repeat of an id already seen is skipped. */
-  receive(command, seq) {
-    if (seq !== undefined && seq !== null && Number.isFinite(Number(seq))) this.lastSeq = Math.max(this.lastSeq, Number(seq));
-    if (!command || typeof command !== "object") return;
-    if (command.id !== undefined) {
-      if (this.seen.has(command.id)) return;
-      this.seen.add(command.id);
-    }
-    this.chain = this.chain.then(() => this.onCommand(command)).catch((err) => console.error("cellucid: command failed", err));
-  }
-
-  async loop() {
-    let failures = 0;
-    while (!this.stopped) {
-      let outcome;
-      try {
-        outcome = this.mode === "sse" ? await this.readStream() : await this.pollOnce();
-      } catch (err) {
-        outcome = { error: err };
-      }
-      if (this.stopped) return;
-      if (outcome.ok) { failures = 0; continue; }
-      if (outcome.sawBytes) failures = 0;
-      if (outcome.switchToPoll) { this.mode = "poll"; continue; }
-      if (outcome.status === 403 || outcome.status === 404) {
-        this.setState({ connected: false, gone: true, reason: `HTTP ${outcome.status}` });
-        await this.waitForHealth(true);
-        continue;
-      }
-      failures += 1;
-      this.setState({ connected: false });
-      if (!(await this.healthOk())) {
-        this.setState({ gone: true, reason: "health check failed" });
-        await this.waitForHealth(false);
-      } else {
-        await sleep(this.options.reconnectDelayMs * Math.min(8, failures));
-      }
-    }
-  }
-
-  /** Poll health until the server answers (and, when `viewerMissing`, until the stream is back). */
-  async waitForHealth(viewerMissing) {
-    while (!this.stopped) {
-      await sleep(this.options.healthIntervalMs);
-      if (await this.healthOk()) {
-        if (!viewerMissing) this.setState({ gone: false, reason: "server back" });
-        return;
-      }
-    }
-  }
-
-  async healthOk() {
-    const ctrl = new AbortController();
-    const timer = setTimeout(() => ctrl.abort(), this.options.healthTimeoutMs);
-    try {
-      const res = await this.fetch(this.options.healthPath, { cache: "no-store", signal: ctrl.signal });
-      return res.ok;
-    } catch {
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  async readStream() {
-    const ctrl = new AbortController();
-    this.controller = ctrl;
-    let sawBytes = false;
-    let timedOut = false;
-    const timer = setTimeout(() => { if (!sawBytes) { timedOut = true; ctrl.abort(); } }, this.options.firstBytesTimeoutMs);
-    try {
-      const res = await this.fetch(`${this.options.streamPath}?${this.query}`, {
-        headers: { Accept: "text/event-stream" },
-        cache: "no-store",
-        signal: ctrl.signal,
-      });
-      if (!res.ok) return { status: res.status };
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      const parser = new SSEParser((msg) => {
-        let command;
-        try { command = JSON.parse(msg.data); } catch { return; }
-        this.receive(command, msg.id);
-      });
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        if (value && value.length && !sawBytes) {
-          sawBytes = true;
-          this.setState({ connected: true, gone: false, reason: "stream open" });
-        }
-        parser.push(decoder.decode(value, { stream: true }));
-      }
-      return { status: 0, sawBytes };
-    } catch (err) {
-      if (timedOut) return { switchToPoll: true };
-      return { error: err, sawBytes };
-    } finally {
-      clearTimeout(timer);
-      if (sawBytes) this.setState({ connected: false });
-    }
-  }
-
-  async pollOnce() {
-    // The first poll answers at once, so the page knows it is connected without waiting.
-    const wait = this.polled ? this.options.pollWaitS : 0;
-    this.polled = true;
-    const url = `${this.options.pollPath}?${this.query}&after=${this.lastSeq}&wait=${wait}`;
-    const res = await this.fetch(url, { cache: "no-store" });
-    if (!res.ok) return { status: res.status };
-    const body = await res.json();
-    this.setState({ connected: true, gone: false, reason: "polling" });
-    for (const item of body.commands || []) this.receive(item.command, item.seq);
-    return { ok: true };
-  }
+/** The session bundle: highlight groups, selection, colour-by, embedding and camera. */
+export async function buildSessionBundle(app) {
+  const n = app.n;
+  const groups = [];
+  for (const g of app.highlights.values()) groups.push({ name: g.name, color: g.color, cells: await encodeCells(g.cells, n) });
+  return {
+    format: "cellucid-session",
+    version: 1,
+    n_cells: n,
+    embedding: app.embedding ? app.embedding.name : null,
+    colorBy: app.colorBy ? { field: app.colorBy.field, kind: app.colorBy.kind } : null,
+    camera: app.camera.state(),
+    selection: await encodeCells(app.selection, n),
+    highlightGroups: groups,
+  };
 }
 
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
+/**
+ * A function applying one command. `env`: app, bridge, commandsState() → {connected},
+ * onFreeze(message), auth {viewerId, viewerToken}; optional fetch.
+ */
+export function createCommandHandler(env) {
+  const { app, bridge } = env;
+  const fetch = fetcher(env.fetch);
+  const handlers = {
+    async highlight(c) {
+      const cells = await decodeCells(c.cells, app.n);
+      app.setHighlight(String(c.name ?? `${groupDefaults.namePrefix} ${app.highlights.size + 1}`), c.color || "#ff0000", cells);
+    },
+    async clearHighlights(c) {
+      app.clearHighlights(c.name ?? null);
+    },
+    async setColorBy(c) {
+      await app.setColorBy(c.field, c.kind);
+    },
+    async setVisibility(c) {
+      const cells = c.cells == null ? null : await decodeCells(c.cells, app.n);
+      app.setVisibility(cells, c.visible !== false);
+    },
+    async resetCamera() {
+      app.resetCamera();
+    },
+    async setEmbedding(c) {
+      await app.setEmbedding(c.name);
+    },
+    async select(c) {
+      const cells = await decodeCells(c.cells, app.n);
+      app.select(cells, { source: "python", mode: "replace" });
+    },
+    async ping(c) {
+      bridge.send("pong", { requestId: c.requestId, t: Date.now() });
+    },
+    async debug_snapshot(c) {
+      bridge.send("debug_snapshot", {
+        requestId: c.requestId,
+        ts: new Date().toISOString(),
+        href: redactToken(location.href),
+        origin: location.origin,
+        userAgent: navigator.userAgent,
+        webgl: app.renderer.webglRenderer,
+        connected: env.commandsState().connected,
+        n_cells: app.n,
+        embedding: app.embedding ? app.embedding.name : null,
+        frames: app.frames,
+      });
+    },
+    async requestSessionBundle(c) {
+      const bundle = await buildSessionBundle(app);
+      const url = `${defaults.bundlePath}?${authQuery(env.auth)}&requestId=${encodeURIComponent(c.requestId)}`;
+      const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(bundle) });
+      if (!res.ok) throw new Error(`session bundle upload failed: ${await replyMessage(res, `HTTP ${res.status}`)}`);
+    },
+    async freeze() {},
+  };
+
+  return async function apply(command) {
+    const handler = Object.prototype.hasOwnProperty.call(handlers, command.type) ? handlers[command.type] : null;
+    let ok = true, error;
+    try {
+      if (handler) {
+        await handler(command);
+        // Draw before acknowledging, so "acknowledged" means "visible".
+        if (app.frameScheduled) app.drawNow();
+      } else window.dispatchEvent(new CustomEvent("cellucid-command", { detail: command }));
+    } catch (err) {
+      ok = false;
+      error = err && err.message ? err.message : String(err);
+    }
+    const ack = bridge.send("command_result", ok ? { id: command.id, ok } : { id: command.id, ok, error });
+    if (command.type === "freeze") {
+      await ack;
+      env.onFreeze(command.message);
+    }
+  };
 }

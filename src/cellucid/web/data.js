@@ -1,7 +1,9 @@
 // The dataset API client (docs/protocol.md, "Dataset API"): manifest, embeddings, obs columns,
 // genes, gene search and neighbourhood queries. Per-cell payloads are little-endian typed arrays.
 
-import { FLAG_INVALID } from "./shaders.js";
+import { authQuery } from "./auth.js";
+import { FLAG_INVALID } from "./constants.js";
+import { fetcher, replyMessage } from "./http.js";
 
 export const defaults = {
   geneSearchLimit: 20,
@@ -18,10 +20,12 @@ export class DataError extends Error {
   }
 }
 
+/** The client of the dataset API for one viewer. */
 export class DataClient {
-  constructor({ viewerId, viewerToken, fetch }) {
-    this.auth = `viewerId=${encodeURIComponent(viewerId)}&viewerToken=${encodeURIComponent(viewerToken)}`;
-    this.fetch = fetch || ((...a) => globalThis.fetch(...a));
+  /** @param {object} opts viewerId, viewerToken; optional fetch. */
+  constructor(opts) {
+    this.auth = authQuery(opts);
+    this.fetch = fetcher(opts.fetch);
   }
 
   url(path, params = {}) {
@@ -31,11 +35,7 @@ export class DataClient {
 
   async get(path, params) {
     const res = await this.fetch(this.url(path, params), { cache: "no-store" });
-    if (!res.ok) {
-      let message = `HTTP ${res.status} for ${path}`;
-      try { message = (await res.json()).message || message; } catch { /* not JSON */ }
-      throw new DataError(res.status, message);
-    }
+    if (!res.ok) throw new DataError(res.status, await replyMessage(res, `HTTP ${res.status} for ${path}`));
     return res;
   }
 

@@ -2,30 +2,32 @@
 // frame, posts `ready`, then listens for commands. Every URL is relative to the page.
 
 import { App } from "./app.js";
+import { authFromSearch } from "./auth.js";
 import { Bridge, forwardConsole } from "./bridge.js";
-import { CommandStream } from "./commands.js";
+import { createCommandHandler } from "./commands.js";
+import { FLAGS_NOT_DRAWN } from "./constants.js";
 import { DataClient } from "./data.js";
-import { createCommandHandler } from "./actions.js";
+import { viewerGone } from "./http.js";
+import { CommandStream } from "./stream.js";
 import { Interaction } from "./interaction.js";
 import { LassoTool } from "./tools/lasso.js";
 import { KnnTool } from "./tools/knn.js";
 import { ProximityTool } from "./tools/proximity.js";
-import { FLAG_HIDDEN, FLAG_INVALID } from "./shaders.js";
 import { Sketch } from "./ui/sketch.js";
 import { createToolbar } from "./ui/toolbar.js";
 import { renderLegend, renderHighlights } from "./ui/legend.js";
 import { renderColorbar } from "./ui/colorbar.js";
 import { createGeneSearch } from "./ui/search.js";
 import { Messages } from "./ui/messages.js";
-import { Tooltip } from "./ui/tooltip.js";
+import { Tooltip, describeCell } from "./ui/tooltip.js";
+import { createControls } from "./ui/controls.js";
 import { modeFromModifiers } from "./selection.js";
 import { nextGroupColor, nextGroupName } from "./highlights.js";
 
 const $ = (sel) => document.querySelector(sel);
 
 async function main() {
-  const params = new URLSearchParams(location.search);
-  const auth = { viewerId: params.get("viewerId") || "", viewerToken: params.get("viewerToken") || "" };
+  const auth = authFromSearch(location.search);
   const messages = new Messages(document);
   document.body.dataset.cellucidReady = "0";
   if (!auth.viewerId || !auth.viewerToken) {
@@ -58,18 +60,8 @@ async function main() {
     console.warn("cellucid: WebGL context lost");
   });
   const sketch = new Sketch($("#sketch"), () => app.theme);
-  const toolCtx = { app, data, sketch, toast: (t) => messages.toast(t), skipBits: FLAG_HIDDEN | FLAG_INVALID };
+  const toolCtx = { app, data, sketch, toast: (t) => messages.toast(t), skipBits: FLAGS_NOT_DRAWN };
   const tools = new Map([["lasso", new LassoTool(toolCtx)], ["knn", new KnnTool(toolCtx)], ["proximity", new ProximityTool(toolCtx)]]);
-  const describe = (cell) => {
-    const c = app.colorBy;
-    if (!c) return `cell ${cell}`;
-    if (c.type === "categorical") {
-      const code = c.codes[cell];
-      return `cell ${cell} · ${c.field}: ${code === 65535 ? "missing" : c.categories[code]}`;
-    }
-    const v = c.raw[cell];
-    return `cell ${cell} · ${c.field}: ${Number.isFinite(v) ? Number(v.toPrecision(4)) : "missing"}`;
-  };
   const clearSelection = () => {
     if (app.selection.length) app.select(new Uint32Array(0), { source: "clear", mode: "replace" });
   };
@@ -82,7 +74,7 @@ async function main() {
   };
   const interaction = new Interaction({
     canvas, app, tools, bridge,
-    tooltip: new Tooltip($("#tooltip"), describe),
+    tooltip: new Tooltip($("#tooltip"), (cell) => describeCell(cell, app.colorBy)),
     onToolChange: (name) => toolbar.setActive(name),
     onClear: clearSelection,
     onHighlight: highlightSelection,
@@ -118,7 +110,7 @@ async function main() {
   try {
     [info, manifest] = await Promise.all([data.info(), data.manifest()]);
   } catch (err) {
-    if (err.status === 403 || err.status === 404) messages.gone(true);
+    if (viewerGone(err.status)) messages.gone(true);
     else messages.banner(`Could not load the data: ${err.message}`);
     throw err;
   }
@@ -127,35 +119,10 @@ async function main() {
   bridge.nCells = manifest.n_cells;
   if (info.title) document.title = `${info.title} · cellucid`;
 
-  const embeddingSelect = $("#embedding");
-  for (const e of manifest.embeddings) {
-    const o = document.createElement("option");
-    o.value = e.name;
-    o.textContent = `${e.name} (${e.dims}D)`;
-    embeddingSelect.appendChild(o);
-  }
-  embeddingSelect.addEventListener("change", () => {
-    app.setEmbedding(embeddingSelect.value).catch((err) => messages.toast(err.message));
-  });
-  const colorSelect = $("#colorby");
   const colorable = manifest.obs.filter((o) => o.kind !== "uncolorable");
-  for (const o of manifest.obs) {
-    const opt = document.createElement("option");
-    opt.value = o.name;
-    opt.textContent = o.kind === "uncolorable" ? `${o.name} (cannot colour)` : o.name;
-    opt.disabled = o.kind === "uncolorable";
-    colorSelect.appendChild(opt);
-  }
-  const noneOption = document.createElement("option");
-  noneOption.value = "";
-  noneOption.textContent = "(none)";
-  colorSelect.prepend(noneOption);
-  const geneOption = document.createElement("option");
-  geneOption.hidden = true;
-  colorSelect.appendChild(geneOption);
-  colorSelect.addEventListener("change", () => {
-    if (!colorSelect.value) { app.applyUniform(); return; }
-    app.setColorBy(colorSelect.value, "obs").catch((err) => messages.toast(err.message));
+  const controls = createControls({
+    embeddingSelect: $("#embedding"), colorSelect: $("#colorby"), manifest, app,
+    onError: (err) => messages.toast(err.message),
   });
   createGeneSearch($("#gene"), $("#gene-suggestions"), {
     search: (q, limit) => data.searchGenes(q, limit),
@@ -175,17 +142,11 @@ async function main() {
       (hidden ? ` · ${hidden.toLocaleString("en-US")} hidden` : "");
   };
   app.onChange((kind) => {
+    controls.sync(kind);
     if (kind === "color") {
-      const c = app.colorBy;
-      renderLegend(legendEl, c, pickCategory);
-      renderColorbar(colorbarEl, c, app.colormap, (name) => app.setColormap(name));
-      if (c && c.kind === "gene") {
-        geneOption.value = c.field;
-        geneOption.textContent = `gene: ${c.field}`;
-        colorSelect.value = c.field;
-      } else colorSelect.value = c ? c.field : "";
+      renderLegend(legendEl, app.colorBy, pickCategory);
+      renderColorbar(colorbarEl, app.colorBy, app.colormap, (name) => app.setColormap(name));
     } else if (kind === "embedding") {
-      embeddingSelect.value = app.embedding.name;
       document.body.dataset.cellucidEmbedding = app.embedding.name;
       document.body.dataset.cellucidDims = String(app.embedding.dims);
     } else if (kind === "highlights") {
@@ -220,8 +181,7 @@ async function main() {
   // ---- commands --------------------------------------------------------------------------------
   let stream;
   const apply = createCommandHandler({
-    app, bridge, messages, auth,
-    fetch: (...a) => fetch(...a),
+    app, bridge, auth,
     commandsState: () => ({ connected: stream.connected, mode: stream.mode }),
     onFreeze: (message) => {
       app.frozen = true;

@@ -6,7 +6,6 @@ import { pointShaders } from "./shaders.js";
 export const defaults = {
   background: { dark: [0.07, 0.075, 0.09], light: [1, 1, 1] },
   ring: { dark: [1, 1, 1], light: [0.1, 0.1, 0.1] },
-  missing: [150 / 255, 150 / 255, 150 / 255],
   overlayScale: 1.5,
   minOverlayPx: 5,
 };
@@ -204,7 +203,6 @@ export class Renderer {
     gl.uniform1i(u.u_lut, 0);
     gl.uniform1i(u.u_lutWidth, this.lutWidth);
     gl.uniform1i(u.u_mode, this.lutMode);
-    gl.uniform3fv(u.u_missing, defaults.missing);
     gl.uniform3fv(u.u_bg, bg);
     gl.uniform3fv(u.u_ring, defaults.ring[view.theme] || defaults.ring.dark);
     gl.uniform1i(u.u_dim, 0);

@@ -2,13 +2,25 @@
 // program per pass (so the per-vertex work has no branches on the pass):
 // COLOR = each cell's colour from the lookup texture; ID = cell ids for picking;
 // OVERLAY = one colour for a group of cells (highlight groups, previews). PERSPECTIVE = 3D.
-// The selection overlay uses the COLOR program without dimming.
+// The selection overlay uses the COLOR program without dimming. The shared constants
+// (constants.js) come in as #defines too.
 
-export const FLAG_HIDDEN = 1;   // setVisibility(…, false)
-export const FLAG_INVALID = 2;  // NaN/inf coordinates
-export const FLAG_SELECTED = 4;
+import { FLAG_HIDDEN, FLAG_INVALID, FLAG_SELECTED, FLAGS_NOT_DRAWN, MISSING_RGB } from "./constants.js";
 
 export const PASSES = ["COLOR", "ID", "OVERLAY"];
+
+/** The shared constants as GLSL #define lines, generated from constants.js. */
+export function constantDefines() {
+  const uints = { FLAG_HIDDEN, FLAG_INVALID, FLAG_SELECTED, FLAGS_NOT_DRAWN };
+  const lines = Object.entries(uints).map(([name, v]) => `#define ${name} ${v}u`);
+  lines.push(`#define MISSING_COLOR vec3(${MISSING_RGB.map((v) => glslFloat(v / 255)).join(", ")})`);
+  return lines.join("\n") + "\n";
+}
+
+function glslFloat(v) {
+  const s = String(v);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}
 
 const vertexBody = `
 precision highp float;
@@ -23,7 +35,6 @@ uniform float u_refW;
 uniform sampler2D u_lut;
 uniform int u_lutWidth;
 uniform int u_mode;
-uniform vec3 u_missing;
 uniform vec3 u_bg;
 uniform bool u_dim;
 uniform vec3 u_color;
@@ -31,7 +42,7 @@ uniform vec2 u_fog;
 flat out vec4 v_color;
 
 void main() {
-  if ((a_flags & 3u) != 0u) {
+  if ((a_flags & FLAGS_NOT_DRAWN) != 0u) {
     gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
     gl_PointSize = 0.0;
     return;
@@ -51,14 +62,14 @@ void main() {
 #else
   vec3 c;
   if (a_val < 0.0) {
-    c = u_missing;
+    c = MISSING_COLOR;
   } else if (u_mode == 0) {
     int code = int(a_val + 0.5);
     c = texelFetch(u_lut, ivec2(code % u_lutWidth, code / u_lutWidth), 0).rgb;
   } else {
     c = texture(u_lut, vec2(a_val * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb;
   }
-  if (u_dim && (a_flags & 4u) == 0u) c = mix(c, u_bg, 0.72);
+  if (u_dim && (a_flags & FLAG_SELECTED) == 0u) c = mix(c, u_bg, 0.72);
 #ifdef PERSPECTIVE
   // Depth cue in 3D: points further back fade towards the background.
   c = mix(c, u_bg, 0.45 * clamp((clip.w - u_fog.x) / max(u_fog.y - u_fog.x, 1e-6), 0.0, 1.0));
@@ -90,6 +101,6 @@ void main() {
 
 /** Vertex and fragment sources for `pass` ("COLOR", "ID", "OVERLAY"), 3D when `perspective`. */
 export function pointShaders(pass, perspective) {
-  const defines = `#version 300 es\n#define ${pass}\n${perspective ? "#define PERSPECTIVE\n" : ""}`;
+  const defines = `#version 300 es\n#define ${pass}\n${perspective ? "#define PERSPECTIVE\n" : ""}${constantDefines()}`;
   return { vertex: defines + vertexBody, fragment: defines + fragmentBody };
 }

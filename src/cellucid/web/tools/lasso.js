@@ -1,6 +1,7 @@
 // Lasso: draw a free-hand loop; the cells inside it are selected. The polygon sent to Python is
 // simplified (Douglas–Peucker in screen px, ≤ 1000 vertices) and given in data coordinates.
 
+import { clipToScreen, toClip } from "../camera.js";
 import { pointInPolygon, polygonBounds, simplifyLasso } from "../geometry.js";
 import { modeFromModifiers } from "../selection.js";
 
@@ -10,40 +11,44 @@ export const defaults = {
 };
 
 /**
- * Sorted cells whose (x, y) in `positions` (n×3) lies inside `polygon` ([[x, y], ...], the same
- * space), skipping cells whose flag has any of `skipBits`.
+ * Sorted cells of `n` (skipping those whose flag has any of `skipBits`) whose point, written by
+ * `place(i, out)` into `out` {x, y} (false: no point), lies inside `polygon`.
  */
-export function cellsInPolygon(positions, flags, skipBits, polygon) {
+function cellsInside(n, flags, skipBits, polygon, place) {
   const [x0, y0, x1, y1] = polygonBounds(polygon);
-  const n = positions.length / 3;
+  const p = { x: 0, y: 0 };
   const hits = [];
   for (let i = 0; i < n; i++) {
     if (flags[i] & skipBits) continue;
-    const x = positions[i * 3], y = positions[i * 3 + 1];
-    if (x < x0 || x > x1 || y < y0 || y > y1) continue;
-    if (pointInPolygon(x, y, polygon)) hits.push(i);
+    if (!place(i, p)) continue;
+    if (p.x < x0 || p.x > x1 || p.y < y0 || p.y > y1) continue;
+    if (pointInPolygon(p.x, p.y, polygon)) hits.push(i);
   }
   return Uint32Array.from(hits);
 }
 
+/**
+ * Sorted cells whose (x, y) in `positions` (n×3) lies inside `polygon` ([[x, y], ...], the same
+ * space), skipping cells whose flag has any of `skipBits`.
+ */
+export function cellsInPolygon(positions, flags, skipBits, polygon) {
+  return cellsInside(positions.length / 3, flags, skipBits, polygon, (i, out) => {
+    out.x = positions[i * 3];
+    out.y = positions[i * 3 + 1];
+    return true;
+  });
+}
+
 /** Sorted cells whose screen projection under `camera` lies inside the screen polygon (3D). */
 export function cellsInScreenPolygon(positions, flags, skipBits, camera, polygon) {
-  const [x0, y0, x1, y1] = polygonBounds(polygon);
   const m = camera.viewProjection();
-  const w = camera.width, h = camera.height;
-  const n = positions.length / 3;
-  const hits = [];
-  for (let i = 0; i < n; i++) {
-    if (flags[i] & skipBits) continue;
-    const px = positions[i * 3], py = positions[i * 3 + 1], pz = positions[i * 3 + 2];
-    const cw = m[3] * px + m[7] * py + m[11] * pz + m[15];
-    if (cw <= 0) continue;
-    const sx = (((m[0] * px + m[4] * py + m[8] * pz + m[12]) / cw + 1) / 2) * w;
-    const sy = ((1 - (m[1] * px + m[5] * py + m[9] * pz + m[13]) / cw) / 2) * h;
-    if (sx < x0 || sx > x1 || sy < y0 || sy > y1) continue;
-    if (pointInPolygon(sx, sy, polygon)) hits.push(i);
-  }
-  return Uint32Array.from(hits);
+  const c = [0, 0, 0, 0];
+  return cellsInside(positions.length / 3, flags, skipBits, polygon, (i, out) => {
+    toClip(m, positions[i * 3], positions[i * 3 + 1], positions[i * 3 + 2], c);
+    if (c[3] <= 0) return false;
+    clipToScreen(c, camera.width, camera.height, out);
+    return true;
+  });
 }
 
 export class LassoTool {

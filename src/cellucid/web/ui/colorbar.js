@@ -2,6 +2,8 @@
 // colormap picker.
 
 import { colormapRGBA, colormaps } from "../colors.js";
+import { MISSING_RGB } from "../constants.js";
+import { element, option } from "./dom.js";
 
 export const defaults = {
   width: 200,
@@ -20,11 +22,8 @@ export function renderColorbar(el, color, colormap, onColormap) {
   el.replaceChildren();
   if (!color || color.type !== "continuous") { el.hidden = true; return; }
   el.hidden = false;
-  const title = document.createElement("div");
-  title.className = "panel-title";
-  title.textContent = color.kind === "gene" ? `${color.field} (gene)` : color.field;
-  const canvas = document.createElement("canvas");
-  canvas.className = "colorbar";
+  const title = element("div", "panel-title", color.kind === "gene" ? `${color.field} (gene)` : color.field);
+  const canvas = element("canvas", "colorbar");
   canvas.dataset.testid = "colorbar";
   canvas.width = defaults.width;
   canvas.height = defaults.height;
@@ -34,24 +33,19 @@ export function renderColorbar(el, color, colormap, onColormap) {
     ctx.fillStyle = `rgb(${rgba[x * 4]}, ${rgba[x * 4 + 1]}, ${rgba[x * 4 + 2]})`;
     ctx.fillRect(x, 0, 1, defaults.height);
   }
-  const ticks = document.createElement("div");
-  ticks.className = "ticks";
-  const lo = document.createElement("span");
-  lo.textContent = formatValue(color.min);
-  const hi = document.createElement("span");
-  hi.textContent = formatValue(color.max);
-  ticks.append(lo, hi);
-  const picker = document.createElement("select");
+  const ticks = element("div", "ticks");
+  ticks.append(element("span", "", formatValue(color.min)), element("span", "", formatValue(color.max)));
+  const picker = element("select");
   picker.title = "Colormap";
   for (const name of Object.keys(colormaps)) {
-    const o = document.createElement("option");
-    o.value = o.textContent = name;
+    const o = option(name, name);
     o.selected = name === colormap;
     picker.appendChild(o);
   }
   picker.addEventListener("change", () => onColormap(picker.value));
-  const missing = document.createElement("div");
-  missing.className = "muted";
-  missing.innerHTML = `<span class="swatch missing"></span> missing`;
+  const missing = element("div", "muted");
+  const swatch = element("span", "swatch");
+  swatch.style.background = `rgb(${MISSING_RGB.join(", ")})`;
+  missing.append(swatch, " missing");
   el.append(title, canvas, ticks, picker, missing);
 }

@@ -1,6 +1,8 @@
 // The categorical legend: a swatch, name and cell count per category; clicking a row selects
 // that category (shift adds, alt subtracts).
 
+import { element } from "./dom.js";
+
 export const defaults = {
   maxRows: 500,
 };
@@ -10,37 +12,25 @@ export function renderLegend(el, color, onPick) {
   el.replaceChildren();
   if (!color || color.type !== "categorical") { el.hidden = true; return; }
   el.hidden = false;
-  const title = document.createElement("div");
-  title.className = "panel-title";
-  title.textContent = color.field;
-  el.appendChild(title);
-  const list = document.createElement("ul");
-  list.className = "legend";
+  el.appendChild(element("div", "panel-title", color.field));
+  const list = element("ul", "legend");
   const rows = Math.min(color.categories.length, defaults.maxRows);
   for (let i = 0; i < rows; i++) {
     const li = document.createElement("li");
     li.dataset.category = String(color.categories[i]);
     li.dataset.testid = "legend-item";
     li.title = `Select ${color.categories[i]} (Shift adds, Alt subtracts)`;
-    const sw = document.createElement("span");
-    sw.className = "swatch";
+    const sw = element("span", "swatch");
     sw.style.background = color.colors[i];
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = String(color.categories[i]);
-    const count = document.createElement("span");
-    count.className = "count";
-    count.textContent = Number(color.counts[i] || 0).toLocaleString("en-US");
+    const name = element("span", "name", String(color.categories[i]));
+    const count = element("span", "count", Number(color.counts[i] || 0).toLocaleString("en-US"));
     li.append(sw, name, count);
     li.addEventListener("click", (ev) => onPick(i, ev));
     list.appendChild(li);
   }
   el.appendChild(list);
   if (color.categories.length > rows) {
-    const more = document.createElement("div");
-    more.className = "muted";
-    more.textContent = `… ${color.categories.length - rows} more categories`;
-    el.appendChild(more);
+    el.appendChild(element("div", "muted", `… ${color.categories.length - rows} more categories`));
   }
 }
 
@@ -52,11 +42,8 @@ export function renderHighlights(el, groups, onRemove) {
   el.replaceChildren();
   el.hidden = groups.length === 0;
   if (!groups.length) return;
-  const title = document.createElement("div");
-  title.className = "panel-title";
-  title.textContent = "Highlights";
-  const list = document.createElement("ul");
-  list.className = "legend";
+  const title = element("div", "panel-title", "Highlights");
+  const list = element("ul", "legend");
   for (const g of groups) list.appendChild(highlightRow(g, onRemove));
   el.append(title, list);
 }
@@ -64,22 +51,15 @@ export function renderHighlights(el, groups, onRemove) {
 function highlightRow(g, onRemove) {
   const li = document.createElement("li");
   li.dataset.group = g.name;
-  const sw = document.createElement("span");
-  sw.className = "swatch ring";
+  const sw = element("span", "swatch ring");
   sw.style.background = g.color;
-  const name = document.createElement("span");
-  name.className = "name";
-  name.textContent = g.name;
-  const count = document.createElement("span");
-  count.className = "count";
-  count.textContent = g.cells.length.toLocaleString("en-US");
-  const remove = document.createElement("button");
+  const name = element("span", "name", g.name);
+  const count = element("span", "count", g.cells.length.toLocaleString("en-US"));
+  const remove = element("button", "remove", "\u00d7");
   remove.type = "button";
-  remove.className = "remove";
   remove.dataset.testid = "highlight-remove";
   remove.setAttribute("aria-label", `Remove highlight group ${g.name}`);
   remove.title = `Remove ${g.name}`;
-  remove.textContent = "\u00d7";
   remove.addEventListener("click", () => onRemove(g.name));
   li.append(sw, name, count, remove);
   return li;

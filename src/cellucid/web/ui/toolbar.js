@@ -1,8 +1,22 @@
 // The toolbar: one button per tool (with its key) and the view actions.
 
+import { element } from "./dom.js";
+
 export const defaults = {
   labels: { click: "Click", lasso: "Lasso", knn: "KNN", proximity: "Proximity" },
 };
+
+/** A toolbar button: its label, and the key (shown only) when given. */
+function button(className, testid, title, label, key, onClick) {
+  const b = element("button", className);
+  b.type = "button";
+  b.dataset.testid = testid;
+  b.title = title;
+  b.appendChild(element("span", "label", label));
+  if (key) b.appendChild(element("kbd", "", key.toUpperCase()));
+  b.addEventListener("click", onClick);
+  return b;
+}
 
 /**
  * Build buttons into `el`. `tools` = [{name, key, title}], `actions` = [{name, label, title, run,
@@ -12,34 +26,13 @@ export const defaults = {
 export function createToolbar(el, { tools, actions, onTool }) {
   const buttons = new Map();
   for (const t of tools) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "tool";
+    const b = button("tool", `tool-${t.name}`, t.title, defaults.labels[t.name] || t.name, t.key, () => onTool(t.name));
     b.dataset.tool = t.name;
-    b.dataset.testid = `tool-${t.name}`;
-    b.title = t.title;
-    b.innerHTML = `<span class="label"></span><kbd></kbd>`;
-    b.querySelector(".label").textContent = defaults.labels[t.name] || t.name;
-    b.querySelector("kbd").textContent = t.key.toUpperCase();
-    b.addEventListener("click", () => onTool(t.name));
     el.appendChild(b);
     buttons.set(t.name, b);
   }
-  const sep = document.createElement("span");
-  sep.className = "sep";
-  el.appendChild(sep);
-  for (const a of actions) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "action";
-    b.dataset.testid = `action-${a.name}`;
-    b.title = a.title;
-    b.innerHTML = a.key ? `<span class="label"></span><kbd></kbd>` : `<span class="label"></span>`;
-    b.querySelector(".label").textContent = a.label;
-    if (a.key) b.querySelector("kbd").textContent = a.key.toUpperCase();
-    b.addEventListener("click", () => a.run());
-    el.appendChild(b);
-  }
+  el.appendChild(element("span", "sep"));
+  for (const a of actions) el.appendChild(button("action", `action-${a.name}`, a.title, a.label, a.key, () => a.run()));
   return {
     setActive(name) {
       for (const [n, b] of buttons) b.classList.toggle("active", n === name);

@@ -1,5 +1,20 @@
 // The hover tooltip: the cell's index and its value in the current colouring.
 
+import { MISSING_CODE } from "../constants.js";
+
+/** The tooltip text of `cell` under the app's colour state `color` (null: no colouring). */
+export function describeCell(cell, color) {
+  const c = color;
+  if (!c) return `cell ${cell}`;
+  if (c.type === "categorical") {
+    const code = c.codes[cell];
+    return `cell ${cell} · ${c.field}: ${code === MISSING_CODE ? "missing" : c.categories[code]}`;
+  }
+  const v = c.raw[cell];
+  return `cell ${cell} · ${c.field}: ${Number.isFinite(v) ? Number(v.toPrecision(4)) : "missing"}`;
+}
+
+/** The tooltip element; `describe(cell)` gives its text. */
 export class Tooltip {
   constructor(el, describe) {
     this.el = el;

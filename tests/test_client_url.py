@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from cellucid import jupyter, routing
-from cellucid.routing import Probe, choose_route, decide_route, probe_health
+from cellucid import client_url, jupyter
+from cellucid.client_url import choose_route, decide_route
+from cellucid.health import Probe, probe_health
 
 DIRECT = "http://127.0.0.1:5555/"
 LOCAL = {"pid": 100, "url": "http://localhost:8888/", "hostname": "localhost", "port": 8888,
@@ -126,7 +129,7 @@ def test_server_facts():
 
 
 def test_probe_health_against_the_real_server(viewer):
-    server = viewer._server
+    server = viewer.server
     ok = probe_health("direct", server.url)
     assert ok.ok and ok.ms is not None and "cellucid" in ok.detail
     missing = probe_health("wrong path", server.url + "nothing/here/")
@@ -136,7 +139,7 @@ def test_probe_health_against_the_real_server(viewer):
 
 
 def test_choose_route_is_cached_per_environment(viewer, monkeypatch):
-    server = viewer._server
+    server = viewer.server
     monkeypatch.delenv("CELLUCID_CLIENT_SERVER_URL", raising=False)
     monkeypatch.delenv("JPY_PARENT_PID", raising=False)
     monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
@@ -146,7 +149,7 @@ def test_choose_route_is_cached_per_environment(viewer, monkeypatch):
     assert viewer.viewer_url.startswith(server.url + "?viewerId=")
     monkeypatch.setenv("CELLUCID_CLIENT_SERVER_URL", "https://hub.example.org/p/")
     assert viewer.viewer_url.startswith("https://hub.example.org/p/?viewerId=")
-    assert routing.client_base_url(server) == "https://hub.example.org/p/"
+    assert client_url.client_base_url(server) == "https://hub.example.org/p/"
 
 
 def test_debug_connection_shows_the_route_and_a_route_specific_fix(viewer, monkeypatch):
@@ -178,5 +181,30 @@ def test_colab_takes_its_port_proxy(monkeypatch):
     monkeypatch.setenv("CELLUCID_ALLOWED_HOSTS", "lab.example.org")
     choice = decide_route(5555, DIRECT, servers=[], probe=Probes())
     assert (choice.route, choice.base_url) == ("colab", "https://5555-abc-colab.example.dev/")
+    assert choice.extra_host == "5555-abc-colab.example.dev"
     import os
-    assert os.environ["CELLUCID_ALLOWED_HOSTS"] == "lab.example.org,5555-abc-colab.example.dev"
+    assert os.environ["CELLUCID_ALLOWED_HOSTS"] == "lab.example.org"   # never written
+
+
+def test_colab_host_is_allowed_by_the_server_itself(viewer, monkeypatch):
+    import sys
+    import types
+
+    import httpx
+
+    kernel = types.SimpleNamespace(proxyPort=lambda port, cache=True:
+                                   f"https://{port}-abc-colab.example.dev/")
+    colab = types.ModuleType("google.colab")
+    colab.kernel = kernel
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(client_url, "_cache", {})   # this test's choice stays with this test
+    for key in ("CELLUCID_CLIENT_SERVER_URL", "CELLUCID_ROUTE", "JPY_PARENT_PID",
+                "JUPYTERHUB_SERVICE_PREFIX", "CELLUCID_ALLOWED_HOSTS"):
+        monkeypatch.delenv(key, raising=False)
+    colab_host = f"{viewer.server.port}-abc-colab.example.dev"
+    health = viewer.server_url + "_cellucid/health"
+    assert httpx.get(health, headers={"Host": colab_host}).status_code == 403
+    assert choose_route(viewer.server, refresh=True).route == "colab"
+    assert httpx.get(health, headers={"Host": colab_host}).status_code == 200
+    assert "CELLUCID_ALLOWED_HOSTS" not in os.environ
