@@ -1,0 +1,152 @@
+"""`rank_genes`: marker genes of one group of cells against a reference, streamed by gene blocks.
+
+The matrix is read one block of genes at a time (see `matrix`); per block only per-gene sums and,
+for Wilcoxon, the group's rank sums are kept, so memory is O(cells + genes + one block). The
+result equals scanpy's ``rank_genes_groups`` + ``get.rank_genes_groups_df`` for that group, with
+``pts=True`` and default settings (see `stats`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from . import stats
+from ..data.progress import progress_bar
+from .groups import Comparison, resolve_comparison
+from .matrix import ColumnBlockSource, as_block_source, checked_block, default_block_size
+from .ranksums import rank_sums
+from .summary import NonFiniteValues, SideSums, block_sums, sparse_entries
+
+METHODS = ("wilcoxon", "t-test")
+COLUMNS = ("names", "scores", "logfoldchanges", "pvals", "pvals_adj",
+           "pct_nz_group", "pct_nz_reference")
+# From this many values read (stored values of a sparse matrix, cells x genes otherwise) a
+# comparison takes about a second or more, and shows a progress bar unless told otherwise.
+PROGRESS_MIN_VALUES = 20_000_000
+
+
+def rank_genes(matrix_source, group, reference="rest", *, method: str = "wilcoxon",
+               n_genes: int | None = None, gene_names: Sequence[str] | None = None,
+               progress: bool | None = None, block_size: int | None = None) -> pd.DataFrame:
+    """Rank genes that distinguish ``group`` from ``reference`` (scanpy's marker-gene test).
+
+    ``matrix_source`` is a cells x genes matrix (numpy array, scipy sparse matrix, or a column
+    block source such as `ColumnFunctionSource`) of log1p-normalised expression. ``group`` is a
+    list of cell indices or a boolean mask; ``reference`` the same, or ``"rest"`` for every cell
+    not in the group. ``method`` is ``"wilcoxon"`` or ``"t-test"`` (Welch). ``n_genes`` keeps the
+    top genes only (all by default). ``gene_names`` defaults to the gene positions as strings.
+    ``progress`` shows a progress bar: ``None`` when the matrix is large, or always / never.
+    ``block_size`` sets the number of genes read at a time (default: sized to the matrix).
+
+    Returns a DataFrame with columns ``names, scores, logfoldchanges, pvals, pvals_adj,
+    pct_nz_group, pct_nz_reference``, sorted by ``scores`` descending (ties in gene order).
+
+    Raises ``ValueError`` for an unknown method, a matrix without genes, a bad ``n_genes``, gene
+    names of the wrong length, a bad group or reference (see `groups.resolve_comparison`), and
+    NaN or infinite values in the compared cells (naming the genes).
+    """
+    if method not in METHODS:
+        valid = ", ".join(map(repr, METHODS))
+        raise ValueError(f"unknown method {method!r}: choose one of {valid}")
+    source = as_block_source(matrix_source)
+    n_obs, n_vars = int(source.n_obs), int(source.n_vars)
+    if n_vars == 0:
+        raise ValueError("the expression matrix has no genes: there is nothing to rank")
+    names = _gene_names(gene_names, n_vars)
+    n_keep = _n_genes(n_genes, n_vars)
+    comparison = resolve_comparison(group, reference, n_obs)
+    if block_size is None:
+        block_size = default_block_size(source)
+    show = progress if progress is not None else _work(source) >= PROGRESS_MIN_VALUES
+
+    group_sums, ref_sums, ranked = _stream(source, comparison, method, names, block_size, show)
+
+    n_g, n_r = comparison.n_group, comparison.n_reference
+    mean_g, var_g = stats.mean_var(group_sums, n_g)
+    mean_r, var_r = stats.mean_var(ref_sums, n_r)
+    if method == "t-test":
+        scores, pvals = stats.welch_t_test(mean_g, var_g, n_g, mean_r, var_r, n_r)
+    else:
+        scores, pvals = stats.wilcoxon_z(ranked, n_g, n_r)
+    pvals_adj = stats.benjamini_hochberg(pvals)
+    lfc = stats.log_fold_change(mean_g, mean_r)
+
+    # Sort on the float64 scores (as scanpy does), then store scores as float32 (as scanpy does).
+    order = np.argsort(-scores, kind="stable")[:n_keep]
+    return pd.DataFrame({
+        "names": np.asarray(names, dtype=object)[order],
+        "scores": scores[order].astype(np.float32),
+        "logfoldchanges": lfc[order].astype(np.float32),
+        "pvals": pvals[order],
+        "pvals_adj": pvals_adj[order],
+        "pct_nz_group": stats.fraction_expressing(group_sums.nnz, n_g)[order],
+        "pct_nz_reference": stats.fraction_expressing(ref_sums.nnz, n_r)[order],
+    }, columns=list(COLUMNS))
+
+
+def _stream(source: ColumnBlockSource, comparison: Comparison, method: str,
+            names: np.ndarray, block_size: int, show: bool):
+    """Read every block once: returns group sums, reference sums and (Wilcoxon) rank sums.
+
+    Everything is kept in local arrays, so an interruption (KeyboardInterrupt) between blocks
+    leaves nothing behind but the progress bar, which is closed on the way out.
+    """
+    n_obs, n_vars = comparison.n_obs, len(names)
+    labels = comparison.labels()
+    group_sums, ref_sums = SideSums.zeros(n_vars), SideSums.zeros(n_vars)
+    ranked = np.zeros(n_vars) if method == "wilcoxon" else None
+    done = 0
+    with progress_bar(n_vars, "ranking genes", unit="gene", enabled=show, leave=False) as bar:
+        for start, stop, block in source.blocks(block_size):
+            if start != done or not start < stop <= n_vars:
+                raise ValueError(f"the matrix source gave genes [{start}, {stop}) after "
+                                 f"[0, {done}); blocks must cover the genes in order")
+            block = checked_block(block, n_obs, start, stop)
+            try:
+                entries = sparse_entries(block, labels) if sp.issparse(block) else None
+                g, r = block_sums(block, comparison, labels, entries)
+                if ranked is not None:
+                    ranked[start:stop] = rank_sums(block, comparison, labels, entries)
+            except NonFiniteValues as exc:
+                raise _non_finite_error(names[[start + j for j in exc.genes]]) from None
+            group_sums.put(start, stop, g)
+            ref_sums.put(start, stop, r)
+            done = stop
+            bar.update(stop - start)
+    if done != n_vars:
+        raise ValueError(f"the matrix source stopped after {done} of {n_vars} genes")
+    return group_sums, ref_sums, ranked
+
+
+def _work(source: ColumnBlockSource) -> int:
+    nnz = getattr(source, "nnz", None)
+    return int(nnz) if nnz is not None else int(source.n_obs) * int(source.n_vars)
+
+
+def _non_finite_error(genes: np.ndarray) -> ValueError:
+    shown = ", ".join(map(repr, genes[:10])) + (f" and {len(genes) - 10} more"
+                                               if len(genes) > 10 else "")
+    return ValueError(f"the expression values of gene(s) {shown} are NaN or infinite in the "
+                      f"compared cells; replace them (e.g. with numpy.nan_to_num) or leave those "
+                      f"genes out before comparing")
+
+
+def _gene_names(gene_names: Sequence[str] | None, n_vars: int) -> np.ndarray:
+    if gene_names is None:
+        return np.array([str(j) for j in range(n_vars)], dtype=object)
+    names = np.asarray(list(gene_names), dtype=object)
+    if names.shape != (n_vars,):
+        raise ValueError(f"gene_names has {names.size} names but the matrix has {n_vars} genes")
+    return names
+
+
+def _n_genes(n_genes: int | None, n_vars: int) -> int:
+    if n_genes is None:
+        return n_vars
+    if isinstance(n_genes, bool) or not isinstance(n_genes, (int, np.integer)) or n_genes < 1:
+        raise ValueError(f"n_genes must be a positive integer or None, got {n_genes!r}")
+    return min(int(n_genes), n_vars)
