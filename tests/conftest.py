@@ -30,6 +30,9 @@ class ScaleDataset:
             raise KeyError(f"no embedding named {name!r}; closest: X_umap")
         return self.manifest()["embeddings"][0]
 
+    def check_embedding(self, name: str) -> int:
+        return 1
+
     def resolve_color_field(self, name: str):
         raise KeyError(f"no obs column or gene named {name!r}")
 

@@ -13,6 +13,7 @@ from cellucid import CommandError, SessionBundle
 from cellucid.commands import DEFAULT_PENDING_LIMIT
 
 from .viewer_client import PageClient, bitmask
+from .waiting import until
 
 
 def test_commands_sent_before_connect_arrive_in_order(viewer):
@@ -26,11 +27,8 @@ def test_commands_sent_before_connect_arrive_in_order(viewer):
     assert [c["type"] for c in commands] == ["highlight", "setColorBy", "resetCamera"]
     assert commands[0]["cells"] == [1, 2] and commands[0]["color"] == "#00ff00"
     assert commands[1] == {"id": commands[1]["id"], "type": "setColorBy", "field": "cluster",
-                           "kind": "obs"}
-    deadline = time.monotonic() + 5
-    while viewer.pending_commands and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert viewer.pending_commands == []
+                           "kind": "obs", "revision": 1}
+    until(lambda: viewer.pending_commands == [], what="every command acknowledged")
     page.close()
 
 
@@ -63,10 +61,10 @@ def test_every_command_method_sends_its_command(viewer):
     assert kinds == [
         ("highlight", {"name": "g", "color": "#ff0000", "cells": [1]}),
         ("clearHighlights", {"name": "g"}), ("clearHighlights", {"name": None}),
-        ("setColorBy", {"field": "GENE3", "kind": "gene"}),
+        ("setColorBy", {"field": "GENE3", "kind": "gene", "revision": 1}),
         ("setVisibility", {"cells": [1, 2], "visible": False}),
         ("setVisibility", {"cells": None, "visible": True}),
-        ("resetCamera", {}), ("setEmbedding", {"name": "X_umap"}),
+        ("resetCamera", {}), ("setEmbedding", {"name": "X_umap", "revision": 1}),
         ("select", {"cells": [1, 3]}),
         ("myExtension", {"value": 3}), ("message", {"value": 4}),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import webbrowser
 
+from .annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
 from .data import open_dataset
 from .hosts import DEFAULT_HOST, DEFAULT_SERVE_PORT
 from .notebook import display_viewer, in_notebook
@@ -13,12 +14,12 @@ from .viewer import Viewer
 
 
 def _open_viewer(data, *, embedding, color, height, port, layer, gene_symbols, title,
-                 host=DEFAULT_HOST) -> Viewer:
+                 host=DEFAULT_HOST, annotations_key=DEFAULT_ANNOTATIONS_KEY) -> Viewer:
     server = get_server(port, host)
     dataset = open_dataset(data, embedding=embedding, layer=layer, gene_symbols=gene_symbols)
     try:
         viewer = Viewer(dataset, embedding=embedding, color=color, height=height, title=title,
-                        server=server)
+                        server=server, annotations_key=annotations_key)
     except BaseException:
         dataset.close()   # a bad embedding or colour name: release the file at once
         raise
@@ -28,16 +29,22 @@ def _open_viewer(data, *, embedding, color, height, port, layer, gene_symbols, t
 
 def show_anndata(data, *, embedding: str | None = None, color: str | None = None,
                  height: int = 600, port: int | None = None, layer: str | None = None,
-                 gene_symbols: str | None = None, title: str | None = None) -> Viewer:
+                 gene_symbols: str | None = None, title: str | None = None,
+                 annotations_key: str | None = DEFAULT_ANNOTATIONS_KEY) -> Viewer:
     """Show an AnnData, ``.h5ad``, ``.zarr`` or export directory in an interactive viewer.
 
     In a notebook the viewer appears in the cell's output; in a script the viewer URL is
-    printed and the call returns at once. Raises `FileNotFoundError` for a missing path,
+    printed and the call returns at once. Labels given in the page (Annotate, key A) are kept in
+    ``viewer.annotations`` and, for an in-memory AnnData, written to
+    ``adata.obs[annotations_key]`` as they arrive (``None``: not written).
+
+    Raises `FileNotFoundError` for a missing path,
     `cellucid.DatasetError` for data that cannot be shown, `KeyError` for an unknown
     ``embedding`` or ``color``.
     """
     viewer = _open_viewer(data, embedding=embedding, color=color, height=height, port=port,
-                          layer=layer, gene_symbols=gene_symbols, title=title)
+                          layer=layer, gene_symbols=gene_symbols, title=title,
+                          annotations_key=annotations_key)
     if in_notebook():
         display_viewer(viewer)
     else:

@@ -159,7 +159,11 @@ def as_index_array(cells: Iterable[int] | np.ndarray, n_cells: int, what: str = 
 
 
 def encode_cells(cells: np.ndarray, n_cells: int) -> list[int] | dict:
-    """Encode sorted cell positions in the smaller wire form (array or deflated bitmask)."""
+    """Encode sorted cell positions in the smaller wire form (array or deflated bitmask).
+
+    The twin of ``encodeCells`` in ``web/cells.js``: both follow the rule of docs/protocol.md,
+    with the same thresholds.
+    """
     cells = np.asarray(cells, dtype=np.int64)
     # A JSON int costs about its digit count plus a comma.
     array_cost = int(cells.size * (len(str(max(n_cells - 1, 0))) + 1))

@@ -71,22 +71,26 @@ def binary_response(values: np.ndarray, headers: dict[str, str] | None = None) -
     return Response(data.tobytes(), media_type="application/octet-stream", headers=all_headers)
 
 
+def _view(request: Request):
+    """The viewer's data: its dataset plus what Python pushed (`local_data.ViewData`)."""
+    return viewer_from_query(request).data
+
+
 def manifest_endpoint(request: Request) -> JSONResponse:
-    """``GET _cellucid/data/manifest``: the dataset manifest as JSON."""
-    dataset = _dataset(request)
-    return JSONResponse({"status": "ok", **dataset.manifest()})
+    """``GET _cellucid/data/manifest``: the manifest (dataset and pushed data) as JSON."""
+    return JSONResponse({"status": "ok", **_view(request).manifest()})
 
 
 def embedding_endpoint(request: Request) -> Response:
     """``GET _cellucid/data/embedding?name=``: float32 ``n,d`` coordinates."""
-    dataset = _dataset(request)
-    return binary_response(dataset.embedding(_param(request, "name")))
+    info, version = _view(request).embedding_info(_param(request, "name"))
+    return binary_response(info.coords, {"X-Cellucid-Version": str(version)})
 
 
 def obs_endpoint(request: Request) -> Response:
-    """``GET _cellucid/data/obs?name=``: uint16 codes or float32 values of one obs column."""
-    dataset = _dataset(request)
-    return binary_response(dataset.obs_values(_param(request, "name")))
+    """``GET _cellucid/data/obs?name=``: uint16 codes or float32 values of one colour column."""
+    values, version = _view(request).obs_values(_param(request, "name"))
+    return binary_response(values, {"X-Cellucid-Version": str(version)})
 
 
 def gene_endpoint(request: Request) -> Response:
@@ -123,13 +127,13 @@ def knn_endpoint(request: Request) -> Response:
 
 def radius_endpoint(request: Request) -> Response:
     """``GET _cellucid/data/radius?embedding=&x=&y=&z=&r=``: uint32 cells within ``r`` of a point."""
-    dataset = _dataset(request)
-    info = dataset.embedding_info(_param(request, "embedding"))
+    view = _view(request)
+    info, _ = view.embedding_info(_param(request, "embedding"))
     center = [_float_param(request, axis) for axis in "xyz"[:info.dims]]
     r = _float_param(request, "r")
     if r < 0:
         raise ApiError(400, f"'r' must be ≥ 0, got {r}")
-    return binary_response(dataset.radius_cells(info.name, center, r))
+    return binary_response(view.radius_cells(info.name, center, r))
 
 
 def dataset_routes() -> list[Route]:

@@ -8,12 +8,14 @@ import hmac
 import secrets
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .cells import event_size_limit
 from .commands import CommandChannel
 from .dispatch import Dispatcher
+from .local_data import LocalData, ViewData
 
 RECENT_EVENT_IDS = 10_000
 RECENT_CONSOLE = 100
@@ -66,6 +68,10 @@ class ViewerSession:
         self.uploads: dict[str, dict] = {}
         self.uploads_lock = threading.Lock()
         self.stopped = False
+        self.local = LocalData(self.n_cells)
+        self.data = ViewData(self.dataset, self.local)
+        # What the viewer does with an event as it is routed (before the callbacks see it).
+        self.on_routed: dict[str, Callable[[dict], None]] = {}
 
     def start(self) -> "ViewerSession":
         """Start delivering events to callbacks (the dispatcher's thread); returns self."""

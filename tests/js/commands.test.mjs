@@ -74,3 +74,55 @@ test("freeze is acknowledged before the page freezes", async () => {
   await apply({ id: "c6", type: "freeze", message: "stopped" });
   assert.deepEqual(order, ["command_result", "freeze:stopped"]);
 });
+
+function liveApp() {
+  const app = fakeApp();
+  Object.assign(app, {
+    manifest: { revision: 1, obs: [{ name: "leiden", kind: "categorical" }], embeddings: [{ name: "umap", dims: 2 }] },
+    data: { manifest: async () => { app.calls.push(["manifest"]); return { revision: 2, obs: [{ name: "python:s", title: "s" }], embeddings: [{ name: "umap", dims: 2 }] }; } },
+    changed(kind) { app.calls.push(["changed", kind]); },
+    async setColorBy(field, kind) { app.calls.push(["setColorBy", field, kind, this.manifest.revision]); },
+    async setEmbedding(name) { app.calls.push(["setEmbedding", name, this.manifest.revision]); },
+    showOnly(cells) { app.calls.push(["showOnly", Array.from(cells)]); },
+    showAll() { app.calls.push(["showAll"]); },
+    applyUniform() { app.calls.push(["applyUniform"]); },
+  });
+  return app;
+}
+
+test("setColorBy with a newer revision re-fetches the manifest first; an equal one does not", async () => {
+  const app = liveApp(), bridge = fakeBridge();
+  const apply = createCommandHandler({ app, bridge, auth, commandsState: () => ({}), onFreeze() {} });
+  await apply({ id: "c7", type: "setColorBy", field: "python:s", kind: "obs", revision: 2 });
+  assert.deepEqual(app.calls, [["manifest"], ["changed", "manifest"], ["setColorBy", "python:s", "obs", 2]]);
+  app.calls.length = 0;
+  await apply({ id: "c8", type: "setEmbedding", name: "umap", revision: 2 });
+  await apply({ id: "c9", type: "setColorBy", field: "leiden", kind: "obs" });
+  assert.deepEqual(app.calls, [["setEmbedding", "umap", 2], ["setColorBy", "leiden", "obs", 2]]);
+  assert.ok(bridge.sent.every(([type, p]) => type === "command_result" && p.ok));
+});
+
+test("refresh, showOnly and showAll are applied and acknowledged", async () => {
+  const app = liveApp(), bridge = fakeBridge();
+  const apply = createCommandHandler({ app, bridge, auth, commandsState: () => ({}), onFreeze() {} });
+  await apply({ id: "r1", type: "refresh", revision: 2 });
+  await apply({ id: "s1", type: "showOnly", cells: [4, 1] });
+  await apply({ id: "s2", type: "showAll" });
+  await apply({ id: "s3", type: "showOnly", cells: [99] });
+  // "leiden" is not in the new manifest: uniform colour; "umap" kept its version: no refit.
+  assert.deepEqual(app.calls, [["manifest"], ["changed", "manifest"], ["applyUniform"], ["showOnly", [1, 4]], ["showAll"]]);
+  assert.equal(app.manifest.revision, 2);
+  assert.deepEqual(bridge.sent.map(([, p]) => p.ok), [true, true, true, false]);
+});
+
+test("an unknown command becomes a cellucid-command event on window", async () => {
+  const app = fakeApp(), bridge = fakeBridge();
+  globalThis.window = new EventTarget();
+  const seen = [];
+  window.addEventListener("cellucid-command", (e) => seen.push(e.detail));
+  const apply = createCommandHandler({ app, bridge, auth, commandsState: () => ({}), onFreeze() {} });
+  await apply({ id: "m1", type: "myThing", x: 1 });
+  delete globalThis.window;
+  assert.deepEqual(seen, [{ id: "m1", type: "myThing", x: 1 }]);
+  assert.deepEqual(bridge.sent, [["command_result", { id: "m1", ok: true }]]);
+});

@@ -9,7 +9,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import DatasetError
-from .embeddings import Embedding
+from .catalog import embedding_entry_json, obs_entry_json
+from .embeddings import Embedding, default_embedding
 from .expression import ColumnReader
 from .genes import GeneIndex
 from .graph import CellGraph
@@ -24,11 +25,15 @@ class Dataset:
     Built by :func:`cellucid.data.open_dataset`; every input kind (in-memory AnnData, backed
     ``.h5ad``, ``.zarr``, export directory) ends up as one of these. Methods are thread-safe: the
     server calls them from its thread pool.
+
+    The obs columns and embeddings come from a catalog (:mod:`cellucid.data.catalog`): for an
+    in-memory AnnData it is live (``live`` is True), so names, values and the manifest follow
+    ``adata`` as it is when asked, each name with a version and the whole with a ``revision``;
+    files and export directories never change (versions and revision 1).
     """
 
-    def __init__(self, *, kind: str, n_cells: int, embeddings: list[Embedding],
-                 skipped_embeddings: list[dict], default_embedding: str,
-                 obs: list[ObsField], genes: GeneIndex, gene_symbols: str | None,
+    def __init__(self, *, kind: str, n_cells: int, catalog, default_embedding: str,
+                 genes: GeneIndex, gene_symbols: str | None,
                  layers: dict[str, Callable[[], ColumnReader]], default_layer: str,
                  graph_name: str | None, graph_loader: Callable[[], CellGraph] | None,
                  adata_loader: Callable[[], object] | None = None,
@@ -37,19 +42,17 @@ class Dataset:
         self.path = path
         self.n_cells = int(n_cells)
         self.n_genes = len(genes)
-        self.default_embedding = default_embedding
         self.genes = genes
         self.gene_symbols = gene_symbols
         self.default_layer = default_layer
-        self._embeddings = {e.name: e for e in embeddings}
-        self._skipped_embeddings = skipped_embeddings
-        self._obs = {f.name: f for f in obs}
+        self._catalog = catalog
+        self._chosen_embedding = default_embedding
         self._layer_factories = layers
         self._readers: dict[str, ColumnReader] = {}
         self._graph_name = graph_name
         self._graph_loader = graph_loader
         self._graph: CellGraph | None = None
-        self._spatial: dict[str, SpatialIndex] = {}
+        self._spatial: dict[str, tuple[int, SpatialIndex]] = {}  # name → (version, index)
         self._adata_loader = adata_loader
         self._adata = None
         self._closer = closer
@@ -73,14 +76,38 @@ class Dataset:
         return self._adata
 
     @property
+    def live(self) -> bool:
+        """Whether names and values follow edits of the in-memory AnnData."""
+        return self._catalog.live
+
+    @property
+    def revision(self) -> int:
+        """Grows whenever an obs column or embedding is added, removed or gets a new version
+        (always 1 for files); a cheap scan of every name's fingerprint."""
+        return self._catalog.revision
+
+    @property
     def embedding_names(self) -> list[str]:
-        """Names of the drawable embeddings, in manifest order."""
-        return list(self._embeddings)
+        """Names of the drawable embeddings now, in manifest order."""
+        return self._catalog.embedding_names()
 
     @property
     def obs_names(self) -> list[str]:
-        """Names of every obs column (colorable or not), in manifest order."""
-        return list(self._obs)
+        """Names of every obs column now (colorable or not), in manifest order."""
+        return self._catalog.obs_names()
+
+    @property
+    def default_embedding(self) -> str | None:
+        """The embedding shown first: the one chosen at open while it exists, else the usual
+        pick among the embeddings now (None when there are none left)."""
+        return self._default_among(self.embedding_names)
+
+    def _default_among(self, names: list[str]) -> str | None:
+        if not names:
+            return None
+        if self._chosen_embedding in names:
+            return self._chosen_embedding
+        return default_embedding(names, None)
 
     @property
     def layers(self) -> list[str]:
@@ -93,19 +120,28 @@ class Dataset:
         return self._graph_loader is not None
 
     def manifest(self) -> dict:
-        """The manifest of ``docs/protocol.md`` (without ``"status"``), computed once."""
-        if self._manifest is None:
-            self._manifest = {
-                "n_cells": self.n_cells, "n_genes": self.n_genes, "has_graph": self.has_graph,
-                "graph": self._graph_name,
-                "default_embedding": self.default_embedding,
-                "embeddings": [e.describe() for e in self._embeddings.values()],
-                "skipped_embeddings": list(self._skipped_embeddings),
-                "obs": [f.describe() for f in self._obs.values()],
-                "layers": self.layers, "default_layer": self.default_layer,
-                "gene_symbols": self.gene_symbols,
-            }
-        return self._manifest
+        """The manifest of ``docs/protocol.md`` (without ``"status"``) as the data is now.
+
+        Built again only when the revision changed (the same dict is returned until then; do not
+        modify it). Change detection is the cheap fingerprint: see :meth:`check_column`.
+        """
+        snap = self._catalog.snapshot()
+        manifest = self._manifest
+        if manifest is not None and manifest["revision"] == snap.revision:
+            return manifest
+        manifest = {
+            "revision": snap.revision,
+            "n_cells": self.n_cells, "n_genes": self.n_genes, "has_graph": self.has_graph,
+            "graph": self._graph_name,
+            "default_embedding": self._default_among([e.name for e, _ in snap.embeddings]),
+            "embeddings": [embedding_entry_json(e, v) for e, v in snap.embeddings],
+            "skipped_embeddings": list(snap.skipped_embeddings),
+            "obs": [obs_entry_json(f, v) for f, v in snap.obs],
+            "layers": self.layers, "default_layer": self.default_layer,
+            "gene_symbols": self.gene_symbols,
+        }
+        self._manifest = manifest
+        return manifest
 
     # -- per-cell values -----------------------------------------------------------------------
 
@@ -120,18 +156,38 @@ class Dataset:
         """The :class:`Embedding` record (dims, bounds) of ``name``; ``KeyError`` if unknown."""
         return self._embedding(name)
 
+    def embedding_entry(self, name: str) -> tuple[Embedding, int]:
+        """``(embedding, version)`` of ``name``, read together (use the version as a cache key).
+
+        Raises ``KeyError`` (`UnknownName`) naming the closest embeddings when unknown.
+        """
+        return self._catalog.embedding_entry(name)
+
     def _embedding(self, name: str) -> Embedding:
-        try:
-            return self._embeddings[name]
-        except KeyError:
-            raise UnknownName("embedding", name, list(self._embeddings)) from None
+        return self._catalog.embedding_entry(name)[0]
 
     def obs_field(self, name: str) -> ObsField:
         """The :class:`ObsField` of obs column ``name``; ``KeyError`` naming close columns if unknown."""
-        try:
-            return self._obs[name]
-        except KeyError:
-            raise UnknownName("obs column", name, list(self._obs)) from None
+        return self._catalog.obs_entry(name)[0]
+
+    def obs_entry(self, name: str) -> tuple[ObsField, int]:
+        """``(field, version)`` of obs column ``name``, read together; `UnknownName` if unknown."""
+        return self._catalog.obs_entry(name)
+
+    def check_column(self, name: str) -> int:
+        """Compare obs column ``name`` with its cached copy down to its bytes; return its version.
+
+        The manifest and every other lookup compare a cheap fingerprint only (dtype, length, data
+        buffer address, categories, ``uns`` colours), which misses values written into the same
+        buffer (``adata.obs.loc[mask, "x"] = 5``); this also compares a CRC of the column, so
+        such an edit gets a new version (and revision). Call it when the user asks to colour by
+        ``name``. Raises `UnknownName` for an unknown column.
+        """
+        return self._catalog.obs_entry(name, deep=True)[1]
+
+    def check_embedding(self, name: str) -> int:
+        """Like :meth:`check_column` for embedding ``name`` (catches in-place ``obsm`` edits)."""
+        return self._catalog.embedding_entry(name, deep=True)[1]
 
     def obs_values(self, name: str) -> np.ndarray:
         """Values of obs column ``name``: uint16 codes (65535 missing) or float32 (NaN missing).
@@ -179,14 +235,17 @@ class Dataset:
         An obs column wins over a gene of the same name. Raises ``KeyError`` whose message names
         the closest obs columns and genes; ``DatasetError`` for an obs column that cannot be coloured.
         """
-        if name in self._obs:
-            self.obs_values(name)
-            return "obs", name
+        if name in self.obs_names:
+            try:
+                self.obs_values(name)
+                return "obs", name
+            except UnknownName:  # removed meanwhile: it may still be a gene
+                pass
         pos = self.genes.find(name)
         if pos is not None:
             return "gene", str(self.genes.names[pos])
         raise UnknownName("obs column or gene", name,
-                          [n for n, f in self._obs.items() if f.values is not None]
+                          [f.name for f, _ in self._catalog.snapshot().obs if f.values is not None]
                           + self.genes.all_labels())
 
     # -- neighbourhoods ------------------------------------------------------------------------
@@ -221,18 +280,21 @@ class Dataset:
         return self.knn_search(seed, hops)[0]
 
     def spatial_index(self, embedding: str) -> SpatialIndex:
-        """The spatial index of ``embedding``, made on first use and kept (its tree builds in the
-        background after the first query)."""
-        index = self._spatial.get(embedding)
-        if index is None:
-            info = self._embedding(embedding)
+        """The spatial index of ``embedding`` as it is now, made on first use and kept until the
+        embedding changes (its tree builds in the background after the first query)."""
+        info, version = self._catalog.embedding_entry(embedding)
+        return self._spatial_of(info, version)
+
+    def _spatial_of(self, info: Embedding, version: int) -> SpatialIndex:
+        held = self._spatial.get(info.name)
+        if held is None or held[0] != version:
             coords = info.coords
             with self._spatial_lock:
-                index = self._spatial.get(embedding)
-                if index is None:
-                    index = SpatialIndex(coords, info.min, info.max)
-                    self._spatial[embedding] = index
-        return index
+                held = self._spatial.get(info.name)
+                if held is None or held[0] != version:
+                    held = (version, SpatialIndex(coords, info.min, info.max))
+                    self._spatial[info.name] = held
+        return held[1]
 
     def radius_cells(self, embedding: str, center, r: float) -> np.ndarray:
         """Cells within Euclidean distance ``r`` of ``center`` in ``embedding``: sorted uint32.
@@ -240,7 +302,7 @@ class Dataset:
         ``center`` has one value per embedding dimension. Raises ``KeyError`` for an unknown
         embedding and ``ValueError`` for a centre of the wrong length or a negative/non-finite r.
         """
-        info = self._embedding(embedding)
+        info, version = self._catalog.embedding_entry(embedding)
         center = np.asarray(center, dtype=np.float64).ravel()
         if center.shape != (info.dims,) or not np.isfinite(center).all():
             raise ValueError(f"embedding {embedding!r} has {info.dims} dimensions; the centre "
@@ -248,7 +310,7 @@ class Dataset:
         r = float(r)
         if not np.isfinite(r) or r < 0:
             raise ValueError(f"radius must be a finite number ≥ 0, got {r}")
-        return self.spatial_index(embedding).within(center, r)
+        return self._spatial_of(info, version).within(center, r)
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -271,7 +333,7 @@ class Dataset:
                 f"embeddings {self.embedding_names}>")
 
     def _warn_invalid_rows(self) -> None:
-        bad = [(e.name, e.n_invalid) for e in self._embeddings.values() if e.n_invalid]
+        bad = [(e.name, e.n_invalid) for e, _ in self._catalog.snapshot().embeddings if e.n_invalid]
         if bad:
             listed = ", ".join(f"{n} cells in {name!r}" for name, n in bad)
             warnings.warn(f"NaN or infinite coordinates: {listed}. These cells are kept out of "

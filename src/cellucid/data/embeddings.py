@@ -76,9 +76,21 @@ def plan_embeddings(shapes: dict[str, tuple[int, ...] | None], n_cells: int
                     ) -> tuple[list[tuple[str, str, int]], list[dict]]:
     """Decide, from ``obsm`` shapes (None: not drawable), which embeddings to offer.
 
+    Returns ``(plans, skipped)`` as :func:`plan_drawable` does. Raises ``DatasetError`` saying how
+    to add an embedding when none can be drawn.
+    """
+    plans, skipped = plan_drawable(shapes, n_cells)
+    if not plans:
+        raise DatasetError(no_embedding_message(list(shapes), skipped))
+    return plans, skipped
+
+
+def plan_drawable(shapes: dict[str, tuple[int, ...] | None], n_cells: int
+                  ) -> tuple[list[tuple[str, str, int]], list[dict]]:
+    """Which embeddings ``obsm`` entries of these shapes (None: not drawable) give; never raises.
+
     Returns ``(plans, skipped)``: ``plans`` is a list of ``(name, obsm_key, n_columns)`` and
-    ``skipped`` a list of ``{"name", "reason"}`` for entries that cannot be drawn. Raises
-    ``DatasetError`` saying how to add an embedding when none can be drawn.
+    ``skipped`` a list of ``{"name", "reason"}`` for entries that cannot be drawn.
     """
     plans: list[tuple[str, str, int]] = []
     skipped: list[dict] = []
@@ -96,8 +108,6 @@ def plan_embeddings(shapes: dict[str, tuple[int, ...] | None], n_cells: int
         plans.append((key, key, width if width <= 3 else 2))
         if width > 3 and f"{key}_3d" not in shapes:
             plans.append((f"{key}_3d", key, 3))
-    if not plans:
-        raise DatasetError(no_embedding_message(list(shapes), skipped))
     return plans, skipped
 
 

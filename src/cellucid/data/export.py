@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
+from .catalog import StaticCatalog
 from .colstore import ColumnStore, ColumnStoreError
 from .dataset import Dataset
 from .embeddings import Embedding, default_embedding
@@ -67,7 +68,8 @@ def _embedding(root: Path, entry: dict, n: int) -> Embedding:
 
 
 def _obs_field(root: Path, entry: dict, n: int) -> ObsField:
-    info = {k: v for k, v in entry.items() if k not in ("name", "kind", "file")}
+    info = {k: v for k, v in entry.items() if k not in ("name", "kind", "file", "version", "title",
+                                                         "source")}
     if "file" not in entry:
         return ObsField(entry["name"], entry["kind"], info, None)
     dtype = np.float32 if entry["kind"] == "continuous" else np.uint16
@@ -152,9 +154,8 @@ def open_export(path, *, embedding=None, layer=None, gene_symbols=None) -> Datas
     chosen = default_embedding(names, embedding) if embedding is not None else \
         (manifest.get("default_embedding") if manifest.get("default_embedding") in names
          else default_embedding(names, None))
-    return Dataset(kind="export", n_cells=n, embeddings=embeddings,
-                   skipped_embeddings=manifest.get("skipped_embeddings", []),
-                   default_embedding=chosen, obs=obs,
+    catalog = StaticCatalog(embeddings, manifest.get("skipped_embeddings", []), obs)
+    return Dataset(kind="export", n_cells=n, catalog=catalog, default_embedding=chosen,
                    genes=GeneIndex(var["names"], var.get("symbols")),
                    gene_symbols=stored_symbols, layers=layers,
                    default_layer=default_layer_of(layers, layer),

@@ -6,16 +6,21 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .catalog import StaticCatalog
 from .dataset import Dataset
 from .embeddings import default_embedding, make_embedding, obsm_shape, plan_embeddings
 from .genes import gene_index
 from .graph import CellGraph
 from .layers import anndata_layers, default_layer_of
+from .live import LiveCatalog
 from .obs import classify_obs
 
 
-def build_embeddings(obsm, n_cells: int, requested: str | None):
-    """Embeddings, skipped entries and the default, from a mapping like ``adata.obsm``."""
+def build_embeddings(obsm, n_cells: int) -> tuple[list, list[dict]]:
+    """Embeddings and skipped entries, read once from a mapping like ``adata.obsm``.
+
+    Raises ``DatasetError`` saying how to add one when nothing can be drawn.
+    """
     shapes = {str(k): obsm_shape(obsm[k]) for k in obsm.keys()}
     plans, skipped = plan_embeddings(shapes, n_cells)
     embeddings = []
@@ -24,8 +29,15 @@ def build_embeddings(obsm, n_cells: int, requested: str | None):
         value = value.to_numpy() if isinstance(value, pd.DataFrame) else value
         columns = value[:, None] if len(value.shape) == 1 else value[:, :n_cols]
         embeddings.append(make_embedding(name, key, np.asarray(columns), n_cols))
-    default = default_embedding([e.name for e in embeddings], requested)
-    return embeddings, skipped, default
+    return embeddings, skipped
+
+
+def static_catalog(adata, n_cells: int) -> StaticCatalog:
+    """A catalog read once from ``adata`` (for a backed AnnData: what its file holds)."""
+    embeddings, skipped = build_embeddings(adata.obsm, n_cells)
+    uns = adata.uns
+    obs = classify_obs(adata.obs, lambda key: uns.get(f"{key}_colors"))
+    return StaticCatalog(embeddings, skipped, obs)
 
 
 def graph_from(obsp) -> tuple[str | None, object]:
@@ -42,20 +54,20 @@ def graph_from(obsp) -> tuple[str | None, object]:
 def dataset_from_anndata(adata, *, embedding=None, layer=None, gene_symbols=None) -> Dataset:
     """Build a :class:`Dataset` over ``adata`` (in memory, or backed with its X read in place).
 
-    Raises ``DatasetError`` when no obsm entry can be drawn, ``KeyError`` for an unknown
+    An in-memory AnnData gives a live dataset: its obs columns, ``obsm`` embeddings and ``uns``
+    colours are read as they are when asked (see :mod:`cellucid.data.live`); a backed one is read
+    once. Raises ``DatasetError`` when no obsm entry can be drawn, ``KeyError`` for an unknown
     ``embedding``, ``layer`` or ``gene_symbols`` column.
     """
     n = int(adata.n_obs)
-    embeddings, skipped, default = build_embeddings(adata.obsm, n, embedding)
-    uns = adata.uns
-    obs = classify_obs(adata.obs, lambda key: uns.get(f"{key}_colors"))
+    catalog = static_catalog(adata, n) if adata.isbacked else LiveCatalog(adata, n)
+    default = default_embedding(catalog.embedding_names(), embedding)
     genes = gene_index(adata.var, adata.var_names, gene_symbols)
     layers = anndata_layers(adata)
     default_layer = default_layer_of(layers, layer)
     graph_name, graph_loader = graph_from(adata.obsp)
     return Dataset(kind="anndata-backed" if adata.isbacked else "anndata", n_cells=n,
-                   embeddings=embeddings, skipped_embeddings=skipped, default_embedding=default,
-                   obs=obs, genes=genes, gene_symbols=gene_symbols, layers=layers,
-                   default_layer=default_layer, graph_name=graph_name, graph_loader=graph_loader,
-                   adata_loader=lambda: adata,
+                   catalog=catalog, default_embedding=default, genes=genes,
+                   gene_symbols=gene_symbols, layers=layers, default_layer=default_layer,
+                   graph_name=graph_name, graph_loader=graph_loader, adata_loader=lambda: adata,
                    path=str(adata.filename) if adata.isbacked else None)

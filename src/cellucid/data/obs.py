@@ -151,10 +151,15 @@ def classify_obs(frame: pd.DataFrame, colors_for) -> list[ObsField]:
     fields = []
     for name in frame.columns:
         series = frame[name]
-        needs_colors = isinstance(series.dtype, pd.CategoricalDtype) or \
-            pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)
-        fields.append(classify_column(str(name), series, colors_for(str(name)) if needs_colors else None))
+        colors = colors_for(str(name)) if wants_colors(series.dtype) else None
+        fields.append(classify_column(str(name), series, colors))
     return fields
+
+
+def wants_colors(dtype) -> bool:
+    """Whether a column of this dtype can become categorical (and so use ``uns`` colours)."""
+    return isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) or \
+        pd.api.types.is_string_dtype(dtype)
 
 
 def classify_from_sample(name: str, sample) -> ObsField | None:

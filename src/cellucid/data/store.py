@@ -13,6 +13,7 @@ import pandas as pd
 from anndata.io import read_elem
 
 from ..errors import DatasetError
+from .catalog import StaticCatalog
 from .chunks import encoding_of
 from .dataset import Dataset
 from .embeddings import default_embedding, make_embedding, obsm_shape, plan_embeddings
@@ -132,8 +133,8 @@ def dataset_from_store(root, path: str, kind: str, *, embedding=None, layer=None
     genes = gene_index(var, var.index, gene_symbols)
     layers = store_layers(root, path, n)
     graph_name, loader = graph_loader(root)
-    return Dataset(kind=kind, n_cells=n, embeddings=embeddings, skipped_embeddings=skipped,
-                   default_embedding=default, obs=obs, genes=genes, gene_symbols=gene_symbols,
+    return Dataset(kind=kind, n_cells=n, catalog=StaticCatalog(embeddings, skipped, obs),
+                   default_embedding=default, genes=genes, gene_symbols=gene_symbols,
                    layers=layers, default_layer=default_layer_of(layers, layer),
                    graph_name=graph_name, graph_loader=loader, adata_loader=adata_loader,
                    closer=closer, path=path)

@@ -7,6 +7,9 @@ import { toPositions } from "./data.js";
 import { FLAG_HIDDEN, FLAG_INVALID, FLAG_SELECTED, FLAGS_NOT_DRAWN, MISSING_CODE } from "./constants.js";
 import { categoryColors, categoryLUT, colormapRGBA, codesToValues, normalizeContinuous, parseHex, defaults as colorDefaults } from "./colors.js";
 import { combine, filterVisible } from "./selection.js";
+import { ValueCache } from "./columns.js";
+import { titleOf, versionOf } from "./manifest.js";
+import { countFlagged, onlyCells, padBounds, visibleBounds } from "./visibility.js";
 
 export const defaults = {
   pointDensity: 0.9,
@@ -41,9 +44,13 @@ export class App {
     this.frames = 0;
     this.lastFrameMs = 0;
     this.listeners = new Set();
+    this.values = new ValueCache();
   }
 
-  /** Subscribe to state changes (`kind`: embedding, color, selection, highlights, camera). */
+  /**
+   * Subscribe to state changes (`kind`: embedding, color, selection, highlights, camera,
+   * visibility, manifest, theme).
+   */
   onChange(fn) {
     this.listeners.add(fn);
   }
@@ -110,18 +117,22 @@ export class App {
 
   // ---- embedding and camera ----------------------------------------------------------------------
 
-  /** Load and show embedding `name`; the camera fits it. Throws DataError for an unknown name. */
+  /**
+   * Load (or take from the values cache, by name and version) and show embedding `name`; the
+   * camera fits it. Throws for an unknown name.
+   */
   async setEmbedding(name) {
     const meta = this.manifest.embeddings.find((e) => e.name === name);
     if (!meta) throw new Error(`unknown embedding ${name}; known: ${this.manifest.embeddings.map((e) => e.name).join(", ")}`);
     const ticket = (this.embeddingTicket = (this.embeddingTicket || 0) + 1);
-    const coords = await this.data.embedding(name);
+    const version = versionOf(meta);
+    const coords = await this.values.get("embedding", name, version, () => this.data.embedding(name, version));
     if (ticket !== this.embeddingTicket) return;
     const dims = meta.dims;
     const { positions, invalid, min, max } = toPositions(coords, dims);
     const hidden = this.flags.length === invalid.length ? this.flags : new Uint8Array(invalid.length);
     for (let i = 0; i < invalid.length; i++) invalid[i] |= hidden[i] & (FLAG_HIDDEN | FLAG_SELECTED);
-    this.embedding = { name, dims, coords, positions, min, max, radius: dims === 3 ? extentRadius(positions, invalid, FLAG_INVALID, min, max) : undefined };
+    this.embedding = { name, title: titleOf(meta), version, dims, coords, positions, min, max, radius: dims === 3 ? extentRadius(positions, invalid, FLAG_INVALID, min, max) : undefined };
     this.flags = invalid;
     const { width, height } = this.camera;
     this.camera = cameraFor(dims);
@@ -131,15 +142,29 @@ export class App {
     this.changed("embedding");
   }
 
+  /** Fit the view to the cells drawn: all valid ones, or the visible ones while some are hidden. */
   resetCamera() {
     const e = this.embedding;
     if (!e) return;
     this.cameraTouched = false;
-    this.camera.fit(e.min, e.max, e.radius);
-    if (this.camera.kind === "3d") this.camera.fitProjected(e.positions, this.flags, FLAG_INVALID);
+    const f = this.fitBounds();
+    this.camera.fit(f.min, f.max, f.radius);
+    if (this.camera.kind === "3d") this.camera.fitProjected(e.positions, this.flags, f.skipBits);
     this.homePixelsPerUnit = this.camera.pixelsPerUnit();
     this.invalidate();
     this.changed("camera");
+  }
+
+  /** What the view fits: {min, max, radius (3D), skipBits} of the valid cells, or of the visible ones. */
+  fitBounds() {
+    const e = this.embedding;
+    const all = { min: e.min, max: e.max, radius: e.radius, skipBits: FLAG_INVALID };
+    if (!countFlagged(this.flags, FLAG_HIDDEN)) return all;
+    const seen = visibleBounds(e.positions, this.flags, FLAGS_NOT_DRAWN, e.dims);
+    if (!seen) return all;
+    const { min, max } = padBounds(seen.min, seen.max, e.min, e.max);
+    const radius = e.dims === 3 ? extentRadius(e.positions, this.flags, FLAGS_NOT_DRAWN, min, max) : undefined;
+    return { min, max, radius, skipBits: FLAGS_NOT_DRAWN };
   }
 
   /** Data coordinates {x, y, z} of a cell in the embedding shown (z 0 below 3D). */
@@ -162,7 +187,10 @@ export class App {
 
   // ---- colour ---------------------------------------------------------------------------------
 
-  /** Colour by an obs column (`kind` "obs") or a gene ("gene"); kind is guessed when absent. */
+  /**
+   * Colour by an obs column, Python-pushed ones included (`kind` "obs"), or a gene ("gene"); kind
+   * is guessed when absent. Obs values come from the values cache by (name, version).
+   */
   async setColorBy(field, kind) {
     (await this.fetchColor(field, kind))();
   }
@@ -179,13 +207,14 @@ export class App {
     if (kind === "obs") {
       if (!obs) throw new Error(`unknown obs column ${field}`);
       if (obs.kind === "uncolorable") throw new Error(`${field} cannot be coloured: ${obs.reason || "no colour mapping"}`);
-      const raw = await this.data.obs(field);
+      const version = versionOf(obs), title = titleOf(obs);
+      const raw = await this.values.get("obs", field, version, () => this.data.obs(field, version));
       apply = obs.kind === "continuous"
-        ? () => this.applyContinuous({ field, kind, raw, min: obs.min, max: obs.max })
-        : () => this.applyCategorical({ field, kind, codes: raw, meta: obs });
+        ? () => this.applyContinuous({ field, kind, title, version, raw, min: obs.min, max: obs.max })
+        : () => this.applyCategorical({ field, kind, title, version, codes: raw, meta: obs });
     } else {
       const g = await this.data.gene(field);
-      apply = () => this.applyContinuous({ field, kind, raw: g.values, min: g.min, max: g.max });
+      apply = () => this.applyContinuous({ field, kind, title: field, version: null, raw: g.values, min: g.min, max: g.max });
     }
     return () => {
       // A later request (the user picked again meanwhile) wins.
@@ -206,7 +235,7 @@ export class App {
     this.changed("color");
   }
 
-  applyCategorical({ field, kind, codes, meta }) {
+  applyCategorical({ field, kind, title = field, version = 0, codes, meta }) {
     const categories = meta.categories || [];
     const colors = categoryColors(categories.length, meta.colors);
     let counts = meta.counts;
@@ -217,15 +246,15 @@ export class App {
     const lut = categoryLUT(colors);
     this.renderer.setLUT(lut.data, lut.width, lut.height, 0);
     this.renderer.setValues(codesToValues(codes));
-    this.colorBy = { field, kind, type: "categorical", categories, colors, counts, codes };
+    this.colorBy = { field, kind, title, version, type: "categorical", categories, colors, counts, codes };
     this.invalidate();
   }
 
-  applyContinuous({ field, kind, raw, min, max }) {
+  applyContinuous({ field, kind, title = field, version = 0, raw, min, max }) {
     const norm = normalizeContinuous(raw, min, max);
     this.renderer.setLUT(colormapRGBA(this.colormap), 256, 1, 1);
     this.renderer.setValues(norm.values);
-    this.colorBy = { field, kind, type: "continuous", min: norm.min, max: norm.max, raw };
+    this.colorBy = { field, kind, title, version, type: "continuous", min: norm.min, max: norm.max, raw };
     this.invalidate();
   }
 
@@ -313,11 +342,24 @@ export class App {
     }
     this.renderer.setFlags(f);
     this.invalidate();
+    this.changed("visibility");
+  }
+
+  /** Show `cells` (sorted Uint32Array) and hide every other cell; the view fits the visible ones. */
+  showOnly(cells) {
+    onlyCells(this.flags, cells, FLAG_HIDDEN);
+    this.renderer.setFlags(this.flags);
+    this.resetCamera();
+    this.changed("visibility");
+  }
+
+  /** Show every cell; the view fits them all. */
+  showAll() {
+    this.setVisibility(null, true);
+    this.resetCamera();
   }
 
   hiddenCount() {
-    let k = 0;
-    for (let i = 0; i < this.flags.length; i++) if (this.flags[i] & FLAG_HIDDEN) k++;
-    return k;
+    return countFlagged(this.flags, FLAG_HIDDEN);
   }
 }

@@ -6,6 +6,7 @@ import { authQuery, redactToken } from "./auth.js";
 import { decodeCells, encodeCells } from "./cells.js";
 import { fetcher, replyMessage } from "./http.js";
 import { defaults as groupDefaults } from "./highlights.js";
+import { refreshView, syncRevision } from "./manifest.js";
 
 export const defaults = {
   bundlePath: "_cellucid/session_bundle",
@@ -44,6 +45,7 @@ export function createCommandHandler(env) {
       app.clearHighlights(c.name ?? null);
     },
     async setColorBy(c) {
+      await syncRevision(app, c.revision);
       await app.setColorBy(c.field, c.kind);
     },
     async setVisibility(c) {
@@ -54,7 +56,17 @@ export function createCommandHandler(env) {
       app.resetCamera();
     },
     async setEmbedding(c) {
+      await syncRevision(app, c.revision);
       await app.setEmbedding(c.name);
+    },
+    async refresh() {
+      await refreshView(app);
+    },
+    async showOnly(c) {
+      app.showOnly(await decodeCells(c.cells, app.n));
+    },
+    async showAll() {
+      app.showAll();
     },
     async select(c) {
       const cells = await decodeCells(c.cells, app.n);

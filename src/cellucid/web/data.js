@@ -56,8 +56,10 @@ export class DataClient {
   info() { return this.json("info"); }
   manifest() { return this.json("data/manifest"); }
 
-  async embedding(name) { return (await this.array("data/embedding", { name })).array; }
-  async obs(name) { return (await this.array("data/obs", { name })).array; }
+  /** Coordinates of embedding `name`; `version` (the manifest's) only keys caches on the way. */
+  async embedding(name, version) { return (await this.array("data/embedding", withVersion({ name }, version))).array; }
+  /** Values of obs column (or Python-pushed column) `name`; `version` as for `embedding`. */
+  async obs(name, version) { return (await this.array("data/obs", withVersion({ name }, version))).array; }
 
   async gene(name) {
     const { array, headers } = await this.array("data/gene", { name });
@@ -79,6 +81,11 @@ export class DataClient {
     ["x", "y", "z"].slice(0, center.length).forEach((k, i) => { params[k] = center[i]; });
     return Uint32Array.from((await this.array("data/radius", params)).array);
   }
+}
+
+function withVersion(params, version) {
+  if (version !== undefined && version !== null) params.version = version;
+  return params;
 }
 
 function hash01(i) {

@@ -13,7 +13,7 @@ export const defaults = {
 export class Interaction {
   /**
    * @param {object} opts canvas, app, tools (Map name → tool), bridge, tooltip(el),
-   *   onToolChange(name), onClear(), onHighlight().
+   *   onToolChange(name), onClear(), onHighlight(), onAnnotate().
    */
   constructor(opts) {
     Object.assign(this, opts);
@@ -121,7 +121,7 @@ export class Interaction {
 
   key(e) {
     const t = e.target;
-    if (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA")) return;
+    if (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
     if (e.ctrlKey || e.metaKey) return;
     const k = e.key.toLowerCase();
     if (e.key === "Escape") {
@@ -135,6 +135,11 @@ export class Interaction {
     if (k === "c" || k === "v") this.setTool("click");
     else if (k === "r") this.app.resetCamera();
     else if (k === "h") this.onHighlight();
+    else if (k === "a" && this.onAnnotate) {
+      // Without preventDefault the "a" would be typed into the field that opens.
+      e.preventDefault();
+      this.onAnnotate();
+    }
     else if (k === "+" || k === "=" || k === "-") {
       const c = this.app.camera;
       c.zoomAt(c.width / 2, c.height / 2, k === "-" ? 1 / defaults.keyZoomFactor : defaults.keyZoomFactor);

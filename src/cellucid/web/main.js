@@ -21,6 +21,8 @@ import { createGeneSearch } from "./ui/search.js";
 import { Messages } from "./ui/messages.js";
 import { Tooltip, describeCell } from "./ui/tooltip.js";
 import { createControls } from "./ui/controls.js";
+import { annotationsKey, createAnnotate } from "./ui/annotate.js";
+import { revisionOf } from "./manifest.js";
 import { modeFromModifiers } from "./selection.js";
 import { nextGroupColor, nextGroupName } from "./highlights.js";
 
@@ -72,18 +74,23 @@ async function main() {
     app.setHighlight(nextGroupName(groups), nextGroupColor(groups), app.selection);
     clearSelection();
   };
+  // Made once `_cellucid/info` has named the annotations key.
+  let annotate = null;
+  const openAnnotate = () => { if (annotate && !app.frozen) annotate.open(); };
   const interaction = new Interaction({
     canvas, app, tools, bridge,
     tooltip: new Tooltip($("#tooltip"), (cell) => describeCell(cell, app.colorBy)),
     onToolChange: (name) => toolbar.setActive(name),
     onClear: clearSelection,
     onHighlight: highlightSelection,
+    onAnnotate: openAnnotate,
   });
   const toolbar = createToolbar($("#toolbar"), {
     tools: [{ name: "click", key: "c", title: "Click (C): pan/orbit with drag; click a cell to select it" }, ...tools.values()],
     actions: [
       { name: "reset", label: "Reset view", title: "Fit the data (R)", run: () => app.resetCamera() },
       { name: "highlight", label: "Highlight", key: "h", title: "Make the selection a highlight group (H)", run: highlightSelection },
+      { name: "annotate", testid: "cellucid-annotate", label: "Annotate", key: "a", title: "Annotate selection (A)", run: openAnnotate },
       { name: "clear", label: "Clear", title: "Clear the selection (Esc)", run: clearSelection },
       { name: "theme", label: "Theme", title: "Dark / light background", run: () => app.setTheme(app.theme === "dark" ? "light" : "dark") },
     ],
@@ -118,6 +125,11 @@ async function main() {
   app.n = manifest.n_cells;
   bridge.nCells = manifest.n_cells;
   if (info.title) document.title = `${info.title} · cellucid`;
+  document.body.dataset.cellucidRevision = String(revisionOf(manifest));
+  annotate = createAnnotate({
+    box: $("#annotate"), input: $("#annotate-label"), app, bridge,
+    key: annotationsKey(info), toast: (t) => messages.toast(t),
+  });
 
   const colorable = manifest.obs.filter((o) => o.kind !== "uncolorable");
   const controls = createControls({
@@ -140,15 +152,21 @@ async function main() {
     statusEl.textContent = `${app.n.toLocaleString("en-US")} cells` +
       (app.selection.length ? ` · ${app.selection.length.toLocaleString("en-US")} selected` : "") +
       (hidden ? ` · ${hidden.toLocaleString("en-US")} hidden` : "");
+    document.body.dataset.cellucidHidden = String(hidden);
   };
   app.onChange((kind) => {
     controls.sync(kind);
     if (kind === "color") {
       renderLegend(legendEl, app.colorBy, pickCategory);
       renderColorbar(colorbarEl, app.colorBy, app.colormap, (name) => app.setColormap(name));
+      document.body.dataset.cellucidColorBy = app.colorBy ? app.colorBy.field : "";
     } else if (kind === "embedding") {
       document.body.dataset.cellucidEmbedding = app.embedding.name;
       document.body.dataset.cellucidDims = String(app.embedding.dims);
+    } else if (kind === "selection") {
+      annotate.update();
+    } else if (kind === "manifest") {
+      document.body.dataset.cellucidRevision = String(revisionOf(app.manifest));
     } else if (kind === "highlights") {
       renderHighlights(highlightsEl, [...app.highlights.values()], (name) => app.clearHighlights(name));
     }
@@ -215,6 +233,10 @@ async function main() {
     unproject: (x, y) => app.camera.unproject(x, y),
     camera: () => app.camera.state(),
     pointSize: () => app.pointSize(),
+    /** The values cache: cached (kind, name, version) entries, hits, fetches. */
+    valueCache: () => app.values.stats(),
+    /** The manifest revision the page holds. */
+    revision: () => revisionOf(app.manifest),
   };
 }
 

@@ -22,7 +22,9 @@ export function renderColorbar(el, color, colormap, onColormap) {
   el.replaceChildren();
   if (!color || color.type !== "continuous") { el.hidden = true; return; }
   el.hidden = false;
-  const title = element("div", "panel-title", color.kind === "gene" ? `${color.field} (gene)` : color.field);
+  const name = color.title ?? color.field;
+  const title = element("div", "panel-title", color.kind === "gene" ? `${name} (gene)` : name);
+  title.dataset.testid = "colorbar-title";
   const canvas = element("canvas", "colorbar");
   canvas.dataset.testid = "colorbar";
   canvas.width = defaults.width;

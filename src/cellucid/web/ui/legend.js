@@ -1,5 +1,5 @@
-// The categorical legend: a swatch, name and cell count per category; clicking a row selects
-// that category (shift adds, alt subtracts).
+// The categorical legend: the column's title, then a swatch, name and cell count per category;
+// clicking a row selects that category (shift adds, alt subtracts).
 
 import { element } from "./dom.js";
 
@@ -12,13 +12,16 @@ export function renderLegend(el, color, onPick) {
   el.replaceChildren();
   if (!color || color.type !== "categorical") { el.hidden = true; return; }
   el.hidden = false;
-  el.appendChild(element("div", "panel-title", color.field));
+  const title = element("div", "panel-title", color.title ?? color.field);
+  title.dataset.testid = "legend-title";
+  el.appendChild(title);
   const list = element("ul", "legend");
   const rows = Math.min(color.categories.length, defaults.maxRows);
   for (let i = 0; i < rows; i++) {
     const li = document.createElement("li");
     li.dataset.category = String(color.categories[i]);
     li.dataset.testid = "legend-item";
+    li.dataset.count = String(Number(color.counts[i] || 0));
     li.title = `Select ${color.categories[i]} (Shift adds, Alt subtracts)`;
     const sw = element("span", "swatch");
     sw.style.background = color.colors[i];

@@ -20,7 +20,8 @@ function button(className, testid, title, label, key, onClick) {
 
 /**
  * Build buttons into `el`. `tools` = [{name, key, title}], `actions` = [{name, label, title, run,
- * key?}] (the key is only shown; the keyboard is handled by `interaction.js`).
+ * key?, testid?}] (the key is only shown; the keyboard is handled by `interaction.js`; the
+ * test id defaults to `action-<name>`).
  * Returns {setActive(name)}.
  */
 export function createToolbar(el, { tools, actions, onTool }) {
@@ -32,7 +33,7 @@ export function createToolbar(el, { tools, actions, onTool }) {
     buttons.set(t.name, b);
   }
   el.appendChild(element("span", "sep"));
-  for (const a of actions) el.appendChild(button("action", `action-${a.name}`, a.title, a.label, a.key, () => a.run()));
+  for (const a of actions) el.appendChild(button("action", a.testid || `action-${a.name}`, a.title, a.label, a.key, () => a.run()));
   return {
     setActive(name) {
       for (const [n, b] of buttons) b.classList.toggle("active", n === name);

@@ -8,10 +8,10 @@ export function describeCell(cell, color) {
   if (!c) return `cell ${cell}`;
   if (c.type === "categorical") {
     const code = c.codes[cell];
-    return `cell ${cell} · ${c.field}: ${code === MISSING_CODE ? "missing" : c.categories[code]}`;
+    return `cell ${cell} · ${c.title ?? c.field}: ${code === MISSING_CODE ? "missing" : c.categories[code]}`;
   }
   const v = c.raw[cell];
-  return `cell ${cell} · ${c.field}: ${Number.isFinite(v) ? Number(v.toPrecision(4)) : "missing"}`;
+  return `cell ${cell} · ${c.title ?? c.field}: ${Number.isFinite(v) ? Number(v.toPrecision(4)) : "missing"}`;
 }
 
 /** The tooltip element; `describe(cell)` gives its text. */
