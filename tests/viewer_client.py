@@ -38,13 +38,14 @@ class PageClient:
     """Plays the viewer page of ``viewer`` over real HTTP."""
 
     def __init__(self, viewer, *, auto_ack: bool = True, refuse: set[str] | None = None,
-                 bundle: dict | None = None) -> None:
+                 bundle: dict | None = None, image: bytes | None = None) -> None:
         self.viewer = viewer
         self.base = viewer.server_url
         self.http = httpx.Client(base_url=self.base, timeout=30)
         self.auto_ack = auto_ack
         self.refuse = refuse or set()
         self.bundle = bundle
+        self.image = image
         self.commands: list[dict] = []
         self.received = threading.Condition()
         self._ids = itertools.count()
@@ -132,6 +133,11 @@ class PageClient:
             self.http.post(f"_cellucid/session_bundle?viewerId={self.viewer.viewer_id}"
                            f"&viewerToken={self.viewer.viewer_token}"
                            f"&requestId={command['requestId']}", json=self.bundle)
+        elif kind == "requestImage" and self.image is not None:
+            self.http.post(f"_cellucid/image?viewerId={self.viewer.viewer_id}"
+                           f"&viewerToken={self.viewer.viewer_token}"
+                           f"&requestId={command['requestId']}", content=self.image,
+                           headers={"content-type": "image/png"})
         if self.auto_ack:
             ok = kind not in self.refuse
             self.post("command_result", id=command["id"], ok=ok,

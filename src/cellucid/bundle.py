@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,75 +13,20 @@ import numpy as np
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .auth import viewer_from_query
 from .cells import decode_cells, encode_cells
-from .errors import ApiError, BadEvent
-from .events import deliver, media_type_is_json
+from .errors import BadEvent
+from .uploads import receive_upload
 
 MAX_BUNDLE_BYTES = 256 << 20
-MAX_PENDING_REQUESTS = 8
-REQUEST_TTL_SECONDS = 600.0
 BUNDLE_FORMAT = "cellucid-session"
-
-
-def open_upload_request(session) -> str:
-    """Register a pending bundle request for ``session`` and return its ``requestId``."""
-    now = time.monotonic()
-    with session.uploads_lock:
-        for rid, info in list(session.uploads.items()):
-            if now - info["created"] > REQUEST_TTL_SECONDS:
-                del session.uploads[rid]
-        if len(session.uploads) >= MAX_PENDING_REQUESTS:
-            raise RuntimeError(f"{len(session.uploads)} session-bundle requests are already "
-                               f"pending for this viewer; wait for them to finish")
-        request_id = secrets.token_hex(8)
-        session.uploads[request_id] = {"created": now}
-    return request_id
-
-
-def close_upload_request(session, request_id: str) -> None:
-    """Forget a bundle request (answered, failed or given up)."""
-    with session.uploads_lock:
-        session.uploads.pop(request_id, None)
 
 
 async def session_bundle_endpoint(request: Request) -> JSONResponse:
     """``POST /_cellucid/session_bundle``: stream an upload to a temp file, then emit the event."""
-    session = viewer_from_query(request)
-    request_id = request.query_params.get("requestId", "")
-    with session.uploads_lock:
-        pending = session.uploads.pop(request_id, None)
-    if pending is None:
-        raise ApiError(409, "no session bundle was requested with this requestId; call "
-                            "viewer.get_session_bundle() from Python to ask for one")
-    if not media_type_is_json(request.headers.get("content-type")):
-        _emit(session, request_id, error="the bundle was not sent as application/json")
-        raise ApiError(415, "session bundles must be sent as Content-Type: application/json")
-    fd, name = tempfile.mkstemp(prefix="cellucid-", suffix=".cellucid-session")
-    size = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_BUNDLE_BYTES:
-                    raise ApiError(413, f"session bundle is over {MAX_BUNDLE_BYTES >> 20} MiB")
-                out.write(chunk)
-    except BaseException as exc:
-        os.unlink(name)
-        reason = exc.message if isinstance(exc, ApiError) else "the upload was interrupted"
-        _emit(session, request_id, error=reason)
-        raise
-    _emit(session, request_id, path=name, size=size)
-    return JSONResponse({"status": "ok", "bytes": size})
-
-
-def _emit(session, request_id: str, *, path: str | None = None, size: int = 0,
-          error: str | None = None) -> None:
-    if error is None:
-        payload = {"requestId": request_id, "status": "ok", "bytes": size, "path": path}
-    else:
-        payload = {"requestId": request_id, "status": "error", "error": error}
-    deliver(session, "session_bundle", payload)
+    return await receive_upload(
+        request, kind="session bundle", event_type="session_bundle",
+        media_type="application/json", max_bytes=MAX_BUNDLE_BYTES, suffix=".cellucid-session",
+        hint="call viewer.get_session_bundle() from Python to ask for one")
 
 
 @dataclass

@@ -136,6 +136,20 @@ def radius_endpoint(request: Request) -> Response:
     return binary_response(view.radius_cells(info.name, center, r))
 
 
+def comparison_endpoint(request: Request) -> JSONResponse:
+    """``GET _cellucid/data/comparison?id=``: a comparison computed for this viewer, as JSON."""
+    session = viewer_from_query(request)
+    return JSONResponse({"status": "ok",
+                         **session.analyses.comparison_json(_param(request, "id"))})
+
+
+def geneplot_endpoint(request: Request) -> JSONResponse:
+    """``GET _cellucid/data/geneplot?id=``: dot-plot and violin data computed for this viewer."""
+    session = viewer_from_query(request)
+    return JSONResponse({"status": "ok",
+                         **session.analyses.gene_plot_json(_param(request, "id"))})
+
+
 def dataset_routes() -> list[Route]:
     """The routes of the dataset API, mounted by the server next to its own."""
     return [
@@ -146,4 +160,6 @@ def dataset_routes() -> list[Route]:
         Route("/_cellucid/data/genes", genes_endpoint, methods=["GET"]),
         Route("/_cellucid/data/knn", knn_endpoint, methods=["GET"]),
         Route("/_cellucid/data/radius", radius_endpoint, methods=["GET"]),
+        Route("/_cellucid/data/comparison", comparison_endpoint, methods=["GET"]),
+        Route("/_cellucid/data/geneplot", geneplot_endpoint, methods=["GET"]),
     ]

@@ -13,7 +13,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .annotations import MAX_LABEL_LENGTH
+from . import page_requests
 from .cells import decode_cells
 from .dispatch import QueueFull
 from .errors import ApiError, BadEvent
@@ -21,9 +21,10 @@ from .registry import Registry
 from .session import STATE_EVENTS, ViewerSession
 
 ROUTING_FIELDS = ("type", "viewerId", "viewerToken", "eventId")
-SERVER_ONLY_TYPES = frozenset({"session_bundle"})
-CELL_LIST_TYPES = frozenset({"selection", "annotation"})   # events whose `cells` are decoded
-MAX_ANNOTATION_KEY = 256
+SERVER_ONLY_TYPES = frozenset({"session_bundle", "image", "comparison"})
+# The fields decoded into lists of cells, per event type (their memory counts in the queue).
+CELL_LIST_FIELDS = {"selection": ("cells",), "annotation": ("cells",),
+                    "compare_request": ("group", "reference")}
 MAX_TYPE_LENGTH = 256
 MAX_EVENT_ID_LENGTH = 128
 MAX_DEPTH = 64
@@ -137,10 +138,11 @@ def check_event(registry: Registry, obj: dict, body: bytes) -> tuple[ViewerSessi
 
 
 def _decode_cell_fields(event_type: str, payload: dict, n_cells: int) -> None:
-    if event_type in CELL_LIST_TYPES and "cells" in payload:
+    if event_type == "selection" and "cells" in payload:
         payload["cells"] = decode_cells(payload["cells"], n_cells).tolist()
-    if event_type == "annotation":
-        _check_annotation(payload)
+    check = page_requests.CHECKS.get(event_type)
+    if check is not None:
+        check(payload, n_cells)
     elif event_type in ("hover", "click") and "cell" in payload:
         cell = payload["cell"]
         if cell is None and event_type == "hover":
@@ -149,16 +151,6 @@ def _decode_cell_fields(event_type: str, payload: dict, n_cells: int) -> None:
             allowed = "an integer or null" if event_type == "hover" else "an integer"
             raise BadEvent(f"'{event_type}.cell' must be {allowed} in [0, {n_cells}), "
                            f"got {cell!r}")
-
-
-def _check_annotation(payload: dict) -> None:
-    for field, limit in (("key", MAX_ANNOTATION_KEY), ("label", MAX_LABEL_LENGTH)):
-        value = payload.get(field)
-        if not isinstance(value, str) or not value.strip() or len(value) > limit:
-            raise BadEvent(f"'annotation.{field}' must be a non-empty string of at most {limit} "
-                           f"characters, got {str(value)[:60]!r}")
-    if "cells" not in payload:
-        raise BadEvent("'annotation.cells' is missing: the cells the label names")
 
 
 def deliver(session: ViewerSession, event_type: str, payload: dict, size: int = 0) -> None:
@@ -190,8 +182,9 @@ def process_event(registry: Registry, body: bytes) -> dict:
     event_id = obj.get("eventId")
     if event_id is not None and not session.recent_ids.add(event_id):
         return {"status": "ok", "duplicate": True}
-    cells = payload.get("cells") if event_type in CELL_LIST_TYPES else None
-    size = len(body) + BYTES_PER_LISTED_CELL * (len(cells) if isinstance(cells, list) else 0)
+    listed = sum(len(payload[f]) for f in CELL_LIST_FIELDS.get(event_type, ())
+                 if isinstance(payload.get(f), list))
+    size = len(body) + BYTES_PER_LISTED_CELL * listed
     try:
         deliver(session, event_type, payload, size)
     except QueueFull as exc:

@@ -134,6 +134,12 @@ class ViewData:
         field, version = self.dataset.obs_entry(name)
         return self.dataset.obs_values(name), version
 
+    def obs_field(self, name: str) -> ObsField:
+        """The field (kind, categories, …) of an obs column or a pushed column."""
+        if name.startswith(ID_PREFIX):
+            return self.local.column(name)[0]
+        return self.dataset.obs_entry(name)[0]
+
     def embedding_info(self, name: str) -> tuple[Embedding, int]:
         """The embedding record (coordinates, bounds) and version of ``name``."""
         if name.startswith(ID_PREFIX):

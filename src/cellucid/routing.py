@@ -23,6 +23,7 @@ from .data.names import UnknownName
 from .dataset_routes import dataset_routes
 from .errors import ApiError, DatasetError
 from .events import events_endpoint
+from .image import image_endpoint
 from .registry import Registry
 from .security import AllowedHosts, HostCheckMiddleware
 from .webapp import index_endpoint, web_endpoint
@@ -54,6 +55,7 @@ def routes() -> list[Route]:
         Route("/_cellucid/commands", commands_endpoint, methods=["GET"]),
         Route("/_cellucid/commands/poll", poll_endpoint, methods=["GET"]),
         Route("/_cellucid/session_bundle", session_bundle_endpoint, methods=["POST"]),
+        Route("/_cellucid/image", image_endpoint, methods=["POST"]),
         *dataset_routes(),
     ]
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .analyses import Analyses
 from .cells import event_size_limit
 from .commands import CommandChannel
 from .dispatch import Dispatcher
@@ -70,6 +71,7 @@ class ViewerSession:
         self.stopped = False
         self.local = LocalData(self.n_cells)
         self.data = ViewData(self.dataset, self.local)
+        self.analyses = Analyses(self.data)
         # What the viewer does with an event as it is routed (before the callbacks see it).
         self.on_routed: dict[str, Callable[[dict], None]] = {}
 

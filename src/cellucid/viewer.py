@@ -11,7 +11,7 @@ import numpy as np
 
 from .annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
 from .annotations import Annotations
-from .bundle import SessionBundle, close_upload_request, open_upload_request
+from .bundle import SessionBundle
 from .cells import as_index_array, encode_cells
 from .client_url import client_base_url
 from .colors import normalize_color
@@ -23,12 +23,14 @@ from .local_data import ID_PREFIX
 from .notebook import iframe_html
 from .server import Server, get_server
 from .session import ViewerSession
+from .uploads import close_upload_request, open_upload_request
 from .values import cell_coordinates, cell_values, values_title
+from .viewer_analysis import AnalysisMethods
 
 DEFAULT_COMMAND_TIMEOUT = 10.0
 
 
-class Viewer:
+class Viewer(AnalysisMethods):
     """One interactive view of a dataset, served by the process's cellucid server."""
 
     def __init__(self, dataset, *, embedding: str | None = None, color: str | None = None,
@@ -52,7 +54,10 @@ class Viewer:
         self._labels = Annotations(annotations_key or DEFAULT_ANNOTATIONS_KEY, self.n_cells,
                                    self._cell_names())
         self._write_labels = annotations_key is not None and self._in_memory_adata() is not None
-        self._session.on_routed["annotation"] = self._on_annotation
+        self._groups: dict[str, list[int]] = {}   # highlight groups made from Python
+        self._session.on_routed.update(annotation=self._on_annotation,
+                                       compare_request=self._on_compare_request,
+                                       plot_genes_request=self._on_plot_genes_request)
         self._session.start()
         self._server.registry.add(self._session)
 
@@ -224,13 +229,19 @@ class Viewer:
         if name is None:
             self._group_count += 1
             name = f"group {self._group_count}"
+        cells = as_index_array(cells, self.n_cells)
         self._command("highlight", {"name": str(name), "color": color,
-                                    "cells": self._cells(cells)})
+                                    "cells": encode_cells(cells, self.n_cells)})
+        self._groups[str(name)] = cells.tolist()
         return str(name)
 
     def clear_highlights(self, name: str | None = None) -> None:
         """Remove one highlight group, or all of them."""
         self._command("clearHighlights", {"name": name})
+        if name is None:
+            self._groups.clear()
+        else:
+            self._groups.pop(str(name), None)
 
     def set_color_by(self, field, *, name: str | None = None) -> None:
         """Colour the cells by an obs column or gene name, or by values computed in Python.
@@ -368,21 +379,8 @@ class Viewer:
 
         Raises `TimeoutError` when no page answers, `CommandError` when the upload failed.
         """
-        self._check_running()
-        session = self._session
-        request_id = open_upload_request(session)
-        try:
-            with session.dispatcher.subscribe("session_bundle") as replies:
-                self._command("requestSessionBundle", {"requestId": request_id}, wait=False)
-                try:
-                    _, reply = replies.next(timeout, lambda p: p.get("requestId") == request_id)
-                except TimeoutError:
-                    raise TimeoutError(f"no session bundle arrived within {timeout:g} s; is the "
-                                       f"viewer open? ({self.viewer_url})") from None
-        finally:
-            close_upload_request(session, request_id)
-        if reply.get("status") != "ok":
-            raise CommandError(f"the viewer could not send its session: {reply.get('error')}")
+        reply = self._upload("session bundle", "requestSessionBundle", {}, "session_bundle",
+                             timeout, "a session bundle")
         path = Path(reply["path"])
         try:
             data = json.loads(path.read_text())
@@ -394,6 +392,28 @@ class Viewer:
             return SessionBundle.from_json(data, self.n_cells)
         except ValueError as exc:
             raise CommandError(f"the viewer sent a malformed session bundle: {exc}") from None
+
+    def _upload(self, kind: str, command: str, fields: dict, event_type: str, timeout: float,
+                what: str) -> dict:
+        """Ask the page to upload ``kind`` and wait for it; returns the ``ok`` event payload
+        (``path`` of the temporary file). Raises `TimeoutError`, or `CommandError` when the
+        page could not send it."""
+        self._check_running()
+        session = self._session
+        request_id = open_upload_request(session, kind)
+        try:
+            with session.dispatcher.subscribe(event_type) as replies:
+                self._command(command, {"requestId": request_id, **fields}, wait=False)
+                try:
+                    _, reply = replies.next(timeout, lambda p: p.get("requestId") == request_id)
+                except TimeoutError:
+                    raise TimeoutError(f"no {kind} arrived within {timeout:g} s; is the viewer "
+                                       f"open? ({self.viewer_url})") from None
+        finally:
+            close_upload_request(session, request_id)
+        if reply.get("status") != "ok":
+            raise CommandError(f"the viewer could not send {what}: {reply.get('error')}")
+        return reply
 
     def selection_to_obs(self, key: str = "cellucid_selection") -> str:
         """Write the current selection as a boolean ``obs`` column of the AnnData; returns key."""
@@ -420,6 +440,7 @@ class Viewer:
         self._server.registry.remove(self.viewer_id)
         session.commands.close()
         session.dispatcher.stop()
+        session.analyses.stop()
         if self.owns_dataset:
             self.dataset.close()
 

@@ -3,8 +3,11 @@
 `rank_genes` is the entry point; it reads the matrix in blocks of genes through a column block
 source (`matrix`), so the matrix is never densified whole. Results match scanpy's
 ``rank_genes_groups`` for one group against a reference, to float32 precision.
+`dataset_source` streams an opened dataset's matrix that way (`sources`); `gene_summary` and
+`violin_values` summarise a few genes per group of cells for dot plots and violins (`aggregate`).
 """
 
+from .aggregate import MAX_GENES, gene_summary, violin_values
 from .groups import REST, Comparison, resolve_comparison
 from .matrix import (
     ColumnBlockSource,
@@ -14,17 +17,23 @@ from .matrix import (
     as_block_source,
 )
 from .rank import COLUMNS, METHODS, rank_genes
+from .sources import ColumnStoreSource, dataset_source
 
 __all__ = [
     "COLUMNS",
+    "MAX_GENES",
     "METHODS",
     "REST",
     "ColumnBlockSource",
     "ColumnFunctionSource",
+    "ColumnStoreSource",
     "Comparison",
     "DenseSource",
     "SparseSource",
     "as_block_source",
+    "dataset_source",
+    "gene_summary",
     "rank_genes",
     "resolve_comparison",
+    "violin_values",
 ]

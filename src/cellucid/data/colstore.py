@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 FORMAT = "cellucid-columns"
 VERSION = 1
@@ -81,6 +82,25 @@ class ColumnStore:
         """Check that every block file is present with the right length (``ColumnStoreError``)."""
         for b in range(self.n_blocks()):
             self._block(b)
+
+    def columns(self, start: int, stop: int) -> sp.csc_matrix:
+        """Columns ``[start, stop)`` as a CSC matrix (float32; copies, not memory maps)."""
+        indptr = self.indptr
+        indices, data = [], []
+        j = start
+        while j < stop:  # a range of columns may span several block files
+            b = j // self.block
+            end = min(stop, (b + 1) * self.block)
+            block_indices, block_data = self._block(b)
+            base = indptr[b * self.block]
+            lo, hi = indptr[j] - base, indptr[end] - base
+            indices.append(np.asarray(block_indices[lo:hi], dtype=np.int32))
+            data.append(np.array(block_data[lo:hi]))
+            j = end
+        local_ptr = indptr[start:stop + 1] - indptr[start]
+        return sp.csc_matrix((np.concatenate(data) if data else np.zeros(0, np.float32),
+                              np.concatenate(indices) if indices else np.zeros(0, np.int32),
+                              local_ptr), shape=(self.n_rows, stop - start))
 
     def column(self, j: int) -> np.ndarray:
         """Column ``j`` as a dense float32 array of ``n_rows`` values."""

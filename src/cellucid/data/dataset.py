@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import DatasetError
 from .catalog import embedding_entry_json, obs_entry_json
+from .colstore import ColumnStore
 from .embeddings import Embedding, default_embedding
 from .expression import ColumnReader
 from .genes import GeneIndex
@@ -207,6 +208,17 @@ class Dataset:
         """
         pos = self.genes.position(name)
         return self._reader(layer)(pos)
+
+    def column_reader(self, layer: str | None = None) -> ColumnReader:
+        """The per-gene reader of ``layer`` (default: the default layer): ``reader(position)``
+        gives one gene's float32 values in every cell. `UnknownName` for an unknown layer."""
+        return self._reader(layer)
+
+    def column_store(self, layer: str | None = None) -> ColumnStore | None:
+        """The column store ``layer`` is read from (a backed file's gene cache, an export's
+        store), or None when it is read otherwise (in memory, a CSC matrix on disk)."""
+        store = getattr(self._reader(layer), "__self__", None)   # a store's reader is .column
+        return store if isinstance(store, ColumnStore) else None
 
     def _reader(self, layer: str | None) -> ColumnReader:
         layer = self.default_layer if layer is None else layer

@@ -1,0 +1,173 @@
+"""Comparisons and gene plots of one viewer: computed in Python, kept by id for its page.
+
+Python computes (`compare`, `gene_plot`); the page only shows, fetching a result by id from the
+dataset routes (`comparison_json`, `gene_plot_json`). Requests made in the page run one at a time
+on the viewer's own daemon worker thread, never on a request thread or the callbacks' thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from .compare import dataset_source, gene_summary, rank_genes, resolve_comparison, violin_values
+from .data.names import UnknownName
+
+logger = logging.getLogger("cellucid")
+
+KEPT_RESULTS = 16          # results a page can still fetch; older ones are dropped
+MAX_QUEUED_REQUESTS = 4    # page requests waiting for the worker
+
+
+class Busy(RuntimeError):
+    """Too many requests from the page are waiting already."""
+
+
+class Analyses:
+    """The comparisons and gene plots of one viewer (``data`` is its `local_data.ViewData`)."""
+
+    def __init__(self, data) -> None:
+        self.data = data
+        self._results: OrderedDict[str, dict] = OrderedDict()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._queue: queue.Queue = queue.Queue(MAX_QUEUED_REQUESTS)
+        self._worker: threading.Thread | None = None
+
+    # -- computing ----------------------------------------------------------------------------
+    def compare(self, group, reference, *, method: str = "wilcoxon", layer: str | None = None,
+                n_genes: int | None = None, labels: tuple[str, str] = ("group", "rest"),
+                progress: bool | None = None) -> tuple[str, pd.DataFrame]:
+        """Rank the genes of ``group`` against ``reference`` (cells, a mask, or ``"rest"``).
+
+        Returns ``(result id, DataFrame)``; the frame is scanpy's ``rank_genes_groups_df``.
+        Raises `ValueError` for a bad group, reference, method or layer, or NaN in the values.
+        """
+        dataset = self.data.dataset
+        comparison = resolve_comparison(group, reference, dataset.n_cells)
+        frame = rank_genes(dataset_source(dataset, layer), comparison.group,
+                           "rest" if comparison.reference_is_rest else comparison.reference,
+                           method=method, n_genes=n_genes, progress=progress,
+                           gene_names=np.asarray(dataset.genes.names, dtype=object))
+        result = {"kind": "comparison", "method": method, "frame": frame,
+                  "group": {"label": labels[0], "n_cells": comparison.n_group},
+                  "reference": {"label": labels[1], "n_cells": comparison.n_reference}}
+        return self._keep(result), frame
+
+    def gene_plot(self, genes, groupby: str, *, layer: str | None = None
+                  ) -> tuple[str, pd.DataFrame]:
+        """Dot-plot statistics and violin summaries of ``genes`` in each category of ``groupby``.
+
+        Returns ``(result id, dot-plot DataFrame)``. Raises `KeyError` for an unknown gene or
+        column, `ValueError` for a column that is not categorical or too many genes.
+        """
+        if isinstance(genes, str):
+            genes = [genes]
+        genes = [str(g) for g in genes]
+        field = self.data.obs_field(groupby)
+        if field.kind not in ("categorical", "boolean"):
+            raise ValueError(f"{groupby!r} is {field.kind}: group cells by a categorical column "
+                             f"(e.g. clusters or cell types)")
+        codes, _ = self.data.obs_values(groupby)
+        categories = field.info["categories"]
+        dataset = self.data.dataset
+        dots = gene_summary(dataset, genes, codes, categories, layer)
+        violins = violin_values(dataset, genes, codes, categories, layer)
+        result = {"kind": "geneplot", "groupby": groupby, "categories": list(categories),
+                  "genes": list(dict.fromkeys(dots["gene"])), "dots": dots, "violins": violins}
+        return self._keep(result), dots
+
+    def _keep(self, result: dict) -> str:
+        with self._lock:
+            result_id = f"r{next(self._ids)}"
+            self._results[result_id] = result
+            while len(self._results) > KEPT_RESULTS:
+                self._results.popitem(last=False)
+        return result_id
+
+    def _result(self, result_id: str, kind: str) -> dict:
+        with self._lock:
+            result = self._results.get(result_id)
+        if result is None or result["kind"] != kind:
+            raise UnknownName(kind, result_id, [k for k, r in self._results.items()
+                                                if r["kind"] == kind])
+        return result
+
+    # -- what the page fetches ----------------------------------------------------------------
+    def comparison_json(self, result_id: str) -> dict:
+        """The comparison ``result_id`` as the page reads it (NaN as null); `UnknownName`."""
+        result = self._result(result_id, "comparison")
+        frame = result["frame"]
+        genes = {"names": [str(n) for n in frame["names"]]}
+        for column in frame.columns[1:]:
+            genes[column] = _floats(frame[column])
+        return {"id": result_id, "method": result["method"], "group": result["group"],
+                "reference": result["reference"], "genes": genes}
+
+    def gene_plot_json(self, result_id: str) -> dict:
+        """The gene plot ``result_id`` as the page reads it (NaN as null); `UnknownName`."""
+        result = self._result(result_id, "geneplot")
+        dots = [{"gene": r.gene, "group": r.group, "mean_expression": _float(r.mean_expression),
+                 "fraction_expressing": _float(r.fraction_expressing), "n_cells": int(r.n_cells)}
+                for r in result["dots"].itertuples()]
+        violins = []
+        for r in result["violins"].itertuples():
+            violins.append({"gene": r.gene, "group": r.group, "n_cells": int(r.n_cells),
+                            **{k: _float(getattr(r, k))
+                               for k in ("min", "q1", "median", "q3", "max")},
+                            "values": _floats(r.values)})
+        return {"id": result_id, "groupby": result["groupby"],
+                "categories": result["categories"], "genes": result["genes"],
+                "dot": dots, "violins": violins}
+
+    # -- requests from the page ---------------------------------------------------------------
+    def submit(self, work: Callable[[], None]) -> None:
+        """Run ``work`` on the worker thread, after the requests before it. Raises `Busy`."""
+        with self._lock:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._run, name="cellucid-analyses",
+                                                daemon=True)
+                self._worker.start()
+        try:
+            self._queue.put_nowait(work)
+        except queue.Full:
+            raise Busy(f"{MAX_QUEUED_REQUESTS} requests from the page are waiting already; try "
+                       f"again when they are done") from None
+
+    def stop(self) -> None:
+        """End the worker thread after the request it runs (queued ones are dropped)."""
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        if self._worker is not None:
+            self._queue.put(None)
+
+    def _run(self) -> None:
+        while True:
+            work = self._queue.get()
+            if work is None:
+                return
+            try:
+                work()
+            except Exception:   # the work reports its own failures; this is a last resort
+                logger.exception("cellucid: a request from the page failed")
+
+
+def _float(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _floats(values) -> list:
+    array = np.asarray(values, dtype=np.float64)
+    return [v if math.isfinite(v) else None for v in array.tolist()]

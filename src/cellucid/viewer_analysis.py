@@ -1,0 +1,173 @@
+"""The `Viewer`'s analysis methods: compare groups of cells, plot genes by group, save images.
+
+Python computes (`analyses.Analyses`); the page shows the result and, for images, renders it.
+Comparisons and gene plots asked for in the page run on the viewer's worker thread and reach
+Python's hooks as ``comparison`` events.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from .analyses import Busy
+from .compare import REST
+from .dispatch import QueueFull
+from .errors import CommandError
+from .events import deliver
+from .image import MAX_SCALE, png_size
+
+logger = logging.getLogger("cellucid")
+
+
+class AnalysisMethods:
+    """Mixed into `Viewer` (uses its session, commands and uploads)."""
+
+    def compare(self, group, reference="rest", *, method: str = "wilcoxon",
+                layer: str | None = None, n_genes: int | None = None) -> pd.DataFrame:
+        """Marker genes of ``group`` against ``reference``, as scanpy's ``rank_genes_groups_df``.
+
+        ``group`` and ``reference`` are cell indices, a boolean mask or a highlight group's
+        name; ``reference`` may be ``"rest"`` (every other cell). ``method`` is ``"wilcoxon"``
+        or ``"t-test"`` (Welch). Returns the frame (``names, scores, logfoldchanges, pvals,
+        pvals_adj, pct_nz_group, pct_nz_reference``, by score) and shows it in the page.
+        Raises `ValueError` for an empty group, overlapping sides, a group of every cell with
+        ``"rest"``, an unknown layer or method, NaN in the values; `KeyError` for an unknown
+        highlight group.
+        """
+        self._check_running()
+        group_cells, group_label = self._comparison_side(group, "group")
+        if isinstance(reference, str) and reference == REST:
+            reference_cells, reference_label = REST, REST
+        else:
+            reference_cells, reference_label = self._comparison_side(reference, "reference")
+        result_id, frame = self._session.analyses.compare(
+            group_cells, reference_cells, method=method, layer=layer, n_genes=n_genes,
+            labels=(group_label, reference_label))
+        self._show_result("showComparison", result_id)
+        return frame
+
+    def plot_genes(self, genes, groupby: str, *, layer: str | None = None) -> pd.DataFrame:
+        """Dot plot (mean expression, fraction expressing) and violins of ``genes`` (up to 30)
+        in each category of ``groupby``, drawn in the page; returns the dot-plot frame
+        (``gene, group, mean_expression, fraction_expressing, n_cells``).
+
+        Raises `KeyError` naming the closest names for an unknown gene or column, `ValueError`
+        for a column that is not categorical or more than 30 genes.
+        """
+        self._check_running()
+        result_id, dots = self._session.analyses.gene_plot(genes, groupby, layer=layer)
+        self._show_result("showGenePlot", result_id)
+        return dots
+
+    def save_image(self, path, *, scale: float = 2, timeout: float = 60) -> Path:
+        """Write a PNG of the current view (legend or colour bar included) at ``scale`` × the
+        canvas size, rendered by the page; returns the path.
+
+        Raises `ValueError` for a scale outside (0, 8], `TimeoutError` when no page answers,
+        `CommandError` when the page could not render or send it.
+        """
+        scale = float(scale)
+        if not 0 < scale <= MAX_SCALE:
+            raise ValueError(f"scale must be above 0 and at most {MAX_SCALE:g}, got {scale:g}")
+        reply = self._upload("image", "requestImage", {"scale": scale}, "image", timeout,
+                             "an image")
+        source = Path(reply["path"])
+        try:
+            with source.open("rb") as png:
+                png_size(png.read(24))
+            target = Path(path)
+            shutil.move(str(source), target)
+        except ValueError as exc:
+            raise CommandError(f"the viewer sent something else than an image: {exc}") from None
+        finally:
+            source.unlink(missing_ok=True)
+        return target
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _comparison_side(self, spec, side: str):
+        if isinstance(spec, str):
+            return self._group_cells(spec), spec
+        return spec, side
+
+    def _group_cells(self, name: str) -> list[int]:
+        """The cells of highlight group ``name``: one made from Python, else one of the page's."""
+        if name in self._groups:
+            return self._groups[name]
+        known = list(self._groups)
+        if self._session.commands.connected:
+            bundle = self.get_session_bundle(timeout=15)
+            for group in bundle.highlight_groups:
+                if group.name == name:
+                    return group.cells
+            known += [g.name for g in bundle.highlight_groups]
+        raise KeyError(f"no highlight group named {name!r}; the viewer has "
+                       f"{', '.join(map(repr, known)) or 'none'} — or pass cell indices or a mask")
+
+    def _show_result(self, command: str, result_id: str) -> None:
+        try:
+            self._command(command, {"resultId": result_id})
+        except CommandError as exc:   # the result is Python's anyway: say so, do not lose it
+            logger.warning("cellucid: the page could not show the result (%s)", exc)
+
+    def _on_compare_request(self, payload: dict) -> None:
+        session, request_id = self._session, payload["requestId"]
+        reference = payload["reference"]
+        labels = (payload.get("groupLabel") or f"selection ({len(payload['group'])} cells)",
+                  payload.get("referenceLabel") or (REST if reference == REST
+                                                    else f"{len(reference)} cells"))
+
+        def work() -> None:
+            try:
+                result_id, frame = session.analyses.compare(
+                    payload["group"], reference, method=payload["method"], labels=labels,
+                    progress=False)
+            except (ValueError, KeyError) as exc:
+                self._tell_page("showComparison", {"requestId": request_id,
+                                                   "error": _message(exc)})
+                return
+            self._emit("comparison", {"group": payload["group"], "reference": reference,
+                                      "method": payload["method"], "result": frame})
+            self._tell_page("showComparison", {"requestId": request_id, "resultId": result_id})
+
+        self._submit(work, "showComparison", request_id)
+
+    def _on_plot_genes_request(self, payload: dict) -> None:
+        session, request_id = self._session, payload["requestId"]
+
+        def work() -> None:
+            try:
+                result_id, _ = session.analyses.gene_plot(payload["genes"], payload["groupby"])
+            except (ValueError, KeyError) as exc:
+                self._tell_page("showGenePlot", {"requestId": request_id,
+                                                 "error": _message(exc)})
+                return
+            self._tell_page("showGenePlot", {"requestId": request_id, "resultId": result_id})
+
+        self._submit(work, "showGenePlot", request_id)
+
+    def _submit(self, work, command: str, request_id: str) -> None:
+        try:
+            self._session.analyses.submit(work)
+        except Busy as exc:
+            self._tell_page(command, {"requestId": request_id, "error": str(exc)})
+
+    def _tell_page(self, command: str, fields: dict) -> None:
+        if not self._session.stopped:
+            try:
+                self._session.commands.push(command, fields)
+            except CommandError as exc:
+                logger.warning("cellucid: could not answer the page (%s)", exc)
+
+    def _emit(self, event_type: str, payload: dict) -> None:
+        try:
+            deliver(self._session, event_type, payload)
+        except QueueFull as exc:
+            logger.warning("cellucid: a %r event was not delivered: %s", event_type, exc)
+
+
+def _message(exc: Exception) -> str:
+    return exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
