@@ -3,7 +3,10 @@
 Generates (once, cached under ``bench/.cache/``) a synthetic ``.h5ad`` of 1M cells × 2,000 genes
 (1 % non-zero CSR), 20 obs columns, UMAP + PCA embeddings and a 15-NN graph, then measures
 ``open_dataset``, the manifest, an embedding, one gene (first cache build and after), KNN hops,
-a radius query and ``prepare``; the medians go into a section of ``bench/RESULTS.md``.
+a radius query and ``prepare``; then, each in a fresh process, a comparison of 100k cells against
+the rest (Wilcoxon and t-test) and a 20-gene dot plot over 10 categories on the backed file, and
+the same comparisons through scanpy on the in-memory AnnData (the ratio ours / scanpy). The
+medians go into a section of ``bench/RESULTS.md``.
 
     python bench/data.py [--cells 1000000] [--repeat 7] [--no-prepare]
 """
@@ -155,22 +158,23 @@ def measure_show(path: str) -> dict:
     return {"seconds": seconds, "grown_mb": grown}
 
 
-def peak_rss_mb() -> float:
-    """High-water mark of this process's resident memory (VmHWM: reset by exec, unlike ru_maxrss)."""
+def _status_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (``VmHWM``, ``RssAnon``), MB."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1e3
     return float("nan")
+
+
+def peak_rss_mb() -> float:
+    """High-water mark of this process's resident memory (VmHWM: reset by exec, unlike ru_maxrss)."""
+    return _status_mb("VmHWM")
 
 
 def anon_rss_mb() -> float:
     """Anonymous (heap) resident memory of this process: RSS without mapped files, MB."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) / 1e3
-    return float("nan")
+    return _status_mb("RssAnon")
 
 
 def measure_prepare(path: str, out: str) -> dict:
@@ -194,6 +198,67 @@ def measure_prepare(path: str, out: str) -> dict:
     size = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file()) / 1e6
     return {"seconds": seconds, "peak_mb": peak, "before_mb": base, "size_mb": size,
             "anon_peak_mb": anon["peak"], "anon_base_mb": anon["base"]}
+
+
+COMPARE_GROUP = 100_000
+DOT_GENES = 20
+DOT_CATEGORIES = 10
+
+
+def measure_compare(path: str, kind: str) -> dict:
+    """In a fresh process: one comparison or dot plot, its time and peak memory growth.
+
+    ``kind``: ``wilcoxon``/``t-test`` (ours, backed file, gene cache already built),
+    ``scanpy-wilcoxon``/``scanpy-t-test`` (scanpy's rank_genes_groups on the AnnData read into
+    memory; reading is not timed), or ``dotplot``.
+    """
+    import threading
+
+    import pandas as pd
+    rng = np.random.default_rng(4)
+    if kind.startswith("scanpy"):
+        import anndata as ad
+        import scanpy as sc
+        adata = ad.read_h5ad(path)
+        group = rng.choice(adata.n_obs, COMPARE_GROUP, replace=False)
+        labels = np.full(adata.n_obs, "rest", dtype=object)
+        labels[group] = "group"
+        adata.obs["side"] = pd.Categorical(labels)
+        work = lambda: sc.tl.rank_genes_groups(  # noqa: E731
+            adata, "side", groups=["group"], reference="rest", method=kind.split("-", 1)[1],
+            pts=True, tie_correct=False)
+    else:
+        from cellucid.compare import dataset_source, gene_summary, rank_genes
+        from cellucid.data import open_dataset
+        ds = open_dataset(path)
+        ds.prepare_genes()
+        if kind == "dotplot":
+            codes = (ds.obs_values("cat_0").astype(np.int64) % DOT_CATEGORIES).astype(np.uint16)
+            genes = [str(g) for g in ds.genes.names[::N_GENES // DOT_GENES][:DOT_GENES]]
+            work = lambda: gene_summary(ds, genes, codes,  # noqa: E731
+                                        [f"g{k}" for k in range(DOT_CATEGORIES)])
+        else:
+            group = rng.choice(ds.n_cells, COMPARE_GROUP, replace=False)
+            names = np.asarray(ds.genes.names, dtype=object)
+            work = lambda: rank_genes(dataset_source(ds), group, method=kind,  # noqa: E731
+                                      gene_names=names, progress=False)
+    gc.collect()
+    anon = {"base": anon_rss_mb(), "peak": 0.0}
+    with open("/proc/self/clear_refs", "w") as refs:   # reset VmHWM to the current RSS
+        refs.write("5")
+    base = peak_rss_mb()
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            anon["peak"] = max(anon["peak"], anon_rss_mb())
+    threading.Thread(target=sample, daemon=True).start()
+    t0 = time.perf_counter()
+    work()
+    seconds = time.perf_counter() - t0
+    done.set()
+    return {"seconds": seconds, "peak_growth_mb": peak_rss_mb() - base,
+            "anon_growth_mb": max(anon["peak"], anon_rss_mb()) - anon["base"]}
 
 
 def in_subprocess(*args: str) -> dict:
@@ -356,6 +421,32 @@ def run(n_cells: int, repeat: int, with_prepare: bool) -> list[tuple]:
                      "`Dataset.gene_values`"))
         samples, _ = timed(lambda: open_dataset(out).embedding("X_umap"), repeat)
         rows.append(("open export + decode X_umap", statistics.median(samples) * 1e3, "", ""))
+    rows += compare_rows(path, repeat)
+    return rows
+
+
+def compare_rows(path: str, repeat: int) -> list[tuple]:
+    """Comparisons and the dot plot on the backed file, and scanpy's comparisons in memory."""
+    rows, runs = [], max(3, repeat // 2)
+    median = statistics.median
+    for method, target in (("wilcoxon", "≤ 10000 ms"), ("t-test", "≤ 3000 ms")):
+        ours = [in_subprocess("--measure-compare", path, method) for _ in range(runs)]
+        theirs = [in_subprocess("--measure-compare", path, f"scanpy-{method}")
+                  for _ in range(runs)]
+        ours_s, theirs_s = median(o["seconds"] for o in ours), median(t["seconds"] for t in theirs)
+        rows.append((f"`viewer.compare` {COMPARE_GROUP // 1000}k cells vs rest, {method} "
+                     "(backed `.h5ad`, gene cache built)", ours_s * 1e3, target,
+                     f"peak memory growth {max(o['peak_growth_mb'] for o in ours):.0f} MB "
+                     f"(heap {max(o['anon_growth_mb'] for o in ours):.0f} MB; target ≤ 1 GB); "
+                     f"scanpy `rank_genes_groups` on the AnnData in memory: "
+                     f"{theirs_s * 1e3:.0f} ms, heap growth "
+                     f"{max(t['anon_growth_mb'] for t in theirs):.0f} MB; "
+                     f"**ours / scanpy {ours_s / theirs_s:.2f}**"))
+    dots = [in_subprocess("--measure-compare", path, "dotplot") for _ in range(runs)]
+    rows.append((f"dot plot, {DOT_GENES} genes × {DOT_CATEGORIES} categories (backed `.h5ad`)",
+                 median(d["seconds"] for d in dots) * 1e3, "≤ 2000 ms",
+                 f"peak memory growth {max(d['peak_growth_mb'] for d in dots):.0f} MB "
+                 f"(heap {max(d['anon_growth_mb'] for d in dots):.0f} MB)"))
     return rows
 
 
@@ -383,6 +474,7 @@ if __name__ == "__main__":
     ap.add_argument("--measure-open", metavar="PATH")
     ap.add_argument("--measure-show", metavar="PATH")
     ap.add_argument("--measure-prepare", nargs=2, metavar=("PATH", "OUT"))
+    ap.add_argument("--measure-compare", nargs=2, metavar=("PATH", "KIND"))
     args = ap.parse_args()
     if args.measure_open:
         print(json.dumps(measure_open(args.measure_open)))
@@ -390,6 +482,8 @@ if __name__ == "__main__":
         print(json.dumps(measure_show(args.measure_show)))
     elif args.measure_prepare:
         print(json.dumps(measure_prepare(*args.measure_prepare)))
+    elif args.measure_compare:
+        print(json.dumps(measure_compare(*args.measure_compare)))
     elif args.generate_only:
         print(synthetic_path(args.cells))
     else:

@@ -165,7 +165,9 @@ def test_debug_connection_shows_the_route_and_a_route_specific_fix(viewer, monke
     assert report["route"].startswith("proxy") and "jupyter-server-proxy" in report["fix"]
 
 
-def test_colab_takes_its_port_proxy(monkeypatch):
+@pytest.fixture
+def in_colab(monkeypatch):
+    """A stand-in for Colab's front end: its port proxy answers for every port."""
     import sys
     import types
 
@@ -175,33 +177,23 @@ def test_colab_takes_its_port_proxy(monkeypatch):
     colab.kernel = kernel
     monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
     monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(client_url, "_cache", {})   # a choice made here stays here
     for key in ("CELLUCID_CLIENT_SERVER_URL", "CELLUCID_ROUTE", "JPY_PARENT_PID",
-                "JUPYTERHUB_SERVICE_PREFIX"):
+                "JUPYTERHUB_SERVICE_PREFIX", "CELLUCID_ALLOWED_HOSTS"):
         monkeypatch.delenv(key, raising=False)
+
+
+def test_colab_takes_its_port_proxy(in_colab, monkeypatch):
     monkeypatch.setenv("CELLUCID_ALLOWED_HOSTS", "lab.example.org")
     choice = decide_route(5555, DIRECT, servers=[], probe=Probes())
     assert (choice.route, choice.base_url) == ("colab", "https://5555-abc-colab.example.dev/")
     assert choice.extra_host == "5555-abc-colab.example.dev"
-    import os
     assert os.environ["CELLUCID_ALLOWED_HOSTS"] == "lab.example.org"   # never written
 
 
-def test_colab_host_is_allowed_by_the_server_itself(viewer, monkeypatch):
-    import sys
-    import types
-
+def test_colab_host_is_allowed_by_the_server_itself(in_colab, viewer):
     import httpx
 
-    kernel = types.SimpleNamespace(proxyPort=lambda port, cache=True:
-                                   f"https://{port}-abc-colab.example.dev/")
-    colab = types.ModuleType("google.colab")
-    colab.kernel = kernel
-    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
-    monkeypatch.setitem(sys.modules, "google.colab", colab)
-    monkeypatch.setattr(client_url, "_cache", {})   # this test's choice stays with this test
-    for key in ("CELLUCID_CLIENT_SERVER_URL", "CELLUCID_ROUTE", "JPY_PARENT_PID",
-                "JUPYTERHUB_SERVICE_PREFIX", "CELLUCID_ALLOWED_HOSTS"):
-        monkeypatch.delenv(key, raising=False)
     colab_host = f"{viewer.server.port}-abc-colab.example.dev"
     health = viewer.server_url + "_cellucid/health"
     assert httpx.get(health, headers={"Host": colab_host}).status_code == 403
