@@ -191,9 +191,10 @@ def test_colab_takes_its_port_proxy(in_colab, monkeypatch):
     assert os.environ["CELLUCID_ALLOWED_HOSTS"] == "lab.example.org"   # never written
 
 
-def test_colab_host_is_allowed_by_the_server_itself(in_colab, viewer):
+def test_colab_host_is_allowed_by_the_server_itself(viewer, in_colab):
     import httpx
 
+    # `viewer` comes first: showing it chose its route before Colab was there.
     colab_host = f"{viewer.server.port}-abc-colab.example.dev"
     health = viewer.server_url + "_cellucid/health"
     assert httpx.get(health, headers={"Host": colab_host}).status_code == 403
