@@ -164,3 +164,13 @@ def test_unrequested_image_uploads_are_refused(viewer):
     reply = httpx.post(f"{viewer.server_url}_cellucid/image?{auth}&requestId=nope",
                        content=png(2, 2), headers={"content-type": "image/png"})
     assert reply.status_code == 409 and "save_image" in reply.json()["message"]
+
+
+def test_a_page_that_cannot_render_the_image_fails_at_once(viewer, tmp_path):
+    import time
+
+    PageClient(viewer, refuse={"requestImage"}).connect()
+    start = time.monotonic()
+    with pytest.raises(Exception, match="refused by the test page"):
+        viewer.save_image(tmp_path / "x.png", timeout=30)
+    assert time.monotonic() - start < 5

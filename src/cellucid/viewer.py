@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlencode
@@ -403,17 +404,29 @@ class Viewer(AnalysisMethods):
         request_id = open_upload_request(session, kind)
         try:
             with session.dispatcher.subscribe(event_type) as replies:
-                self._command(command, {"requestId": request_id, **fields}, wait=False)
-                try:
-                    _, reply = replies.next(timeout, lambda p: p.get("requestId") == request_id)
-                except TimeoutError:
-                    raise TimeoutError(f"no {kind} arrived within {timeout:g} s; is the viewer "
-                                       f"open? ({self.viewer_url})") from None
+                ack = session.commands.push(command, {"requestId": request_id, **fields})
+                reply = self._await_upload(replies, ack, request_id, timeout, kind)
         finally:
             close_upload_request(session, request_id)
         if reply.get("status") != "ok":
             raise CommandError(f"the viewer could not send {what}: {reply.get('error')}")
         return reply
+
+    def _await_upload(self, replies, ack, request_id: str, timeout: float, kind: str) -> dict:
+        # The upload's event, unless the page refuses the command first (then at once).
+        deadline = time.monotonic() + timeout
+        while True:
+            if ack.ok is False:
+                raise CommandError(f"the viewer could not make {kind}: {ack.error}")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no {kind} arrived within {timeout:g} s; is the viewer "
+                                   f"open? ({self.viewer_url})")
+            try:
+                return replies.next(min(left, 0.05),
+                                    lambda p: p.get("requestId") == request_id)[1]
+            except TimeoutError:
+                continue
 
     def selection_to_obs(self, key: str = "cellucid_selection") -> str:
         """Write the current selection as a boolean ``obs`` column of the AnnData; returns key."""

@@ -126,3 +126,56 @@ test("an unknown command becomes a cellucid-command event on window", async () =
   assert.deepEqual(seen, [{ id: "m1", type: "myThing", x: 1 }]);
   assert.deepEqual(bridge.sent, [["command_result", { id: "m1", ok: true }]]);
 });
+
+test("requestImage renders at the asked scale and posts the PNG with the credentials", async () => {
+  const app = fakeApp(), bridge = fakeBridge();
+  const png = { type: "image/png", size: 3 };
+  const scales = [], posts = [];
+  const fetch = async (url, init) => {
+    posts.push({ url, init });
+    return posts.length === 1 ? { ok: true, status: 200 } : { ok: false, status: 409, json: async () => ({ message: "nobody waits for r2" }) };
+  };
+  const renderImage = async (scale) => { scales.push(scale); return png; };
+  const apply = createCommandHandler({ app, bridge, auth, fetch, renderImage, commandsState: () => ({}), onFreeze() {} });
+  await apply({ id: "i1", type: "requestImage", requestId: "r1", scale: 2 });
+  assert.deepEqual(scales, [2]);
+  assert.equal(posts[0].url, "_cellucid/image?viewerId=v&viewerToken=t&requestId=r1");
+  assert.equal(posts[0].init.method, "POST");
+  assert.deepEqual(posts[0].init.headers, { "Content-Type": "image/png" });
+  assert.equal(posts[0].init.body, png);
+  assert.deepEqual(bridge.sent[0], ["command_result", { id: "i1", ok: true }]);
+  await apply({ id: "i2", type: "requestImage", requestId: "r2" });
+  assert.deepEqual(scales, [2, 1]);
+  assert.deepEqual(bridge.sent[1], ["command_result", { id: "i2", ok: false, error: "image upload failed: nobody waits for r2" }]);
+});
+
+test("a refused render is acknowledged with the reason and nothing is posted", async () => {
+  const app = fakeApp(), bridge = fakeBridge();
+  let posted = false;
+  const fetch = async () => { posted = true; return { ok: true }; };
+  const renderImage = async () => { throw new Error("an image of 40000×30000 px is over this GPU's limit"); };
+  const apply = createCommandHandler({ app, bridge, auth, fetch, renderImage, commandsState: () => ({}), onFreeze() {} });
+  await apply({ id: "i3", type: "requestImage", requestId: "r3", scale: 50 });
+  assert.equal(posted, false);
+  assert.match(bridge.sent[0][1].error, /over this GPU's limit/);
+});
+
+test("showComparison and showGenePlot go to the panels; acknowledged once they are shown", async () => {
+  const app = fakeApp(), bridge = fakeBridge();
+  const shown = [];
+  const apply = createCommandHandler({
+    app, bridge, auth, commandsState: () => ({}), onFreeze() {},
+    showComparison: async (c) => { await Promise.resolve(); shown.push(["comparison", c.resultId, bridge.sent.length]); },
+    showGenePlot: async (c) => { if (c.resultId === "bad") throw new Error("unknown gene plot 'bad'"); shown.push(["geneplot", c.resultId]); },
+  });
+  await apply({ id: "k1", type: "showComparison", requestId: "q", resultId: "r1" });
+  await apply({ id: "k2", type: "showGenePlot", resultId: "r2" });
+  await apply({ id: "k3", type: "showGenePlot", resultId: "bad" });
+  assert.deepEqual(shown, [["comparison", "r1", 0], ["geneplot", "r2"]]);
+  assert.deepEqual(bridge.sent.map(([, p]) => p), [{ id: "k1", ok: true }, { id: "k2", ok: true }, { id: "k3", ok: false, error: "unknown gene plot 'bad'" }]);
+  // A page without the panels refuses rather than dropping the command.
+  const bareBridge = fakeBridge();
+  const bare = createCommandHandler({ app, bridge: bareBridge, auth, commandsState: () => ({}), onFreeze() {} });
+  await bare({ id: "k4", type: "showComparison", resultId: "r1" });
+  assert.deepEqual(bareBridge.sent, [["command_result", { id: "k4", ok: false, error: "this page cannot showComparison" }]]);
+});

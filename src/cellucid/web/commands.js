@@ -6,6 +6,7 @@ import { authQuery, redactToken } from "./auth.js";
 import { decodeCells, encodeCells } from "./cells.js";
 import { fetcher, replyMessage } from "./http.js";
 import { defaults as groupDefaults } from "./highlights.js";
+import { imageUploadUrl } from "./image.js";
 import { refreshView, syncRevision } from "./manifest.js";
 
 export const defaults = {
@@ -31,11 +32,16 @@ export async function buildSessionBundle(app) {
 
 /**
  * A function applying one command. `env`: app, bridge, commandsState() → {connected},
- * onFreeze(message), auth {viewerId, viewerToken}; optional fetch.
+ * onFreeze(message), auth {viewerId, viewerToken}; showComparison(command),
+ * showGenePlot(command) (the panels), renderImage(scale) → PNG Blob; optional fetch.
  */
 export function createCommandHandler(env) {
   const { app, bridge } = env;
   const fetch = fetcher(env.fetch);
+  const needs = (name) => {
+    if (typeof env[name] !== "function") throw new Error(`this page cannot ${name}`);
+    return env[name];
+  };
   const handlers = {
     async highlight(c) {
       const cells = await decodeCells(c.cells, app.n);
@@ -94,6 +100,17 @@ export function createCommandHandler(env) {
       const url = `${defaults.bundlePath}?${authQuery(env.auth)}&requestId=${encodeURIComponent(c.requestId)}`;
       const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(bundle) });
       if (!res.ok) throw new Error(`session bundle upload failed: ${await replyMessage(res, `HTTP ${res.status}`)}`);
+    },
+    async showComparison(c) {
+      await needs("showComparison")(c);
+    },
+    async showGenePlot(c) {
+      await needs("showGenePlot")(c);
+    },
+    async requestImage(c) {
+      const png = await needs("renderImage")(c.scale ?? 1);
+      const res = await fetch(imageUploadUrl(env.auth, c.requestId), { method: "POST", headers: { "Content-Type": "image/png" }, body: png });
+      if (!res.ok) throw new Error(`image upload failed: ${await replyMessage(res, `HTTP ${res.status}`)}`);
     },
     async freeze() {},
   };

@@ -1,5 +1,6 @@
 // The dataset API client (docs/protocol.md, "Dataset API"): manifest, embeddings, obs columns,
-// genes, gene search and neighbourhood queries. Per-cell payloads are little-endian typed arrays.
+// genes, gene search, neighbourhood queries, comparisons and gene plots. Per-cell payloads are
+// little-endian typed arrays.
 
 import { authQuery } from "./auth.js";
 import { FLAG_INVALID } from "./constants.js";
@@ -70,6 +71,11 @@ export class DataClient {
   async searchGenes(q, limit = defaults.geneSearchLimit) {
     return this.json("data/genes", { q, limit });
   }
+
+  /** A comparison computed by Python (`compare_request`, `viewer.compare`): its ranked genes. */
+  async comparison(id) { return this.json("data/comparison", { id }); }
+  /** The data of a gene plot (`plot_genes_request`, `viewer.plot_genes`): dot and violin summaries. */
+  async genePlot(id) { return this.json("data/geneplot", { id }); }
 
   async knn(seed, hops) {
     const { array, headers } = await this.array("data/knn", { seed, hops });

@@ -22,6 +22,10 @@ import { Messages } from "./ui/messages.js";
 import { Tooltip, describeCell } from "./ui/tooltip.js";
 import { createControls } from "./ui/controls.js";
 import { annotationsKey, createAnnotate } from "./ui/annotate.js";
+import { createComparePanel } from "./ui/compare.js";
+import { createGenePlotPanel } from "./ui/geneplots.js";
+import { downloadBlob } from "./ui/dom.js";
+import { defaults as imageDefaults, renderImage } from "./image.js";
 import { revisionOf } from "./manifest.js";
 import { modeFromModifiers } from "./selection.js";
 import { nextGroupColor, nextGroupName } from "./highlights.js";
@@ -77,6 +81,19 @@ async function main() {
   // Made once `_cellucid/info` has named the annotations key.
   let annotate = null;
   const openAnnotate = () => { if (annotate && !app.frozen) annotate.open(); };
+  // Made once the manifest is loaded.
+  let compare = null, genePlots = null;
+  const openCompare = () => {
+    if (!compare) return;
+    if (app.selection.length) compare.run();
+    else compare.open();
+  };
+  const saveImage = () => {
+    if (!app.embedding) return;
+    renderImage(app, imageDefaults.saveScale)
+      .then((png) => downloadBlob(png, imageDefaults.filename))
+      .catch((err) => messages.toast(`Cannot save the image: ${err.message}`));
+  };
   const interaction = new Interaction({
     canvas, app, tools, bridge,
     tooltip: new Tooltip($("#tooltip"), (cell) => describeCell(cell, app.colorBy)),
@@ -92,6 +109,8 @@ async function main() {
       { name: "highlight", label: "Highlight", key: "h", title: "Make the selection a highlight group (H)", run: highlightSelection },
       { name: "annotate", testid: "cellucid-annotate", label: "Annotate", key: "a", title: "Annotate selection (A)", run: openAnnotate },
       { name: "clear", label: "Clear", title: "Clear the selection (Esc)", run: clearSelection },
+      { name: "compare", testid: "cellucid-compare", label: "Compare", title: "Marker genes of the selection against a reference", run: openCompare },
+      { name: "save-image", testid: "cellucid-save-image", label: "Save image", title: "Download the view as a PNG (twice its size)", run: saveImage },
       { name: "theme", label: "Theme", title: "Dark / light background", run: () => app.setTheme(app.theme === "dark" ? "light" : "dark") },
     ],
     onTool: (name) => interaction.setTool(name),
@@ -136,9 +155,14 @@ async function main() {
     embeddingSelect: $("#embedding"), colorSelect: $("#colorby"), manifest, app,
     onError: (err) => messages.toast(err.message),
   });
+  const colorByGene = (name) => app.setColorBy(name, "gene").catch((err) => messages.toast(err.message));
   createGeneSearch($("#gene"), $("#gene-suggestions"), {
     search: (q, limit) => data.searchGenes(q, limit),
-    onPick: (name) => app.setColorBy(name, "gene").catch((err) => messages.toast(err.message)),
+    onPick: colorByGene,
+  });
+  genePlots = createGenePlotPanel($("#geneplots"), { app, bridge, data, onGene: colorByGene });
+  compare = createComparePanel($("#compare"), {
+    app, bridge, data, onGene: colorByGene, onPlotGenes: (genes) => genePlots.request(genes),
   });
 
   const legendEl = $("#legend"), colorbarEl = $("#colorbar"), highlightsEl = $("#highlights"), statusEl = $("#status");
@@ -156,6 +180,7 @@ async function main() {
   };
   app.onChange((kind) => {
     controls.sync(kind);
+    compare.sync(kind);
     if (kind === "color") {
       renderLegend(legendEl, app.colorBy, pickCategory);
       renderColorbar(colorbarEl, app.colorBy, app.colormap, (name) => app.setColormap(name));
@@ -201,6 +226,9 @@ async function main() {
   const apply = createCommandHandler({
     app, bridge, auth,
     commandsState: () => ({ connected: stream.connected, mode: stream.mode }),
+    showComparison: (c) => compare.show(c),
+    showGenePlot: (c) => genePlots.show(c),
+    renderImage: (scale) => renderImage(app, scale),
     onFreeze: (message) => {
       app.frozen = true;
       bridge.freeze();

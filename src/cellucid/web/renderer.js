@@ -145,11 +145,14 @@ export class Renderer {
     this.dpr = dpr;
   }
 
-  /** Draw a frame. `view`: camera, sizePx (CSS), theme, dim (selection active). */
-  draw(view) {
+  /**
+   * Draw a frame. `view`: camera, sizePx (CSS), theme, dim (selection active); `target`
+   * {fbo, width, height} draws offscreen instead of into the canvas.
+   */
+  draw(view, target = null) {
     const gl = this.gl;
-    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
-    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, target ? target.fbo : null);
+    gl.viewport(0, 0, target ? target.width : this.canvas.width, target ? target.height : this.canvas.height);
     const bg = defaults.background[view.theme] || defaults.background.dark;
     gl.clearColor(bg[0], bg[1], bg[2], 1);
     gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
@@ -173,6 +176,47 @@ export class Renderer {
     }
     gl.bindVertexArray(null);
     this.idDirty = true;
+  }
+
+  /**
+   * The view drawn offscreen into `width`×`height` device pixels at `pixelRatio` device pixels per
+   * CSS px (point sizes scale with it): RGBA bytes, rows bottom-up as `readPixels` gives them.
+   * The canvas is not touched. Throws when the size is over the GPU's limits.
+   */
+  renderPixels(view, width, height, pixelRatio) {
+    const gl = this.gl;
+    const dims = gl.getParameter(gl.MAX_VIEWPORT_DIMS);
+    const max = Math.min(gl.getParameter(gl.MAX_RENDERBUFFER_SIZE), dims[0], dims[1]);
+    if (width > max || height > max) throw new Error(`an image of ${width}×${height} px is over this GPU's limit of ${max} px a side; ask for a smaller scale`);
+    const color = gl.createRenderbuffer();
+    gl.bindRenderbuffer(gl.RENDERBUFFER, color);
+    gl.renderbufferStorage(gl.RENDERBUFFER, gl.RGBA8, width, height);
+    const depth = gl.createRenderbuffer();
+    gl.bindRenderbuffer(gl.RENDERBUFFER, depth);
+    gl.renderbufferStorage(gl.RENDERBUFFER, gl.DEPTH_COMPONENT24, width, height);
+    const fbo = gl.createFramebuffer();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
+    gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.RENDERBUFFER, color);
+    gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.DEPTH_ATTACHMENT, gl.RENDERBUFFER, depth);
+    const dpr = this.dpr, idDirty = this.idDirty;
+    try {
+      if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) throw new Error(`the GPU cannot draw an image of ${width}×${height} px`);
+      this.dpr = pixelRatio;
+      this.draw(view, { fbo, width, height });
+      const out = new Uint8Array(width * height * 4);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
+      gl.readPixels(0, 0, width, height, gl.RGBA, gl.UNSIGNED_BYTE, out);
+      return out;
+    } finally {
+      this.dpr = dpr;
+      // The id buffer was not touched: picking stays valid.
+      this.idDirty = idDirty;
+      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+      gl.bindRenderbuffer(gl.RENDERBUFFER, null);
+      gl.deleteFramebuffer(fbo);
+      gl.deleteRenderbuffer(color);
+      gl.deleteRenderbuffer(depth);
+    }
   }
 
   /** Block until queued drawing is done (reads one pixel). */

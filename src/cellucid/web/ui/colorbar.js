@@ -10,7 +10,8 @@ export const defaults = {
   height: 12,
 };
 
-function formatValue(v) {
+/** A colour bar end value: 2 decimals, none from 100, exponent form below 0.01 or from 1e5; `–` for none. */
+export function formatValue(v) {
   if (!Number.isFinite(v)) return "–";
   const a = Math.abs(v);
   if (a !== 0 && (a < 0.01 || a >= 1e5)) return v.toExponential(2);

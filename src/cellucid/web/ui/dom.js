@@ -14,3 +14,17 @@ export function option(value, text) {
   o.value = value;
   return o;
 }
+
+/** Save `blob` as a file named `filename` through a temporary <a download>. */
+export function downloadBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = element("a");
+  a.href = url;
+  a.download = filename;
+  a.hidden = true;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  // Revoked later, not at once: a browser may read the URL after click() has returned.
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

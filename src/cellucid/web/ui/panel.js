@@ -1,0 +1,42 @@
+// A floating panel over the view (compare, gene plots): a title bar with a close button, a status
+// line for progress and refusals, and a body.
+
+import { element } from "./dom.js";
+
+/**
+ * Make `el` a panel titled `title` with test id `testid`; hidden until `open()`. Returns {el, body,
+ * open(), close(), isOpen(), status(text, kind)}: `kind` "busy", "error" or "" (a plain note);
+ * an empty text hides the status line.
+ */
+export function createPanel(el, { title, testid }) {
+  el.classList.add("panel");
+  el.dataset.testid = testid;
+  el.hidden = true;
+  const head = element("div", "panel-head");
+  const close = element("button", "panel-close", "\u00d7");
+  close.type = "button";
+  close.title = `Close ${title}`;
+  close.setAttribute("aria-label", `Close ${title}`);
+  head.append(element("span", "panel-title", title), close);
+  const statusEl = element("div", "panel-status");
+  statusEl.dataset.testid = `${testid}-status`;
+  statusEl.setAttribute("role", "status");
+  statusEl.hidden = true;
+  const body = element("div", "panel-body");
+  el.replaceChildren(head, statusEl, body);
+  const api = {
+    el,
+    body,
+    open() { el.hidden = false; },
+    close() { el.hidden = true; },
+    isOpen: () => !el.hidden,
+    status(text, kind = "") {
+      statusEl.textContent = text || "";
+      statusEl.hidden = !text;
+      statusEl.dataset.kind = kind;
+      statusEl.classList.toggle("panel-error", kind === "error");
+    },
+  };
+  close.addEventListener("click", () => api.close());
+  return api;
+}
