@@ -130,7 +130,7 @@ def test_damaged_cache_is_rebuilt(tmp_path, isolated_cache):
     path = write_h5ad(rich_adata(n=50), tmp_path / "d.h5ad")
     ds = open_dataset(path)
     expected = ds.gene_values("ENSG00002")
-    (cache_root() / "genes" / _cache_dirs()[0] / "block_00000.data.npy").unlink()
+    (cache_root() / "genes" / _cache_dirs()[0] / "block_00000.bin").unlink()
     ds.close()
     ds = open_dataset(path)
     np.testing.assert_array_equal(ds.gene_values("ENSG00002"), expected)

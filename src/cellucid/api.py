@@ -14,9 +14,11 @@ from .viewer import Viewer
 
 
 def _open_viewer(data, *, embedding, color, height, port, layer, gene_symbols, title,
-                 host=DEFAULT_HOST, annotations_key=DEFAULT_ANNOTATIONS_KEY) -> Viewer:
+                 host=DEFAULT_HOST, annotations_key=DEFAULT_ANNOTATIONS_KEY,
+                 storage_options=None) -> Viewer:
     server = get_server(port, host)
-    dataset = open_dataset(data, embedding=embedding, layer=layer, gene_symbols=gene_symbols)
+    dataset = open_dataset(data, embedding=embedding, layer=layer, gene_symbols=gene_symbols,
+                           storage_options=storage_options)
     try:
         viewer = Viewer(dataset, embedding=embedding, color=color, height=height, title=title,
                         server=server, annotations_key=annotations_key)
@@ -30,21 +32,26 @@ def _open_viewer(data, *, embedding, color, height, port, layer, gene_symbols, t
 def show_anndata(data, *, embedding: str | None = None, color: str | None = None,
                  height: int = 600, port: int | None = None, layer: str | None = None,
                  gene_symbols: str | None = None, title: str | None = None,
-                 annotations_key: str | None = DEFAULT_ANNOTATIONS_KEY) -> Viewer:
+                 annotations_key: str | None = DEFAULT_ANNOTATIONS_KEY,
+                 storage_options: dict | None = None) -> Viewer:
     """Show an AnnData, ``.h5ad``, ``.zarr`` or export directory in an interactive viewer.
+
+    ``data`` may also be the URL of an export or ``.zarr`` store (``s3://``, ``gs://``,
+    ``https://``, ``file://``): it is read lazily, each part when first shown, through fsspec
+    with ``storage_options`` (credentials, endpoint); see ``docs/remote.md``.
 
     In a notebook the viewer appears in the cell's output; in a script the viewer URL is
     printed and the call returns at once. Labels given in the page (Annotate, key A) are kept in
     ``viewer.annotations`` and, for an in-memory AnnData, written to
     ``adata.obs[annotations_key]`` as they arrive (``None``: not written).
 
-    Raises `FileNotFoundError` for a missing path,
+    Raises `FileNotFoundError` for a missing path or URL, `PermissionError` for refused access,
     `cellucid.DatasetError` for data that cannot be shown, `KeyError` for an unknown
     ``embedding`` or ``color``.
     """
     viewer = _open_viewer(data, embedding=embedding, color=color, height=height, port=port,
                           layer=layer, gene_symbols=gene_symbols, title=title,
-                          annotations_key=annotations_key)
+                          annotations_key=annotations_key, storage_options=storage_options)
     if in_notebook():
         display_viewer(viewer)
     else:
@@ -53,21 +60,24 @@ def show_anndata(data, *, embedding: str | None = None, color: str | None = None
 
 
 def show(path: str | os.PathLike, **options) -> Viewer:
-    """`show_anndata` for a path (an export directory written by `prepare`, or a file)."""
+    """`show_anndata` for a path or URL (an export written by `prepare`, or a file or store)."""
     return show_anndata(os.fspath(path), **options)
 
 
 def serve(data, *, port: int = DEFAULT_SERVE_PORT, host: str = DEFAULT_HOST,
-          open_browser: bool = True, block: bool = True, embedding: str | None = None, color: str | None = None,
-          layer: str | None = None, gene_symbols: str | None = None) -> Viewer:
-    """Serve a viewer of ``data`` on ``host:port`` and open it in the browser.
+          open_browser: bool = True, block: bool = True, embedding: str | None = None,
+          color: str | None = None, layer: str | None = None, gene_symbols: str | None = None,
+          storage_options: dict | None = None) -> Viewer:
+    """Serve a viewer of ``data`` (anything `show_anndata` takes, URLs too) on ``host:port``
+    and open it in the browser.
 
     With ``block=True`` (the default) it serves until Ctrl-C. A script that registers hooks
     passes ``block=False``, registers them on the returned viewer, then calls
     ``viewer.serve_forever()``.
     """
     viewer = _open_viewer(data, embedding=embedding, color=color, height=600, port=port,
-                          layer=layer, gene_symbols=gene_symbols, title=None, host=host)
+                          layer=layer, gene_symbols=gene_symbols, title=None, host=host,
+                          storage_options=storage_options)
     print(f"cellucid viewer: {viewer.viewer_url}", flush=True)
     if open_browser:
         webbrowser.open(viewer.viewer_url)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
+from .data.urls import redact
 from .hosts import DEFAULT_HOST, DEFAULT_SERVE_PORT, is_loopback
 
 
@@ -12,8 +14,9 @@ def _serve(args) -> int:
     from .api import serve
 
     viewer = serve(args.path, port=args.port, host=args.host, open_browser=False,
-                   embedding=args.embedding, color=args.color, block=False)
-    _print_serving(viewer, args.path, args.host)
+                   embedding=args.embedding, color=args.color, block=False,
+                   storage_options=args.storage_options)
+    _print_serving(viewer, redact(args.path), args.host)
     if not args.no_browser:
         open_browser(viewer.viewer_url)
     viewer.serve_forever()
@@ -50,8 +53,10 @@ def _prepare(args) -> int:
         layers = "all" if args.layers == "all" else [n.strip() for n in args.layers.split(",")
                                                      if n.strip()]
     prepare(args.input, args.output, float32=args.float32, layers=layers,
-            chunk_cells=args.chunk_cells, overwrite=args.overwrite)
-    print(f"cellucid: wrote {args.output}; open it with `cellucid serve {args.output}`")
+            chunk_cells=args.chunk_cells, overwrite=args.overwrite,
+            storage_options=args.storage_options)
+    output = redact(args.output)
+    print(f"cellucid: wrote {output}; open it with `cellucid serve {output}`")
     return 0
 
 
@@ -80,6 +85,16 @@ def _demo(args) -> int:
     return 0
 
 
+def _storage_options(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cellucid`` command."""
     parser = argparse.ArgumentParser(prog="cellucid", description=(
@@ -87,14 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve a viewer of an .h5ad, .zarr or export dir")
-    serve.add_argument("path", help=".h5ad file, .zarr store or export directory")
+    serve.add_argument("path", help=".h5ad file, .zarr store or export directory; or the URL of "
+                                    "an export or .zarr store (s3://, gs://, https://, file://)")
     serve.add_argument("--embedding", default=None, help="obsm key to show first")
     serve.add_argument("--color", default=None, help="obs column or gene to colour by")
     serve.set_defaults(run=_serve)
 
     prepare = commands.add_parser("prepare", help="write the fast export format")
-    prepare.add_argument("input", help=".h5ad or .zarr")
-    prepare.add_argument("output", help="export directory to write")
+    prepare.add_argument("input", help=".h5ad or .zarr (a remote .zarr URL is read into memory)")
+    prepare.add_argument("output", help="export directory to write, or a writable URL "
+                                        "(s3://bucket/atlas.cellucid, gs://…)")
     prepare.add_argument("--float32", action="store_true",
                          help="store coordinates as float32 instead of quantized uint16")
     prepare.add_argument("--layers", default=None,
@@ -107,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="serve scanpy's bundled pbmc68k_reduced dataset")
     demo.set_defaults(run=_demo)
+
+    for sub in (serve, prepare):
+        sub.add_argument("--storage-options", type=_storage_options, default=None,
+                         metavar="JSON", help="fsspec options for a URL, as a JSON object (e.g. "
+                         "'{\"client_kwargs\": {\"endpoint_url\": \"http://…\"}}'); "
+                         "credentials are better left to the environment or ~/.aws")
 
     for sub in (serve, demo):
         sub.add_argument("--port", type=int, default=DEFAULT_SERVE_PORT,
@@ -124,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before serving began (loading, opening the browser)
         print("\ncellucid: stopping", flush=True)
         return 0
-    except (FileNotFoundError, ValueError, KeyError, OSError) as exc:
-        print(f"cellucid: {exc}", file=sys.stderr)
+    except (FileNotFoundError, ValueError, KeyError, OSError, ImportError) as exc:
+        print(f"cellucid: {redact(str(exc))}", file=sys.stderr)
         return 1
 
 

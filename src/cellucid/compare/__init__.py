@@ -5,19 +5,15 @@ source (`matrix`), so the matrix is never densified whole. Results match scanpy'
 ``rank_genes_groups`` for one group against a reference, to float32 precision.
 `dataset_source` streams an opened dataset's matrix that way (`sources`); `gene_summary` and
 `violin_values` summarise a few genes per group of cells for dot plots and violins (`aggregate`).
+A dask-backed matrix is reduced by dask tasks on the active scheduler (`daskstats`).
 """
 
 from .aggregate import MAX_GENES, gene_summary, violin_values
 from .groups import REST, Comparison, resolve_comparison
-from .matrix import (
-    ColumnBlockSource,
-    ColumnFunctionSource,
-    DenseSource,
-    SparseSource,
-    as_block_source,
-)
+from .daskstats import DaskSource
+from .matrix import ColumnBlockSource, ColumnFunctionSource, DenseSource, SparseSource
 from .rank import COLUMNS, METHODS, rank_genes
-from .sources import ColumnStoreSource, dataset_source
+from .sources import ColumnStoreSource, as_block_source, dataset_source
 
 __all__ = [
     "COLUMNS",
@@ -28,6 +24,7 @@ __all__ = [
     "ColumnFunctionSource",
     "ColumnStoreSource",
     "Comparison",
+    "DaskSource",
     "DenseSource",
     "SparseSource",
     "as_block_source",

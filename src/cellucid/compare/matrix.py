@@ -7,7 +7,8 @@ floating array of shape ``(n_obs, stop - start)`` or a scipy sparse CSC matrix o
 
 Adapters: `DenseSource` (a numpy array in memory), `SparseSource` (a scipy sparse matrix in
 memory, any format) and `ColumnFunctionSource` (a function ``column(j)`` returning one gene's
-values, as on-disk column stores provide). `as_block_source` picks one for a given object.
+values, as on-disk column stores provide). `sources.as_block_source` picks one for a given object;
+`daskstats.DaskSource` reads a dask array.
 """
 
 from __future__ import annotations
@@ -127,25 +128,6 @@ class ColumnFunctionSource:
                     block = np.empty((self.n_obs, stop - start), dtype=values.dtype, order="F")
                 block[:, j - start] = values
             yield start, stop, block
-
-
-def as_block_source(matrix) -> ColumnBlockSource:
-    """Wrap ``matrix`` as a column block source.
-
-    Accepts a source already (returned as is), a scipy sparse matrix (`SparseSource`) or anything
-    numpy can turn into a 2-D numeric array (`DenseSource`). Raises ``ValueError`` otherwise.
-    """
-    if isinstance(matrix, ColumnBlockSource):
-        return matrix
-    if sp.issparse(matrix):
-        return SparseSource(matrix)
-    if isinstance(matrix, np.ndarray) or hasattr(matrix, "__array__"):
-        array = np.asarray(matrix)
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-            raise ValueError(f"the expression matrix must be numeric, got dtype {array.dtype}")
-        return DenseSource(array)
-    raise ValueError(f"cannot read an expression matrix from a {type(matrix).__name__}: pass a "
-                     f"numpy array, a scipy sparse matrix or a column block source")
 
 
 def checked_block(block, n_obs: int, start: int, stop: int) -> Block:

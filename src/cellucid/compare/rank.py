@@ -1,7 +1,8 @@
 """`rank_genes`: marker genes of one group of cells against a reference, streamed by gene blocks.
 
 The matrix is read one block of genes at a time (see `matrix`); per block only per-gene sums and,
-for Wilcoxon, the group's rank sums are kept, so memory is O(cells + genes + one block). The
+for Wilcoxon, the group's rank sums are kept, so memory is O(cells + genes + one block). A source
+with a ``summarise`` method (a dask array's `daskstats.DaskSource`) computes them itself. The
 result equals scanpy's ``rank_genes_groups`` + ``get.rank_genes_groups_df`` for that group, with
 ``pts=True`` and default settings (see `stats`).
 """
@@ -12,14 +13,14 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from . import stats
 from ..data.progress import progress_bar
+from .blockstats import block_statistics
 from .groups import Comparison, resolve_comparison
-from .matrix import ColumnBlockSource, as_block_source, checked_block, default_block_size
-from .ranksums import rank_sums
-from .summary import NonFiniteValues, SideSums, block_sums, sparse_entries
+from .matrix import ColumnBlockSource, default_block_size
+from .sources import as_block_source
+from .summary import NonFiniteValues, SideSums
 
 METHODS = ("wilcoxon", "t-test")
 COLUMNS = ("names", "scores", "logfoldchanges", "pvals", "pvals_adj",
@@ -34,11 +35,13 @@ def rank_genes(matrix_source, group, reference="rest", *, method: str = "wilcoxo
                progress: bool | None = None, block_size: int | None = None) -> pd.DataFrame:
     """Rank genes that distinguish ``group`` from ``reference`` (scanpy's marker-gene test).
 
-    ``matrix_source`` is a cells x genes matrix (numpy array, scipy sparse matrix, or a column
-    block source such as `ColumnFunctionSource`) of log1p-normalised expression. ``group`` is a
-    list of cell indices or a boolean mask; ``reference`` the same, or ``"rest"`` for every cell
-    not in the group. ``method`` is ``"wilcoxon"`` or ``"t-test"`` (Welch). ``n_genes`` keeps the
-    top genes only (all by default). ``gene_names`` defaults to the gene positions as strings.
+    ``matrix_source`` is a cells x genes matrix (numpy array, scipy sparse matrix, dask array, or
+    a column block source such as `ColumnFunctionSource`) of log1p-normalised expression; a dask
+    array is reduced by dask tasks on the active scheduler (see `daskstats.DaskSource`).
+    ``group`` is a list of cell indices or a boolean mask; ``reference`` the same, or ``"rest"``
+    for every cell not in the group. ``method`` is ``"wilcoxon"`` or ``"t-test"`` (Welch).
+    ``n_genes`` keeps the top genes only (all by default). ``gene_names`` defaults to the gene
+    positions as strings.
     ``progress`` shows a progress bar: ``None`` when the matrix is large, or always / never.
     ``block_size`` sets the number of genes read at a time (default: sized to the matrix).
 
@@ -59,11 +62,20 @@ def rank_genes(matrix_source, group, reference="rest", *, method: str = "wilcoxo
     names = _gene_names(gene_names, n_vars)
     n_keep = _n_genes(n_genes, n_vars)
     comparison = resolve_comparison(group, reference, n_obs)
-    if block_size is None:
+    summarise = getattr(source, "summarise", None)  # statistics computed where the data is
+    if block_size is None and summarise is None:
         block_size = default_block_size(source)
     show = progress if progress is not None else _work(source) >= PROGRESS_MIN_VALUES
 
-    group_sums, ref_sums, ranked = _stream(source, comparison, method, names, block_size, show)
+    try:
+        if summarise is not None:
+            group_sums, ref_sums, ranked = summarise(comparison, method, block_size=block_size,
+                                                     progress=show)
+        else:
+            group_sums, ref_sums, ranked = _stream(source, comparison, method, n_vars,
+                                                   block_size, show)
+    except NonFiniteValues as exc:
+        raise _non_finite_error(names[list(exc.genes)]) from None
 
     n_g, n_r = comparison.n_group, comparison.n_reference
     mean_g, var_g = stats.mean_var(group_sums, n_g)
@@ -88,14 +100,14 @@ def rank_genes(matrix_source, group, reference="rest", *, method: str = "wilcoxo
     }, columns=list(COLUMNS))
 
 
-def _stream(source: ColumnBlockSource, comparison: Comparison, method: str,
-            names: np.ndarray, block_size: int, show: bool):
+def _stream(source: ColumnBlockSource, comparison: Comparison, method: str, n_vars: int,
+            block_size: int, show: bool):
     """Read every block once: returns group sums, reference sums and (Wilcoxon) rank sums.
 
     Everything is kept in local arrays, so an interruption (KeyboardInterrupt) between blocks
-    leaves nothing behind but the progress bar, which is closed on the way out.
+    leaves nothing behind but the progress bar, which is closed on the way out. Raises
+    `NonFiniteValues` naming the genes with NaN or infinite compared values.
     """
-    n_obs, n_vars = comparison.n_obs, len(names)
     labels = comparison.labels()
     group_sums, ref_sums = SideSums.zeros(n_vars), SideSums.zeros(n_vars)
     ranked = np.zeros(n_vars) if method == "wilcoxon" else None
@@ -105,16 +117,11 @@ def _stream(source: ColumnBlockSource, comparison: Comparison, method: str,
             if start != done or not start < stop <= n_vars:
                 raise ValueError(f"the matrix source gave genes [{start}, {stop}) after "
                                  f"[0, {done}); blocks must cover the genes in order")
-            block = checked_block(block, n_obs, start, stop)
-            try:
-                entries = sparse_entries(block, labels) if sp.issparse(block) else None
-                g, r = block_sums(block, comparison, labels, entries)
-                if ranked is not None:
-                    ranked[start:stop] = rank_sums(block, comparison, labels, entries)
-            except NonFiniteValues as exc:
-                raise _non_finite_error(names[[start + j for j in exc.genes]]) from None
+            g, r, ranks = block_statistics(block, comparison, labels, method, start, stop)
             group_sums.put(start, stop, g)
             ref_sums.put(start, stop, r)
+            if ranked is not None:
+                ranked[start:stop] = ranks
             done = stop
             bar.update(stop - start)
     if done != n_vars:

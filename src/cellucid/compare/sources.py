@@ -7,8 +7,12 @@ gene block by gene block without densifying it whole:
 - a backed ``.h5ad``, a ``.zarr`` store or an export directory: the column store (the gene cache
   of a row-oriented matrix, or the export's own store), read as CSC blocks straight from its
   memory-mapped files (`ColumnStoreSource`);
-- anything else (a CSC matrix left on disk, a dask array): the dataset's per-gene reader, one
-  column at a time (`ColumnFunctionSource`).
+- a dask array (an AnnData whose ``X`` or layer is one): `daskstats.DaskSource`, whose
+  statistics run as dask tasks on the active scheduler;
+- anything else (a CSC matrix left on disk): the dataset's per-gene reader, one column at a time
+  (`ColumnFunctionSource`).
+
+`as_block_source` does the same for a bare matrix.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..data.colstore import ColumnStore
+from ..data.daskarrays import is_dask_array
+from .daskstats import DaskSource
 from .matrix import ColumnBlockSource, ColumnFunctionSource, DenseSource, SparseSource
 
 
@@ -37,22 +43,54 @@ def check_layer(dataset, layer: str | None) -> str:
     return name
 
 
+def _anndata_matrix(dataset, layer: str):
+    """The object holding ``layer`` in the AnnData behind ``dataset`` (not a backed ``X``)."""
+    if dataset.kind not in ("anndata", "anndata-backed"):
+        return None  # dataset.adata of a path would open the file backed: nothing in memory
+    adata = dataset.adata
+    if layer == "X":
+        return None if adata.isbacked else adata.X
+    return adata.layers[layer]
+
+
 def in_memory_matrix(dataset, layer: str):
     """The numpy array or scipy sparse matrix holding ``layer`` in memory, or None.
 
     Only datasets built from an AnnData have one: its ``X`` and layers in memory, or the layers
     (not ``X``) of an AnnData opened backed by anndata. ``layer`` must be a known layer.
     """
-    if dataset.kind not in ("anndata", "anndata-backed"):
-        return None  # dataset.adata of a path would open the file backed: nothing in memory
-    adata = dataset.adata
-    if layer == "X":
-        matrix = None if adata.isbacked else adata.X
-    else:
-        matrix = adata.layers[layer]
+    matrix = _anndata_matrix(dataset, layer)
     if sp.issparse(matrix) or isinstance(matrix, np.ndarray):
         return matrix
     return None
+
+
+def dask_matrix(dataset, layer: str):
+    """The dask array holding ``layer`` (the AnnData's ``X`` or a layer), or None."""
+    matrix = _anndata_matrix(dataset, layer)
+    return matrix if is_dask_array(matrix) else None
+
+
+def as_block_source(matrix) -> ColumnBlockSource:
+    """Wrap ``matrix`` as a column block source.
+
+    Accepts a source already (returned as is), a scipy sparse matrix (`SparseSource`), a dask
+    array (`DaskSource`, never computed whole) or anything numpy can turn into a 2-D numeric
+    array (`DenseSource`). Raises ``ValueError`` otherwise.
+    """
+    if isinstance(matrix, ColumnBlockSource):
+        return matrix
+    if sp.issparse(matrix):
+        return SparseSource(matrix)
+    if is_dask_array(matrix):
+        return DaskSource(matrix)
+    if isinstance(matrix, np.ndarray) or hasattr(matrix, "__array__"):
+        array = np.asarray(matrix)
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            raise ValueError(f"the expression matrix must be numeric, got dtype {array.dtype}")
+        return DenseSource(array)
+    raise ValueError(f"cannot read an expression matrix from a {type(matrix).__name__}: pass a "
+                     f"numpy array, a scipy sparse matrix, a dask array or a column block source")
 
 
 class ColumnStoreSource:
@@ -92,6 +130,9 @@ def dataset_source(dataset, layer: str | None = None) -> ColumnBlockSource:
     without genes.
     """
     layer = check_layer(dataset, layer)
+    array = dask_matrix(dataset, layer)
+    if array is not None:
+        return DaskSource(array)
     matrix = in_memory_matrix(dataset, layer)
     if matrix is not None:
         return SparseSource(matrix) if sp.issparse(matrix) else DenseSource(matrix)

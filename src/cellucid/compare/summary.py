@@ -43,6 +43,10 @@ class NonFiniteValues(ValueError):
         super().__init__(f"NaN or infinite values in block columns {genes}")
         self.genes = genes
 
+    def __reduce__(self):
+        # raised in a dask task and re-raised here: pickled with its genes, not its message
+        return type(self), (self.genes,)
+
 
 def _check_finite(values: np.ndarray, columns: np.ndarray | None) -> None:
     """Raise `NonFiniteValues` with the block-relative columns holding NaN or inf values.
@@ -88,6 +92,18 @@ def sparse_entries(block: sp.csc_matrix, labels: np.ndarray):
     values, columns, entry_labels = block.data[keep], columns[keep], entry_labels[keep]
     _check_finite(values, columns)
     return values, columns, entry_labels
+
+
+def sparse_row_entries(block: sp.csr_matrix, labels: np.ndarray):
+    """`sparse_entries` of a CSR block of whole rows: ``labels`` gives its rows' labels.
+
+    Entries come in row order, so per gene in the same (row) order as from a CSC block.
+    """
+    entry_labels = np.repeat(labels, np.diff(block.indptr))
+    keep = (entry_labels != OUTSIDE) & (block.data != 0)
+    values, columns = block.data[keep], block.indices[keep].astype(np.int64)
+    _check_finite(values, columns)
+    return values, columns, entry_labels[keep]
 
 
 def sparse_sums(values: np.ndarray, columns: np.ndarray, entry_labels: np.ndarray,

@@ -1,8 +1,9 @@
 """Reading an expression matrix in row chunks, whatever holds it, so it never has to fit in memory.
 
 A chunk source has ``n_rows``, ``n_cols``, ``column_counts()`` (stored values per column) and
-``chunks()`` yielding ``(first_row, csr_matrix)`` pieces in row order. Both are cheap to call twice:
-the column-store writer makes one pass to count and one to fill.
+``chunks()`` yielding ``(first_row, sparse matrix)`` pieces in row order. Both are cheap to call
+twice: the column-store writer makes one pass to count and one to fill. A dask array gets a source
+whose chunks are computed as dask tasks (:mod:`cellucid.data.daskchunks`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
+
+from .daskarrays import is_dask_array
+from .daskchunks import DaskRowChunks
 
 TARGET_VALUES = 4_000_000  # stored values per chunk: ~32 MB of indices + data
 
@@ -80,7 +84,7 @@ class StoreSparseChunks:
 
 
 class MatrixChunks:
-    """Row chunks of anything that slices by rows: numpy, scipy, dask, h5py/zarr arrays, backed."""
+    """Row chunks of anything that slices by rows: numpy, scipy, h5py/zarr arrays, backed, lazy."""
 
     def __init__(self, matrix, chunk_rows: int | None = None) -> None:
         self.matrix = matrix
@@ -96,7 +100,7 @@ class MatrixChunks:
 
     def _piece(self, a: int, b: int) -> sp.csr_matrix:
         piece = self.matrix[a:b]
-        if hasattr(piece, "compute"):  # dask
+        if hasattr(piece, "compute"):  # a lazy array (a dask array has its own source)
             piece = piece.compute()
         if sp.issparse(piece):
             piece = sp.csr_matrix(piece)
@@ -118,8 +122,12 @@ class MatrixChunks:
         return counts
 
 
-def row_chunks(matrix, chunk_rows: int | None = None):
-    """The chunk source for ``matrix``: an anndata CSR group of a store, or anything row-sliceable."""
+def row_chunks(matrix, chunk_rows: int | None = None, *, progress_desc: str | None = None):
+    """The chunk source for ``matrix``: an anndata CSR group of a store, a dask array, or anything
+    row-sliceable. ``progress_desc`` names the progress bar of a dask array's counting pass
+    (no bar when None; the other sources count without one)."""
+    if is_dask_array(matrix):
+        return DaskRowChunks(matrix, chunk_rows, progress_desc=progress_desc)
     if hasattr(matrix, "attrs") and encoding_of(matrix) == "csr_matrix":
         return StoreSparseChunks(matrix, chunk_rows)
     group = getattr(matrix, "group", None)  # anndata's backed sparse dataset

@@ -256,9 +256,9 @@ class Dataset:
         pos = self.genes.find(name)
         if pos is not None:
             return "gene", str(self.genes.names[pos])
-        raise UnknownName("obs column or gene", name,
-                          [f.name for f, _ in self._catalog.snapshot().obs if f.values is not None]
-                          + self.genes.all_labels())
+        colorable = [f.name for f, _ in self._catalog.snapshot().obs
+                     if f.kind != "uncolorable"]   # not f.values: a remote column is not read
+        raise UnknownName("obs column or gene", name, colorable + self.genes.all_labels())
 
     # -- neighbourhoods ------------------------------------------------------------------------
 

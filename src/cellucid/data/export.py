@@ -1,16 +1,22 @@
-"""Opening an export directory written by :func:`cellucid.data.prepare` (``docs/export-format.md``).
+"""Opening an export written by :func:`cellucid.data.prepare` (``docs/export-format.md``).
 
-Everything the manifest needs is in ``manifest.json``; arrays are memory-mapped ``.npy`` files read
-on first use, so opening costs a JSON parse and a check that every file is there with its shape.
+Everything the manifest needs is in ``manifest.json`` (and the gene names in ``genes/var.json``).
+A local export directory is checked at open (every file there with its shape) and its arrays are
+memory-mapped; a remote one (:mod:`cellucid.data.remote_export`) reads each file on first use.
+Versions 1 and 2 of the format are read; a later version is refused with a message saying that a
+newer cellucid wrote it.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from .._version import __version__
 from ..errors import DatasetError
 from .catalog import StaticCatalog
 from .colstore import ColumnStore, ColumnStoreError
@@ -24,7 +30,8 @@ from .obs import ObsField
 from .quantize import dequantize
 
 FORMAT = "cellucid-export"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
 
 
@@ -33,120 +40,193 @@ def is_export_dir(path: Path) -> bool:
     return (Path(path) / MANIFEST).is_file()
 
 
-class _Corrupt(DatasetError):
-    def __init__(self, path: Path, what: str) -> None:
-        super().__init__(f"corrupt cellucid export directory {str(path)!r}: {what}. Write it again "
-                         "with `cellucid prepare IN OUT` (or cellucid.prepare(adata, out_dir)).")
+class Corrupt(DatasetError):
+    """An export whose manifest or files are missing, damaged or inconsistent."""
+
+    def __init__(self, label: str, what: str) -> None:
+        super().__init__(f"corrupt cellucid export {label!r}: {what}. Write it again with "
+                         "`cellucid prepare IN OUT` (or cellucid.prepare(adata, out)).")
 
 
-def _array(root: Path, rel: str, shape_check, what: str) -> np.ndarray:
+def check_manifest(manifest, label: str) -> dict:
+    """``manifest`` if it is a cellucid export manifest of a version this cellucid reads.
+
+    Raises ``DatasetError`` saying to upgrade cellucid for a version from the future, and a
+    `Corrupt` error for anything that is not a manifest of a known version.
+    """
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise Corrupt(label, f"{MANIFEST} is not a {FORMAT} manifest")
+    version = manifest.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
+        raise DatasetError(
+            f"{label} was written by a newer cellucid (export format version {version}, by "
+            f"cellucid {manifest.get('cellucid_version', '?')}); this cellucid {__version__} "
+            f"reads versions up to {VERSION}: upgrade cellucid (pip install -U cellucid)")
+    if version not in READABLE_VERSIONS:
+        raise Corrupt(label, f"{MANIFEST} has an unknown format version {version!r}")
+    return manifest
+
+
+def read_manifest(path: Path) -> dict:
+    """The parsed ``manifest.json`` of a local export; ``DatasetError`` if unreadable, another
+    format or a version this cellucid does not read."""
     try:
-        arr = np.load(root / rel, mmap_mode="r")
+        manifest = json.loads((Path(path) / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
-        raise _Corrupt(root, f"cannot read {rel} ({what}): {exc}") from None
-    problem = shape_check(arr)
-    if problem:
-        raise _Corrupt(root, f"{rel} ({what}) {problem}")
-    return arr
+        raise Corrupt(str(path), f"cannot read {MANIFEST} ({exc})") from None
+    return check_manifest(manifest, str(path))
 
 
-def _embedding(root: Path, entry: dict, n: int) -> Embedding:
+class LazyObsField(ObsField):
+    """An :class:`ObsField` whose values are read on first use (a remote export's column)."""
+
+    def __init__(self, name: str, kind: str, info: dict, loader: Callable[[], np.ndarray]):
+        self.name, self.kind, self.info = name, kind, info
+        self._loader = loader
+        self._values: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def values(self) -> np.ndarray:
+        """The encoded values, read on first use and kept."""
+        if self._values is None:
+            with self._lock:
+                if self._values is None:
+                    self._values = self._loader()
+        return self._values
+
+    def __repr__(self) -> str:
+        return f"LazyObsField(name={self.name!r}, kind={self.kind!r})"
+
+
+class LocalExport:
+    """The files of a local export directory: checked now, memory-mapped."""
+
+    lazy = False
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.label = str(self.root)
+
+    def read_json(self, rel: str) -> dict:
+        """The parsed JSON file ``rel``."""
+        try:
+            return json.loads((self.root / rel).read_text())
+        except (OSError, ValueError) as exc:
+            raise Corrupt(self.label, f"cannot read {rel} ({exc})") from None
+
+    def array(self, rel: str, check: Callable[[np.ndarray], str | None], what: str):
+        """A loader of the ``.npy`` file ``rel``, checked now (``Corrupt`` when ``check`` finds
+        a problem)."""
+        try:
+            arr = np.load(self.root / rel, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise Corrupt(self.label, f"cannot read {rel} ({what}): {exc}") from None
+        problem = check(arr)
+        if problem:
+            raise Corrupt(self.label, f"{rel} ({what}) {problem}")
+        return lambda: arr
+
+    def column_store(self, rel: str) -> ColumnStore:
+        """The column store in directory ``rel``; its first block file is checked now."""
+        store = ColumnStore(self.root / rel)
+        if store.n_blocks():
+            store.check_block(0)
+        return store
+
+
+def _shape_check(shape: tuple, dtype) -> Callable[[np.ndarray], str | None]:
+    def check(arr: np.ndarray) -> str | None:
+        if arr.shape == shape and arr.dtype == dtype:
+            return None
+        return f"has shape {arr.shape} {arr.dtype}, expected {shape} {np.dtype(dtype)}"
+    return check
+
+
+def _embedding(src, entry: dict, n: int) -> Embedding:
     dims = int(entry["dims"])
-    expected = np.uint16 if entry.get("encoding") == "uint16" else np.float32
-    stored = _array(root, entry["file"], lambda a: None if a.shape == (n, dims) and
-                    a.dtype == expected else f"has shape {a.shape} {a.dtype}, expected "
-                    f"({n}, {dims}) {np.dtype(expected)}", f"embedding {entry['name']}")
+    quantized = entry.get("encoding") == "uint16"
+    stored = src.array(entry["file"], _shape_check((n, dims), np.uint16 if quantized else
+                                                   np.float32), f"embedding {entry['name']}")
     lo, hi = entry["min"], entry["max"]
-    if expected is np.uint16:
+    if quantized:
         def load():
-            return dequantize(stored, lo, hi)
+            return dequantize(stored(), lo, hi)
     else:
         def load():
-            return np.ascontiguousarray(stored, dtype=np.float32)
+            return np.ascontiguousarray(stored(), dtype=np.float32)
     return Embedding(entry["name"], entry.get("source", entry["name"]), dims,
                      entry.get("n_invalid", 0), lo, hi, loader=load)
 
 
-def _obs_field(root: Path, entry: dict, n: int) -> ObsField:
+def _obs_field(src, entry: dict, n: int) -> ObsField:
     info = {k: v for k, v in entry.items() if k not in ("name", "kind", "file", "version", "title",
                                                          "source")}
     if "file" not in entry:
         return ObsField(entry["name"], entry["kind"], info, None)
     dtype = np.float32 if entry["kind"] == "continuous" else np.uint16
-    values = _array(root, entry["file"], lambda a: None if a.shape == (n,) and a.dtype == dtype
-                    else f"has shape {a.shape} {a.dtype}, expected ({n},) {np.dtype(dtype)}",
-                    f"obs column {entry['name']}")
-    return ObsField(entry["name"], entry["kind"], info, values)
+    values = src.array(entry["file"], _shape_check((n,), dtype), f"obs column {entry['name']}")
+    if src.lazy:
+        return LazyObsField(entry["name"], entry["kind"], info, values)
+    return ObsField(entry["name"], entry["kind"], info, values())
 
 
-def _layer(root: Path, rel: str, n: int, n_genes: int, name: str):
-    try:
-        store = ColumnStore(root / rel)
-    except ColumnStoreError as exc:
-        raise _Corrupt(root, f"layer {name}: {exc}") from None
-    if store.n_rows != n or store.n_cols != n_genes:
-        raise _Corrupt(root, f"layer {name} is {store.n_rows} × {store.n_cols}, expected "
-                             f"{n} × {n_genes}")
-    if store.n_blocks() and not (root / rel / "block_00000.indices.npy").exists():
-        raise _Corrupt(root, f"layer {name} has no block files")
+def _layer(src, rel: str, n: int, n_genes: int, name: str):
+    def open_store() -> ColumnStore:
+        try:
+            store = src.column_store(rel)
+        except ColumnStoreError as exc:
+            raise Corrupt(src.label, f"layer {name}: {exc}") from None
+        if store.n_rows != n or store.n_cols != n_genes:
+            raise Corrupt(src.label, f"layer {name} is {store.n_rows} × {store.n_cols}, "
+                                     f"expected {n} × {n_genes}")
+        return store
+    if src.lazy:   # remote: columns.json and indptr.npy are read with the first gene
+        return lambda: open_store().column
+    store = open_store()
+    return lambda: store.column
 
-    def make():
-        return store.column
-    return make
 
+def _graph(src, entry: dict, n: int):
+    indptr = src.array(entry["indptr"], lambda a: None if a.shape == (n + 1,) else
+                       f"has shape {a.shape}, expected ({n + 1},)", "graph indptr")
 
-def _graph(root: Path, entry: dict, n: int):
-    indptr = _array(root, entry["indptr"], lambda a: None if a.shape == (n + 1,) else
-                    f"has shape {a.shape}, expected ({n + 1},)", "graph indptr")
-    indices = _array(root, entry["indices"], lambda a: None if a.ndim == 1 and
-                     a.shape[0] == int(indptr[-1]) else f"has {a.shape} values, indptr says "
-                     f"{int(indptr[-1])}", "graph indices")
+    def check_indices(a: np.ndarray) -> str | None:
+        total = int(indptr()[-1])
+        return None if a.ndim == 1 and a.shape[0] == total else \
+            f"has {a.shape} values, indptr says {total}"
+    indices = src.array(entry["indices"], check_indices, "graph indices")
 
     def load() -> CellGraph:
-        return CellGraph(np.asarray(indptr), indices, entry["name"])
+        return CellGraph(np.asarray(indptr()), indices(), entry["name"])
     return load
 
 
-def read_manifest(path: Path) -> dict:
-    """The parsed ``manifest.json`` of an export; ``DatasetError`` if unreadable or another format."""
-    try:
-        manifest = json.loads((path / MANIFEST).read_text())
-    except (OSError, ValueError) as exc:
-        raise _Corrupt(path, f"cannot read {MANIFEST} ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise _Corrupt(path, f"{MANIFEST} is not a {FORMAT} manifest")
-    if manifest.get("version") != VERSION:
-        raise DatasetError(f"{str(path)!r} is a version {manifest.get('version')} cellucid export; "
-                           f"this cellucid reads version {VERSION}. Write it again with this "
-                           "version's `cellucid prepare`.")
-    return manifest
+def dataset_from_export(src, manifest: dict, *, embedding=None, layer=None,
+                        gene_symbols=None, path: str | None = None) -> Dataset:
+    """A :class:`Dataset` over the export files ``src`` (local or remote) and their ``manifest``.
 
-
-def open_export(path, *, embedding=None, layer=None, gene_symbols=None) -> Dataset:
-    """Open the export directory ``path`` as a :class:`Dataset` (``adata`` is None).
-
-    Raises ``DatasetError`` for a corrupt directory (missing or inconsistent files) and
-    ``KeyError`` for an unknown ``embedding``, ``layer`` or ``gene_symbols``.
+    Raises `Corrupt` (a ``DatasetError``) for an incomplete manifest or files that do not match
+    it, ``KeyError`` for an unknown ``embedding``, ``layer`` or ``gene_symbols``.
     """
-    root = Path(path)
-    manifest = read_manifest(root)
     try:
         n = int(manifest["n_cells"])
-        embeddings = [_embedding(root, e, n) for e in manifest["embeddings"]]
-        obs = [_obs_field(root, e, n) for e in manifest["obs"]]
-        var = json.loads((root / manifest["genes"]["var"]).read_text())
+        embeddings = [_embedding(src, e, n) for e in manifest["embeddings"]]
+        obs = [_obs_field(src, e, n) for e in manifest["obs"]]
+        var = src.read_json(manifest["genes"]["var"])
         stored_symbols = manifest["genes"].get("symbols_column")
         n_genes = len(var["names"])
-        layers = {name: _layer(root, rel, n, n_genes, name)
+        layers = {name: _layer(src, rel, n, n_genes, name)
                   for name, rel in manifest["layers"].items()}
         graph = manifest.get("graph")
-        graph_loader = _graph(root, graph, n) if graph else None
+        graph_loader = _graph(src, graph, n) if graph else None
     except (KeyError, TypeError, ValueError, OSError) as exc:
         if isinstance(exc, DatasetError):
             raise
-        raise _Corrupt(root, f"manifest.json or a file it names is incomplete ({exc!r})") from None
+        raise Corrupt(src.label, f"manifest.json or a file it names is incomplete ({exc!r})"
+                      ) from None
     if not embeddings:
-        raise _Corrupt(root, "the manifest lists no embeddings")
+        raise Corrupt(src.label, "the manifest lists no embeddings")
     if gene_symbols is not None and gene_symbols != stored_symbols:
         raise UnknownName("gene symbols column (this export stores only)", gene_symbols,
                           [stored_symbols] if stored_symbols else [])
@@ -160,4 +240,17 @@ def open_export(path, *, embedding=None, layer=None, gene_symbols=None) -> Datas
                    gene_symbols=stored_symbols, layers=layers,
                    default_layer=default_layer_of(layers, layer),
                    graph_name=graph["name"] if graph else None, graph_loader=graph_loader,
-                   adata_loader=None, path=str(root))
+                   adata_loader=None, path=path or src.label)
+
+
+def open_export(path, *, embedding=None, layer=None, gene_symbols=None) -> Dataset:
+    """Open the export directory ``path`` as a :class:`Dataset` (``adata`` is None).
+
+    Raises ``DatasetError`` for a corrupt directory (missing or inconsistent files) or one
+    written by a newer cellucid, and ``KeyError`` for an unknown ``embedding``, ``layer`` or
+    ``gene_symbols``.
+    """
+    root = Path(path)
+    manifest = read_manifest(root)
+    return dataset_from_export(LocalExport(root), manifest, embedding=embedding, layer=layer,
+                               gene_symbols=gene_symbols, path=str(root))

@@ -2,7 +2,8 @@
 
 ``column_reader(matrix)`` returns a function ``read(j) -> float32 (n_cells,)`` suited to the matrix:
 dense arrays are sliced, CSC columns read directly, and CSR matrices scanned once per gene with a
-vectorised mask, which costs no extra memory beyond one boolean per stored value.
+vectorised mask, which costs no extra memory beyond one boolean per stored value. A dask array
+is read as one task per row chunk on the active dask scheduler (:mod:`cellucid.data.daskarrays`).
 ``csc_reader`` also reads a CSC matrix left on disk in an h5py/zarr store, one column at a time.
 """
 
@@ -12,6 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
+
+from .daskarrays import dask_column_reader, is_dask_array
 
 ColumnReader = Callable[[int], np.ndarray]
 
@@ -53,7 +56,7 @@ def _csr_reader(matrix: sp.csr_matrix | sp.csr_array) -> ColumnReader:
 def _generic_reader(matrix) -> ColumnReader:
     def read(j: int) -> np.ndarray:
         col = matrix[:, j]
-        if hasattr(col, "compute"):  # dask
+        if hasattr(col, "compute"):  # a lazy array (a dask array has its own reader)
             col = col.compute()
         if sp.issparse(col):
             col = col.toarray()
@@ -70,4 +73,6 @@ def column_reader(matrix) -> ColumnReader:
             return _csr_reader(matrix)
         csc = matrix if matrix.format == "csc" else sp.csc_matrix(matrix)
         return csc_reader(csc.indptr, csc.indices, csc.data, csc.shape[0])
+    if is_dask_array(matrix):
+        return dask_column_reader(matrix)
     return _generic_reader(matrix)

@@ -50,8 +50,9 @@ def store_layers(root, path: str, n: int) -> dict:
 def anndata_layers(adata) -> dict:
     """``{"X": factory, "<layer>": factory, ...}`` for an AnnData.
 
-    In memory every matrix is read in place. Opened backed by anndata, only ``X`` is on disk (its
-    layers are in memory) and is read like the ``X`` of a store.
+    In memory every matrix is read in place; a dask array (``X`` or a layer) is read as dask
+    tasks, one per row chunk, on the active scheduler. Opened backed by anndata, only ``X`` is on
+    disk (its layers are in memory) and is read like the ``X`` of a store.
     """
     factories = {}
     if adata.isbacked:

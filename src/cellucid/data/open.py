@@ -7,23 +7,34 @@ from pathlib import Path
 
 from ..errors import DatasetError
 from .dataset import Dataset
+from .urls import is_url, local_path_of
 
 
 def open_dataset(data, *, embedding: str | None = None, layer: str | None = None,
-                 gene_symbols: str | None = None) -> Dataset:
+                 gene_symbols: str | None = None, storage_options: dict | None = None) -> Dataset:
     """Open ``data`` as a :class:`Dataset`.
 
     ``data`` is an AnnData (in memory or backed), a path to an ``.h5ad`` file (opened read-only,
-    X stays on disk), a ``.zarr`` store, or an export directory written by :func:`prepare`.
+    X stays on disk), a ``.zarr`` store, or an export directory written by :func:`prepare` — or
+    the URL of an export or ``.zarr`` store (``s3://``, ``gs://``, ``https://``, ``file://``, any
+    fsspec URL; see ``docs/remote.md``), read lazily with ``storage_options`` handed to fsspec.
     ``embedding`` picks the embedding shown first (default: a UMAP, else the first one), ``layer``
     the matrix gene values come from (default ``X``), ``gene_symbols`` a ``var`` column of gene
     symbols to search and colour by.
 
-    Raises ``FileNotFoundError`` for a missing path; ``DatasetError`` for something that is not
-    AnnData, a corrupt file or export directory, or data without a usable embedding; ``KeyError``
-    for an unknown ``embedding``/``layer``/``gene_symbols``.
+    Raises ``FileNotFoundError`` for a missing path or URL, ``PermissionError`` for a URL whose
+    storage refuses access; ``DatasetError`` for something that is not AnnData, a corrupt file or
+    export, an export written by a newer cellucid, storage that cannot be reached, or data
+    without a usable embedding; ``KeyError`` for an unknown ``embedding``/``layer``/
+    ``gene_symbols``; ``ImportError`` naming ``pip install 'cellucid[remote]'`` for a URL when
+    fsspec is missing. Messages name URLs without their credentials.
     """
     options = {"embedding": embedding, "layer": layer, "gene_symbols": gene_symbols}
+    if is_url(data):
+        local = local_path_of(data)
+        if local is None:
+            return open_url(data, storage_options, **options)
+        data = local
     if isinstance(data, (str, os.PathLike)):
         return open_path(Path(data).expanduser(), **options)
     import anndata
@@ -32,6 +43,39 @@ def open_dataset(data, *, embedding: str | None = None, layer: str | None = None
         return dataset_from_anndata(data, **options)
     raise DatasetError(f"cannot show a {type(data).__name__}: pass an AnnData, or the path of an "
                        ".h5ad file, a .zarr store or a directory written by cellucid.prepare")
+
+
+def open_url(url: str, storage_options: dict | None = None, **options) -> Dataset:
+    """Open the export or ``.zarr`` store at ``url`` lazily (see :func:`open_dataset`)."""
+    from .fs import Location
+    from .remote_export import open_remote_export, read_remote_manifest
+    from .remote_zarr import open_remote_zarr
+    location = Location(url, storage_options)
+    if location.bare.endswith(".h5ad"):
+        raise DatasetError(f"{location.display}: a remote .h5ad cannot be read lazily; download "
+                           "it and write a cellucid export of it (`cellucid prepare FILE.h5ad "
+                           "OUT`, OUT a local directory or s3://…/NAME.cellucid), or a .zarr store")
+    if location.bare.endswith(".zarr"):
+        return open_remote_zarr(location, **options)
+    try:
+        manifest, raw = read_remote_manifest(location)
+    except FileNotFoundError:
+        if _is_remote_zarr(location):
+            return open_remote_zarr(location, **options)
+        raise FileNotFoundError(f"nothing to show at {location.display}: neither a cellucid "
+                                "export (no manifest.json) nor a .zarr store (no zarr.json or "
+                                ".zgroup); check the URL") from None
+    return open_remote_export(location, manifest, raw, **options)
+
+
+def _is_remote_zarr(location) -> bool:
+    for marker in ("zarr.json", ".zgroup"):
+        try:
+            if location.fs.exists(location.path(marker)):
+                return True
+        except Exception:   # noqa: BLE001 — unreadable means no
+            continue
+    return False
 
 
 def open_path(path: Path, **options) -> Dataset:

@@ -24,23 +24,36 @@ from .export import FORMAT, MANIFEST, VERSION, is_export_dir
 from .names import UnknownName
 from .open import open_dataset
 from .progress import progress_bar
+from .publish import prepare_with_urls
 from .quantize import quantize
+from .urls import is_url
 
 GRAPH_COPY_VALUES = 16_000_000  # graph indices copied per step
 
 
 def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int | None = None,
             progress: bool = True, embedding: str | None = None, layers=None,
-            gene_symbols: str | None = None, overwrite: bool = False) -> Path:
+            gene_symbols: str | None = None, overwrite: bool = False,
+            storage_options: dict | None = None) -> Path | str:
     """Write ``adata_or_path`` (AnnData, ``.h5ad``, ``.zarr``) as an export directory ``out_dir``.
 
+    ``out_dir`` may be a writable fsspec URL (``s3://bucket/atlas.cellucid``, ``gs://…``): the
+    export is written locally, then uploaded (:mod:`cellucid.data.publish`; ``storage_options``
+    go to fsspec) and the URL is returned. A remote ``.zarr`` input is read into memory first.
+
     ``float32`` keeps coordinates as float32 instead of uint16 with per-axis ranges;
-    ``chunk_cells`` sets the rows read at a time (default: about 4M stored values per chunk);
+    ``chunk_cells`` sets the rows read at a time (default: about 4M stored values per chunk; for
+    a dask array its own row chunks, computed as tasks on the active dask scheduler);
     ``layers`` lists the layers to export besides ``X`` (default none, ``"all"`` for every one);
     ``embedding``/``gene_symbols`` are recorded as the defaults of the export.
     Returns the directory. Raises ``FileExistsError`` when ``out_dir`` holds files and
     ``overwrite`` is false, and what :func:`open_dataset` raises for unusable input.
     """
+    if is_url(out_dir) or is_url(adata_or_path):
+        return prepare_with_urls(
+            prepare, adata_or_path, out_dir, overwrite=overwrite, storage_options=storage_options,
+            options={"float32": float32, "chunk_cells": chunk_cells, "progress": progress,
+                     "embedding": embedding, "layers": layers, "gene_symbols": gene_symbols})
     out = Path(out_dir).expanduser()
     if isinstance(adata_or_path, (str, os.PathLike)) and \
             is_export_dir(Path(adata_or_path).expanduser()):
@@ -59,6 +72,7 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
             manifest = _write_all(dataset, root, matrices, tmp, float32=float32,
                                   chunk_cells=chunk_cells, progress=progress)
             manifest["prepared_in_s"] = round(time.perf_counter() - started, 2)
+            manifest["id"] = uuid.uuid4().hex   # names this export's files in remote caches
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
             if out.exists():
                 shutil.rmtree(out)
@@ -142,7 +156,8 @@ def _write_matrix(matrix, n_cells: int, target: Path, name: str, chunk_cells, pr
             write_column_store_from_csc(indptr, indices, data, n_cells, target,
                                         progress=bar.update)
         return
-    source = row_chunks(matrix, chunk_cells)
+    # a dask array is read as tasks on the active scheduler, a window of row chunks at a time
+    source = row_chunks(matrix, chunk_cells, progress_desc=desc if progress else None)
     with progress_bar(source.n_rows, desc, unit="cells", enabled=progress) as bar:
         write_column_store(source, target, progress=bar.update)
 

@@ -123,15 +123,20 @@ def graph_loader(root):
 
 
 def dataset_from_store(root, path: str, kind: str, *, embedding=None, layer=None,
-                       gene_symbols=None, closer=None, adata_loader=None) -> Dataset:
-    """Build a :class:`Dataset` over an open h5py file or zarr group holding an AnnData."""
+                       gene_symbols=None, closer=None, adata_loader=None,
+                       layer_factories=store_layers) -> Dataset:
+    """Build a :class:`Dataset` over an open h5py file or zarr group holding an AnnData.
+
+    ``layer_factories(root, path, n)`` gives the matrices' reader factories (default: read in
+    place when CSC, else through the gene cache).
+    """
     _check_anndata(root, repr(path))
     n = _n_obs(root)
     embeddings, skipped, default = read_embeddings(root, n, embedding)
     obs = read_obs_fields(root, n)
     var = read_elem(root["var"])
     genes = gene_index(var, var.index, gene_symbols)
-    layers = store_layers(root, path, n)
+    layers = layer_factories(root, path, n)
     graph_name, loader = graph_loader(root)
     return Dataset(kind=kind, n_cells=n, catalog=StaticCatalog(embeddings, skipped, obs),
                    default_embedding=default, genes=genes, gene_symbols=gene_symbols,
