@@ -39,7 +39,7 @@ def shell(monkeypatch):
 def shown(monkeypatch):
     outputs = []
     monkeypatch.setattr("IPython.display.display",
-                        lambda data, raw=False: outputs.append((data, raw)))
+                        lambda data, raw=False, metadata=None: outputs.append((data, raw)))
     return outputs
 
 
@@ -82,7 +82,9 @@ def test_current_cell_reads_the_execute_request(shell):
     assert notebook.current_cell() == ("cell-1", "msg-1")
 
 
-def test_display_sends_html_and_text_without_javascript(make_viewer, shell, shown):
+def test_display_sends_html_and_text_without_javascript(make_viewer, shell, shown,
+                                                        monkeypatch):
+    monkeypatch.setenv("CELLUCID_DISPLAY", "iframe")   # the widget is tested in test_widget.py
     viewer = make_viewer()
     shell.run("cell-1", "msg-1")
     notebook.display_viewer(viewer)

@@ -5,10 +5,16 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from .session import ViewerSession
+from .transport import request_transport
 
 
 def viewer_from_query(request: Request) -> ViewerSession:
-    """The authenticated viewer session of a request; raises `ApiError` (403/404/400)."""
+    """The authenticated viewer session of a request; raises `ApiError` (403/404/400).
+
+    Records on the session which transport (HTTP or the notebook's comm) the request came by.
+    """
     params = request.query_params
-    return request.app.state.registry.authenticate(params.get("viewerId"),
-                                                   params.get("viewerToken"))
+    session = request.app.state.registry.authenticate(params.get("viewerId"),
+                                                      params.get("viewerToken"))
+    session.transport.note(request_transport(request.headers))
+    return session

@@ -10,6 +10,7 @@ import time
 from .errors import CommandError, ViewerStopped
 from .client_url import choose_route
 from .health import probe_health
+from .transport import comm_blocked
 
 
 class ConnectionReport(dict):
@@ -70,6 +71,7 @@ def connection_report(viewer, timeout: float = 5.0) -> ConnectionReport:
     route = choose_route(viewer.server)
     report["route"] = f"{route.route} — {route.reason}"
     report["route_probes"] = [p.as_text() for p in route.probes]
+    report["transport"] = session.transport.describe()
     health = probe_health("from Python", viewer.server_url, timeout=timeout)
     healthy = health.ok
     report["server_health"] = health.as_text()
@@ -87,7 +89,13 @@ def connection_report(viewer, timeout: float = 5.0) -> ConnectionReport:
         return _verdict(report, "the cellucid server does not answer",
                         "the Python process that served it may have ended; re-run the cell")
     if not report["command_stream_connected"]:
-        return _verdict(report, "no viewer page is connected", _not_connected_fix(viewer, route))
+        return _verdict(report, "no viewer page is connected",
+                        _not_connected_fix(viewer, route, session.transport.current))
+    if comm_blocked(session.transport):
+        # The pong would come back over the comm, which the kernel reads only after this cell.
+        report["ok"] = True
+        return _verdict(report, "ok: the page is connected over the notebook's comm (no ping: "
+                        "the kernel hears the page only between cells)", None)
     try:
         pong = _round_trip(viewer, "ping", "pong", timeout)
         snapshot = _round_trip(viewer, "debug_snapshot", "debug_snapshot", timeout)
@@ -104,15 +112,21 @@ def connection_report(viewer, timeout: float = 5.0) -> ConnectionReport:
     return _verdict(report, f"ok: ping {report['ping_ms']} ms{note}", None)
 
 
-def _not_connected_fix(viewer, route) -> str:
-    """What to try when no page holds the command stream, given the route the URL took."""
+def _not_connected_fix(viewer, route, transport: str | None) -> str:
+    """What to try when no page holds the command stream, given the route the URL took and the
+    transport the page used last."""
+    if transport == "comm":
+        return ("the page reached Python over the notebook's comm, but has not polled for "
+                "commands lately: its output may be closed, or the kernel was busy with a long "
+                "cell (it reads the comm only between cells); re-run the cell that shows it")
     where = (f"open the viewer (display it in a notebook cell, or open {viewer.viewer_url} in a "
              f"browser); if it is open, the page cannot reach {route.base_url}")
     if route.route == "direct":
         return (f"{where} — a browser on another machine (SSH tunnel, JupyterHub, VS Code "
-                f"remote, HTTPS notebook) cannot reach loopback: set CELLUCID_ROUTE=proxy (needs "
-                f"jupyter-server-proxy) or forward the port and set CELLUCID_CLIENT_SERVER_URL, "
-                f"then re-run the cell")
+                f"remote, HTTPS notebook) cannot reach loopback: show the viewer as a widget (the "
+                f"default; unset CELLUCID_DISPLAY=iframe), which then uses the notebook's comm, "
+                f"or set CELLUCID_ROUTE=proxy (needs jupyter-server-proxy) or forward the port "
+                f"and set CELLUCID_CLIENT_SERVER_URL, then re-run the cell")
     if route.route == "proxy":
         return (f"{where} — check that jupyter-server-proxy is installed and enabled in the "
                 f"Jupyter server (route_probes), or set CELLUCID_ROUTE=direct when the browser "

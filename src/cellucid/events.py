@@ -19,6 +19,7 @@ from .dispatch import QueueFull
 from .errors import ApiError, BadEvent
 from .registry import Registry
 from .session import STATE_EVENTS, ViewerSession
+from .transport import request_transport
 
 ROUTING_FIELDS = ("type", "viewerId", "viewerToken", "eventId")
 SERVER_ONLY_TYPES = frozenset({"session_bundle", "image", "comparison"})
@@ -166,6 +167,8 @@ def deliver(session: ViewerSession, event_type: str, payload: dict, size: int = 
         if isinstance(message, str) and len(message) > MAX_CONSOLE_MESSAGE:
             payload["message"] = message[:MAX_CONSOLE_MESSAGE] + "…"
         session.console.append(payload)
+    elif event_type == "transport":
+        session.transport.state(payload)
     routed = session.on_routed.get(event_type)
     if routed is not None:
         routed(payload)
@@ -175,10 +178,12 @@ def deliver(session: ViewerSession, event_type: str, payload: dict, size: int = 
     session.dispatcher.submit(event_type, payload, size)
 
 
-def process_event(registry: Registry, body: bytes) -> dict:
-    """Parse, check and route one event body; returns the JSON reply. Raises `ApiError`."""
+def process_event(registry: Registry, body: bytes, transport: str = "http") -> dict:
+    """Parse, check and route one event body that came by ``transport`` (``"http"`` or
+    ``"comm"``); returns the JSON reply. Raises `ApiError`."""
     obj = parse_event_body(body)
     session, event_type, payload = check_event(registry, obj, body)
+    session.transport.note(transport)
     event_id = obj.get("eventId")
     if event_id is not None and not session.recent_ids.add(event_id):
         return {"status": "ok", "duplicate": True}
@@ -201,8 +206,9 @@ async def events_endpoint(request: Request) -> JSONResponse:
         raise ApiError(415, "events must be sent as Content-Type: application/json")
     registry: Registry = request.app.state.registry
     body = await read_body(request, registry.max_event_limit())
+    transport = request_transport(request.headers)
     if len(body) > OFF_LOOP_BYTES:
-        reply = await anyio.to_thread.run_sync(process_event, registry, body)
+        reply = await anyio.to_thread.run_sync(process_event, registry, body, transport)
     else:
-        reply = process_event(registry, body)
+        reply = process_event(registry, body, transport)
     return JSONResponse(reply)

@@ -1,10 +1,13 @@
-"""Showing a viewer in a notebook output: the iframe, the text around it, and cell re-runs.
+"""Showing a viewer in a notebook output: the widget or the iframe, the caption, and cell re-runs.
 
-The output is plain HTML — an iframe and a caption, no JavaScript — so it renders the same in
-JupyterLab, Notebook 7, VS Code and Colab, and nothing of it runs again when a saved notebook
-is reopened. The caption outside the iframe is what a reader of a saved notebook sees when the
-kernel that served the viewer is gone (a trusted notebook shows it under the dead frame; an
-untrusted one drops the iframe and keeps the caption), and it says how to bring the viewer back.
+By default the output is a `widget.CellucidWidget`: its front end shows the viewer page in an
+iframe from the server's URL when the browser reaches it, and otherwise over the kernel's own
+comm channel, so remote kernels, VS Code and Colab need no proxy. ``CELLUCID_DISPLAY=iframe``
+gives the plain HTML output instead — an iframe and a caption, no JavaScript — which renders the
+same in every front end but needs the browser to reach the server (docs/environments.md).
+
+The caption (an output of its own under the widget) is what a reader of a saved notebook sees
+when the kernel that served the viewer is gone, and it says how to bring the viewer back.
 
 A cell run again replaces its viewer: the viewers shown by an earlier run of the same cell
 (JupyterLab and Notebook 7 send the cell's id with each execution) are stopped when the new run
@@ -14,11 +17,13 @@ shows one, so their hooks, threads and data go away with their output.
 from __future__ import annotations
 
 import html
+import os
 import sys
 import threading
 
 REPLACED_MESSAGE = "This viewer was replaced: its cell was run again."
 CAPTION_STYLE = "font:12px/1.4 system-ui,sans-serif;color:#777;margin:2px 0 0 0"
+DISPLAY_MODES = ("widget", "iframe")
 
 
 def in_notebook() -> bool:
@@ -32,6 +37,28 @@ def in_notebook() -> bool:
     return getattr(ip, "kernel", None) is not None or "IPKernelApp" in getattr(ip, "config", {})
 
 
+def display_mode(env=None) -> str:
+    """How notebooks show viewers: ``CELLUCID_DISPLAY`` — ``widget`` (default) or ``iframe``.
+
+    Raises `ValueError` for another value.
+    """
+    env = os.environ if env is None else env
+    mode = env.get("CELLUCID_DISPLAY", "").strip().lower() or "widget"
+    if mode not in DISPLAY_MODES:
+        raise ValueError(f"CELLUCID_DISPLAY must be one of {', '.join(DISPLAY_MODES)}, "
+                         f"got {mode!r}")
+    return mode
+
+
+def caption_html(viewer) -> str:
+    """The one-line caption under a viewer: what serves it, and to re-run the cell if it died."""
+    viewer_id = html.escape(viewer.viewer_id, quote=True)
+    return (f'<p class="cellucid-caption" style="{CAPTION_STYLE}">cellucid viewer '
+            f'<code>{viewer_id}</code> · {viewer.n_cells:,} cells · served by the Python kernel '
+            f'that ran this cell. If the view above is blank, shows an error, or says the session '
+            f'ended, that kernel has stopped: re-run this cell to bring the viewer back.</p>')
+
+
 def iframe_html(viewer) -> str:
     """The HTML of a notebook output showing ``viewer``: a full-width iframe and a caption."""
     url = html.escape(viewer.viewer_url, quote=True)
@@ -41,11 +68,7 @@ def iframe_html(viewer) -> str:
         f'<div class="cellucid-output" data-cellucid-viewer="{viewer_id}" style="width:100%">'
         f'<iframe src="{url}" title="cellucid viewer {viewer_id}" width="100%" height="{height}" '
         f'style="border:0;width:100%;height:{height}px;display:block" '
-        f'allow="clipboard-write" loading="eager"></iframe>'
-        f'<p class="cellucid-caption" style="{CAPTION_STYLE}">cellucid viewer '
-        f'<code>{viewer_id}</code> · {viewer.n_cells:,} cells · served by the Python kernel '
-        f'that ran this cell. If the view above is blank, shows an error, or says the session '
-        f'ended, that kernel has stopped: re-run this cell to bring the viewer back.</p></div>'
+        f'allow="clipboard-write" loading="eager"></iframe>{caption_html(viewer)}</div>'
     )
 
 
@@ -53,6 +76,18 @@ def plain_text(viewer) -> str:
     """The text form of the output, for front ends that show no HTML."""
     return (f"cellucid viewer {viewer.viewer_id} ({viewer.n_cells:,} cells): open "
             f"{viewer.viewer_url} — if the kernel that ran this cell has stopped, re-run it.")
+
+
+def iframe_bundle(viewer) -> dict:
+    """The plain HTML output of ``viewer`` (``CELLUCID_DISPLAY=iframe``, and outside kernels)."""
+    return {"text/html": iframe_html(viewer), "text/plain": plain_text(viewer)}
+
+
+def output_bundle(viewer) -> tuple[dict, dict]:
+    """``(data, metadata)`` of ``viewer``'s notebook output in the current display mode."""
+    if display_mode() == "iframe":
+        return iframe_bundle(viewer), {}
+    return viewer.widget_for_display()._repr_mimebundle_()
 
 
 def display_viewer(viewer) -> None:
@@ -63,7 +98,12 @@ def display_viewer(viewer) -> None:
 
     replace_cell_viewers(viewer)
     choose_route(viewer._server, refresh=True)
-    display({"text/html": iframe_html(viewer), "text/plain": plain_text(viewer)}, raw=True)
+    data, metadata = output_bundle(viewer)
+    display(data, metadata=metadata, raw=True)
+    if "text/html" not in data:
+        # Its own output, plain HTML: it stays readable in a saved notebook after the kernel
+        # (and with it the widget) is gone.
+        display({"text/html": caption_html(viewer), "text/plain": plain_text(viewer)}, raw=True)
 
 
 def current_cell() -> tuple[str, str] | None:

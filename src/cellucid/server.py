@@ -6,6 +6,7 @@ Every viewer of the process is served by the same `Server`, started on first use
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import errno
 import socket
@@ -22,6 +23,17 @@ from .security import AllowedHosts
 START_TIMEOUT_SECONDS = 10.0
 
 
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, keeping the event loop it serves on: requests that arrive over a
+    notebook's comm instead of a socket (`comm_requests.py`) run on that same loop."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+
+    async def startup(self, sockets=None) -> None:
+        self.loop = asyncio.get_running_loop()
+        await super().startup(sockets=sockets)
+
+
 class Server:
     """uvicorn serving the app in a daemon thread."""
 
@@ -36,7 +48,7 @@ class Server:
         config = uvicorn.Config(self.app, host=host, port=port or 0, log_level="warning",
                                 access_log=False, lifespan="off", timeout_graceful_shutdown=1,
                                 timeout_keep_alive=30)
-        self._uvicorn = uvicorn.Server(config)
+        self._uvicorn = _Uvicorn(config)
         self._thread = threading.Thread(target=self._serve, name="cellucid-server", daemon=True)
         self._error: BaseException | None = None
         self.port = 0
@@ -64,6 +76,11 @@ class Server:
     def url(self) -> str:
         """The loopback URL Python itself reaches the server at (trailing slash)."""
         return f"http://{reachable_host(self.host)}:{self.port}/"
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the app runs on (None before `start`)."""
+        return self._uvicorn.loop
 
     @property
     def running(self) -> bool:

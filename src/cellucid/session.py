@@ -17,6 +17,7 @@ from .cells import event_size_limit
 from .commands import CommandChannel
 from .dispatch import Dispatcher
 from .local_data import LocalData, ViewData
+from .transport import TransportLog
 
 RECENT_EVENT_IDS = 10_000
 RECENT_CONSOLE = 100
@@ -69,6 +70,7 @@ class ViewerSession:
         self.uploads: dict[str, dict] = {}
         self.uploads_lock = threading.Lock()
         self.stopped = False
+        self.transport = TransportLog()   # how the page reaches Python (HTTP or comm)
         self.local = LocalData(self.n_cells)
         self.data = ViewData(self.dataset, self.local)
         self.analyses = Analyses(self.data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -21,17 +22,18 @@ from .dispatch import MESSAGE
 from .errors import CommandError, ViewerStopped
 from .interrupt import block_until_interrupted
 from .local_data import ID_PREFIX
-from .notebook import iframe_html
 from .server import Server, get_server
 from .session import ViewerSession
+from .transport import comm_blocked
 from .uploads import close_upload_request, open_upload_request
 from .values import cell_coordinates, cell_values, values_title
 from .viewer_analysis import AnalysisMethods
+from .viewer_display import DisplayMethods
 
 DEFAULT_COMMAND_TIMEOUT = 10.0
 
 
-class Viewer(AnalysisMethods):
+class Viewer(AnalysisMethods, DisplayMethods):
     """One interactive view of a dataset, served by the process's cellucid server."""
 
     def __init__(self, dataset, *, embedding: str | None = None, color: str | None = None,
@@ -161,10 +163,22 @@ class Viewer(AnalysisMethods):
         included. Raises `TimeoutError`, or `ViewerStopped` if the viewer is stopped meanwhile.
         """
         self._check_running()
+        if comm_blocked(self._session.transport):
+            raise RuntimeError(
+                "this viewer's page talks to Python over the notebook's own channel, which the "
+                "kernel does not read while a cell blocks: use `await viewer.wait_for_event_async("
+                "...)` in the cell, or wait in a thread or a hook")
         if event_type is None:
             kind, payload = self._session.dispatcher.wait(None, timeout, predicate)
             return {"event": kind, **payload}
         return self._session.dispatcher.wait(event_type, timeout, predicate)[1]
+
+    async def wait_for_event_async(self, event_type: str | None, timeout: float | None = 30,
+                                   predicate: Callable[[dict], bool] | None = None) -> dict:
+        """`wait_for_event` for ``await`` in a notebook cell: the kernel keeps reading the
+        notebook's channel meanwhile (which a blocking wait would stop, when the viewer runs
+        over it). Same arguments, result and errors."""
+        return await asyncio.to_thread(self.wait_for_event, event_type, timeout, predicate)
 
     def wait_for_ready(self, timeout: float | None = 60) -> dict:
         """The ``ready`` payload: at once if the page is ready, else the next one."""
@@ -175,8 +189,9 @@ class Viewer(AnalysisMethods):
             return self.wait_for_event("ready", timeout)
         except TimeoutError:
             raise TimeoutError(f"the viewer page did not become ready within {timeout:g} s; "
-                               f"is it open? ({self.viewer_url}) — viewer.debug_connection() "
-                               f"tells more") from None
+                               f"is it open? ({self.viewer_url}) — a page that reaches Python "
+                               f"over the notebook's comm is heard only between cells, so wait "
+                               f"in a later cell; viewer.debug_connection() tells more") from None
 
     def wait_for_callbacks(self, timeout: float | None = 10) -> None:
         """Block until every event routed so far went through the callbacks.
@@ -208,7 +223,8 @@ class Viewer(AnalysisMethods):
         self._check_running()
         channel = self._session.commands
         ack = channel.push(command_type, fields or {})
-        if not wait or not channel.connected:
+        # A page on the comm cannot acknowledge while this (the kernel's) thread is busy.
+        if not wait or not channel.connected or comm_blocked(self._session.transport):
             return ack.command_id
         if not ack.wait(timeout):
             raise CommandError(f"the viewer page did not acknowledge '{command_type}' within "
@@ -401,6 +417,10 @@ class Viewer(AnalysisMethods):
         page could not send it."""
         self._check_running()
         session = self._session
+        if comm_blocked(session.transport):
+            raise CommandError(f"the viewer page sends {what} over the notebook's comm, which the "
+                               f"kernel reads only after this cell: ask from a thread instead "
+                               f"(threading.Thread) and read the result in a later cell")
         request_id = open_upload_request(session, kind)
         try:
             with session.dispatcher.subscribe(event_type) as replies:
@@ -464,10 +484,6 @@ class Viewer(AnalysisMethods):
 
     def _check_embedding(self, name: str) -> None:
         self.dataset.embedding_info(name)   # `UnknownName` (a KeyError) naming the close ones
-
-    # -- display ------------------------------------------------------------------------------
-    def _repr_html_(self) -> str:
-        return iframe_html(self)
 
     def serve_forever(self) -> None:
         """Block until Ctrl-C (for scripts that serve a viewer), then stop the viewer."""

@@ -122,3 +122,25 @@ test("a CR at a chunk boundary before LF is one line end", () => {
   p.push("\n\r\n");
   assert.deepEqual(got, ["x"]);
 });
+
+test("with sse: false (the notebook comm) the stream long-polls from the start", async () => {
+  const urls = [];
+  const applied = [];
+  const fetch = async (url) => {
+    urls.push(url);
+    if (urls.length > 1) await new Promise((r) => setTimeout(r, 20));
+    return { ok: true, status: 200, json: async () => ({ status: "ok", commands: urls.length === 1 ? [{ seq: 1, command: { id: "c1", type: "ping" } }] : [] }) };
+  };
+  const states = [];
+  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, onCommand: async (c) => { applied.push(c.id); }, onConnection: (st) => states.push(st), options: { sse: false } });
+  assert.equal(s.mode, "poll");
+  s.start();
+  await new Promise((r) => setTimeout(r, 50));
+  s.stop();
+  assert.ok(urls.length >= 2);
+  assert.ok(urls.every((u) => u.startsWith("_cellucid/commands/poll?")), urls.join(" "));
+  assert.match(urls[0], /&after=0&wait=0$/);
+  assert.match(urls[1], /&after=1&wait=25$/);
+  assert.deepEqual(applied, ["c1"]);
+  assert.equal(states[0].mode, "poll");
+});

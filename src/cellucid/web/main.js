@@ -1,14 +1,17 @@
-// Entry point: reads viewerId/viewerToken from the page URL, loads the data, draws the first
-// frame, posts `ready`, then listens for commands. Every URL is relative to the page.
+// Entry point: learns the credentials and the transport (`transport.js`: the page URL and HTTP,
+// or the notebook widget's comm), loads the data, draws the first frame, posts `ready` and
+// `transport`, then listens for commands. Every URL is relative to the page. Also the entry of
+// the widget bundle (`webdeps/build-widget.mjs`), which the widget loader imports in the notebook
+// page for `createCommFetch` alone: the app starts only in a document holding its canvas.
 
 import { App } from "./app.js";
-import { authFromSearch } from "./auth.js";
 import { Bridge, forwardConsole } from "./bridge.js";
 import { createCommandHandler } from "./commands.js";
 import { FLAGS_NOT_DRAWN } from "./constants.js";
 import { DataClient } from "./data.js";
 import { viewerGone } from "./http.js";
 import { CommandStream } from "./stream.js";
+import { pageTransport } from "./transport.js";
 import { Interaction } from "./interaction.js";
 import { LassoTool } from "./tools/lasso.js";
 import { KnnTool } from "./tools/knn.js";
@@ -30,10 +33,13 @@ import { revisionOf } from "./manifest.js";
 import { modeFromModifiers } from "./selection.js";
 import { nextGroupColor, nextGroupName } from "./highlights.js";
 
+export { createCommFetch } from "./commfetch.js";
+
 const $ = (sel) => document.querySelector(sel);
 
 async function main() {
-  const auth = authFromSearch(location.search);
+  const transport = pageTransport(window);
+  const { auth, fetch } = transport;
   const messages = new Messages(document);
   document.body.dataset.cellucidReady = "0";
   if (!auth.viewerId || !auth.viewerToken) {
@@ -43,14 +49,14 @@ async function main() {
   }
 
   const bridge = new Bridge({
-    ...auth,
+    ...auth, fetch,
     onGiveUp: (type, reason) => messages.banner(`Could not deliver a "${type}" event to Python (${reason}). Later events are still sent.`),
     onGone: () => messages.gone(true),
   });
   const original = forwardConsole(bridge, window);
   bridge.log = original.warn;
 
-  const data = new DataClient(auth);
+  const data = new DataClient({ ...auth, fetch });
   const canvas = $("#gl");
   const stage = $("#stage");
   let app;
@@ -220,11 +226,12 @@ async function main() {
   document.body.dataset.cellucidReady = "1";
   performance.mark("cellucid-ready");
   bridge.send("ready", { n_cells: app.n, dimensions: app.embedding.dims, embedding: app.embedding.name });
+  bridge.send("transport", { mode: transport.mode, reason: transport.reason });
 
   // ---- commands --------------------------------------------------------------------------------
   let stream;
   const apply = createCommandHandler({
-    app, bridge, auth,
+    app, bridge, auth, fetch,
     commandsState: () => ({ connected: stream.connected, mode: stream.mode }),
     showComparison: (c) => compare.show(c),
     showGenePlot: (c) => genePlots.show(c),
@@ -237,7 +244,8 @@ async function main() {
     },
   });
   stream = new CommandStream({
-    ...auth,
+    ...auth, fetch,
+    options: { sse: transport.mode !== "comm" },
     onCommand: apply,
     onConnection: (s) => {
       document.body.dataset.cellucidConnected = s.connected ? "1" : "0";
@@ -268,7 +276,9 @@ async function main() {
   };
 }
 
-main().catch((err) => {
-  document.body.dataset.cellucidError = String(err && err.message ? err.message : err);
-  console.error("cellucid: the viewer failed to start:", err);
-});
+if (globalThis.document && document.querySelector("[data-testid=cellucid-canvas]")) {
+  main().catch((err) => {
+    document.body.dataset.cellucidError = String(err && err.message ? err.message : err);
+    console.error("cellucid: the viewer failed to start:", err);
+  });
+}

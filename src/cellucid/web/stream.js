@@ -1,6 +1,7 @@
 // The command transport from Python: the SSE stream `_cellucid/commands` read with fetch (so the
 // opening comment line counts as "bytes arrived"), a long-poll fallback when nothing arrives
-// within 4 s, and a watch on `_cellucid/health` that tells the page when the Python side is gone.
+// within 4 s (or from the start, with `sse: false`: the notebook comm carries no stream), and a
+// watch on `_cellucid/health` that tells the page when the Python side is gone.
 // What each command does is `commands.js`.
 
 import { authQuery } from "./auth.js";
@@ -15,13 +16,15 @@ export const defaults = {
   reconnectDelayMs: 500,
   healthIntervalMs: 2000,
   healthTimeoutMs: 3000,
+  sse: true,
 };
 
 /** Reads commands from Python and hands each to `onCommand` once, in order. */
 export class CommandStream {
   /**
    * @param {object} opts viewerId, viewerToken, onCommand(command) → Promise (applied in order),
-   *   onConnection({connected, gone, mode, reason}); optional fetch.
+   *   onConnection({connected, gone, mode, reason}); optional fetch, options (`defaults`;
+   *   `sse: false` long-polls from the start).
    */
   constructor(opts) {
     this.query = authQuery(opts);
@@ -29,7 +32,7 @@ export class CommandStream {
     this.onConnection = opts.onConnection || (() => {});
     this.fetch = fetcher(opts.fetch);
     this.options = { ...defaults, ...(opts.options || {}) };
-    this.mode = "sse";
+    this.mode = this.options.sse ? "sse" : "poll";
     this.lastSeq = 0;
     this.seen = new Set();
     this.chain = Promise.resolve();
