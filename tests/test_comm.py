@@ -292,10 +292,16 @@ def test_a_blocking_wait_on_the_comm_thread_says_how_to_wait_instead(viewer):
     try:
         with pytest.raises(RuntimeError, match="wait_for_event_async"):
             viewer.wait_for_event("selection", timeout=1)
-        timer = threading.Timer(0.2, lambda: page.post("selection", cells=[4]))
-        timer.start()
-        got = asyncio.run(viewer.wait_for_event_async("selection", timeout=10))
-        timer.join()
-        assert got == {"cells": [4]}
+        got = {}
+
+        def await_in_a_loop_of_its_own() -> None:   # the e2e tests may run a loop in this thread
+            got["event"] = asyncio.run(viewer.wait_for_event_async("selection", timeout=10))
+
+        waiter = threading.Thread(target=await_in_a_loop_of_its_own)
+        waiter.start()
+        until(lambda: viewer.waiters == 1, what="the awaiting coroutine")
+        page.post("selection", cells=[4])
+        waiter.join(10)
+        assert got["event"] == {"cells": [4]}
     finally:
         transport._comm_threads.discard(threading.get_ident())

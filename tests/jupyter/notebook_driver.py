@@ -2,7 +2,10 @@
 
 Cells are run through the UI (select a cell, Ctrl+Enter), as a user would; what the kernel
 learns is written by the notebook's own code to JSON files next to the notebook, which the
-test reads once the cell's output shows a marker line.
+test reads once the cell's output shows a marker line (or the file appears: `wait_for_file`).
+A viewer's output is the widget (`widget_output`), whose iframe loads the viewer from the
+kernel's server or, when the page cannot reach it (`block_kernel_http`), runs it from
+``srcdoc`` over the widget's comm; `IFRAMES` finds both by their title.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nbformat
 import numpy as np
@@ -19,6 +23,9 @@ IFRAMES = "iframe[title^='cellucid viewer']"
 # The notebook on show (JupyterLab may keep other notebooks open in hidden tabs).
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
 CELLS = f"{NOTEBOOK} .jp-Cell"
+# An output holding a widget view (JupyterLab and Notebook 7 give it no data-mime-type).
+WIDGET_OUTPUT = ".jp-OutputArea-output:not(.jp-RenderedHTMLCommon)"
+HTML_OUTPUT = ".jp-OutputArea-output.jp-RenderedHTMLCommon"
 
 
 def write_notebook(server, folder: str, cells: list[str]) -> "NotebookFile":
@@ -46,8 +53,10 @@ class NotebookFile:
         """A JSON file the notebook's code wrote next to it."""
         return json.loads((self.dir / name).read_text())
 
-    def kernel(self, timeout: float = 60) -> dict:
-        """This notebook's kernel once it is started and idle (polled through the REST API)."""
+    def kernel(self, timeout: float = 60, pause=time.sleep) -> dict:
+        """This notebook's kernel once it is started and idle (polled through the REST API).
+
+        ``pause(seconds)`` waits between polls (`pause_for`: a page's, so its routes run)."""
         deadline = time.monotonic() + timeout
         while True:
             sessions = [s for s in self.server.api("GET", "api/sessions")
@@ -56,14 +65,21 @@ class NotebookFile:
                 return sessions[0]["kernel"]
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no idle kernel for {self.path} within {timeout} s")
-            time.sleep(0.2)
+            pause(0.2)
+
+
+def pause_for(page):
+    """A ``pause(seconds)`` that keeps ``page``'s event loop turning: Playwright's sync API runs
+    route handlers (`block_kernel_http`) only while the thread is inside a Playwright call, so a
+    plain ``time.sleep`` would hold every routed request of the page."""
+    return lambda seconds: page.wait_for_timeout(seconds * 1000)
 
 
 def open_notebook(page, notebook: NotebookFile, ui: str) -> dict:
     """Open ``notebook`` in JupyterLab (``ui="lab"``) or Notebook 7; returns its idle kernel."""
     page.goto(notebook.server.page_url(ui, notebook.path))
     page.locator(CELLS).first.wait_for(timeout=60_000)
-    return notebook.kernel()
+    return notebook.kernel(pause=pause_for(page))
 
 
 def cell(page, index: int):
@@ -149,3 +165,65 @@ def inside(xy: np.ndarray, polygon) -> list[int]:
     from tests.e2e.viewer_helpers import points_in_polygon
 
     return np.flatnonzero(points_in_polygon(xy, polygon)).tolist()
+
+
+def block_all_but(page, origin_url: str, blocked_prefixes: tuple[str, ...] = ()) -> dict:
+    """Cut the page (and every frame in it) off from everything but ``origin_url``'s origin.
+
+    Every request to another origin is aborted, and so is any URL starting with one of
+    ``blocked_prefixes`` or holding a ``/_cellucid/`` path. Returns ``{"blocked": [urls
+    aborted], "viewer_requests": [urls requested by a srcdoc viewer frame, blob:/data: aside]}``,
+    filled as the page runs. (Playwright's sync API runs the handler only while the thread is in
+    a Playwright call: wait with `pause_for`, not ``time.sleep``.)
+    """
+    origin = urlsplit(origin_url)[:2]
+    seen: dict = {"blocked": [], "viewer_requests": []}
+
+    def handle(route):
+        url = route.request.url
+        if urlsplit(url)[:2] != origin or url.startswith(blocked_prefixes) or "/_cellucid/" in url:
+            seen["blocked"].append(url)
+            route.abort()
+        else:
+            route.fallback()
+
+    def note(request):
+        try:
+            srcdoc = request.frame.url == "about:srcdoc"
+        except Exception:   # a request of no frame (a service worker)
+            srcdoc = False
+        if srcdoc and not request.url.startswith(("blob:", "data:")):
+            seen["viewer_requests"].append(request.url)
+
+    page.context.route("**/*", handle)
+    page.on("request", note)
+    return seen
+
+
+def block_kernel_http(page, server) -> dict:
+    """Cut the notebook page off from the kernel's HTTP server: only the Jupyter server's origin
+    answers, and not its ``proxy/`` paths (jupyter-server-proxy). The viewer can then reach
+    Python only over the widget's comm. Returns what `block_all_but` does."""
+    return block_all_but(page, server.url, (f"{server.url}proxy/",))
+
+
+def wait_for_file(page, path: Path, timeout: float = 120, check=None):
+    """The JSON in ``path`` once it exists (and ``check(value)`` holds), polled while ``page``
+    runs; the notebook's code writes it atomically (a temporary file renamed)."""
+    pause = pause_for(page)
+    deadline = time.monotonic() + timeout
+    while True:
+        if path.exists():
+            value = json.loads(path.read_text())
+            if check is None or check(value):
+                return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path.name} was not written within {timeout} s")
+        pause(0.05)
+
+
+def widget_output(page, index: int):
+    """The viewer widgets of cell ``index``: the box the widget's front end draws in
+    (``.cellucid-output``), in an output that is not rendered HTML (which the plain iframe output
+    of ``CELLUCID_DISPLAY=iframe`` is)."""
+    return cell(page, index).locator(f"{WIDGET_OUTPUT} .cellucid-output")

@@ -1,5 +1,6 @@
 """Viewers over a notebook's life in real JupyterLab 4: two side by side, a cell run again, the
-cellucid server stopped, and the kernel restarted under live iframes."""
+cellucid server stopped, and the kernel restarted under live iframes (the widget's HTTP path:
+the widget shows the iframe from the server's URL)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import time
 
 import pytest
 
-from .notebook_driver import (center_iframe, draw_lasso, open_notebook, ready_frame, run_cell,
-                              select_cell, viewer_iframes, wait_for_output, write_notebook)
+from .notebook_driver import (HTML_OUTPUT, center_iframe, draw_lasso, open_notebook,
+                              ready_frame, run_cell, select_cell, viewer_iframes,
+                              wait_for_output, widget_output, write_notebook)
 
 pytestmark = pytest.mark.jupyter
 
@@ -134,6 +136,7 @@ def notebook_life(page, server):
     assert rerun["stopped"] == [True, False]
     assert rerun["registered"] == [False, True]
     assert viewer_iframes(page, 1).count() == 1
+    assert widget_output(page, 1).count() == 1
     new_frame = ready_frame(viewer_iframes(page, 1).first)
     assert rerun["ids"][1] in new_frame.url
 
@@ -169,7 +172,8 @@ def notebook_life(page, server):
         time.sleep(0.1)
     reopened = page.context.new_page()
     reopened.goto(server.page_url("lab", nb.path))
-    caption = reopened.locator(".cellucid-caption").first
+    # The caption is an HTML output of its own, under the widget that cannot be drawn again.
+    caption = reopened.locator(f"{HTML_OUTPUT} .cellucid-caption").first
     caption.wait_for(timeout=60_000)
     assert "re-run this cell to bring the viewer back" in caption.inner_text()
     reopened.close()

@@ -3,7 +3,10 @@
 Both the direct route (a loopback Jupyter at ``/``) and the proxy route (Jupyter at
 ``/jh/user/``, kernels with ``CELLUCID_ROUTE=proxy``, the iframe under
 ``/jh/user/proxy/<port>/`` through jupyter-server-proxy) are driven through the UI in headless
-Chromium; the lasso is drawn with the real mouse over the real iframe.
+Chromium; the lasso is drawn with the real mouse over the real iframe. The output is the widget
+(its HTTP path: the page reaches the server, so the widget shows the iframe from the server's
+URL, the caption an output of its own); ``CELLUCID_DISPLAY=iframe`` gives the plain HTML output
+(`test_iframe_display`). The comm path is in test_notebook_comm.py.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ import pytest
 
 from tests.e2e.conftest import ARTIFACTS
 
-from .notebook_driver import (cell, center_iframe, draw_lasso, inside, open_notebook,
-                              ready_frame, run_cell, viewer_iframes, wait_for_output,
-                              write_notebook)
+from .notebook_driver import (HTML_OUTPUT, cell, center_iframe, draw_lasso, inside,
+                              open_notebook, ready_frame, run_cell, viewer_iframes,
+                              wait_for_output, widget_output, write_notebook)
 
 pytestmark = pytest.mark.jupyter
 
@@ -154,6 +157,22 @@ def check_debug(page, nb, cell_index, screenshot=None):
     report = nb.result("debug.json")
     assert report["ok"] is True and report["ping_ms"] > 0
     assert report["snapshot"]["webgl"]
+    # The page reached the server by HTTP (the widget's fast path), never over the comm.
+    assert report["transport"].startswith("http"), report["transport"]
+    assert "comm" not in report["transport"].split("(latest request:")[1]
+
+
+def check_widget_output(page, info, src_prefix):
+    """Cell 0 shows the widget on its HTTP path: the widget's iframe loads the viewer from the
+    server's URL (``src_prefix``), and the caption is an HTML output of its own."""
+    iframe = widget_output(page, 0).locator("iframe")
+    assert iframe.count() == 1
+    assert iframe.get_attribute("srcdoc") is None
+    assert iframe.get_attribute("src").startswith(src_prefix)
+    assert info["viewer_id"] in iframe.get_attribute("title")
+    caption = cell(page, 0).locator(f"{HTML_OUTPUT} .cellucid-caption")
+    assert "re-run this cell" in caption.text_content()
+    assert cell(page, 0).locator(f"{HTML_OUTPUT} iframe").count() == 0
 
 
 def check_stop(page, cell_index):
@@ -189,6 +208,7 @@ def direct_route(page, server, umap, ui):
     info = nb.result("viewer.json")
     assert info["route"]["route"] == "direct"
     assert iframe.get_attribute("src").startswith(f"http://127.0.0.1:{info['port']}/?viewerId=")
+    check_widget_output(page, info, f"http://127.0.0.1:{info['port']}/?viewerId=")
     box = iframe.bounding_box()
     assert abs(box["height"] - 420) <= 1
     check_lasso_reaches_hook(page, nb, umap, 1)
@@ -263,8 +283,39 @@ def proxy_route(page, server, umap, ui, transport):
     assert any("through the Jupyter proxy: ok" in p for p in info["route"]["probes"])
     assert iframe.get_attribute("src").startswith(f"/jh/user/proxy/{info['port']}/?viewerId=")
     assert frame.url.startswith(f"{server.url}proxy/{info['port']}/")
+    check_widget_output(page, info, f"/jh/user/proxy/{info['port']}/?viewerId=")
     check_lasso_reaches_hook(page, nb, umap, 1)
     check_recolour(page, 2)
     check_debug(page, nb, 3)
     assert frame.evaluate("document.body.dataset.cellucidCommandMode") == transport
     check_stop(page, 4)
+
+
+IFRAME_DISPLAY = """\
+import os
+os.environ["CELLUCID_DISPLAY"] = "iframe"
+"""
+
+
+def test_iframe_display(jupyter_root, in_page, umap):
+    """``CELLUCID_DISPLAY=iframe``: one plain HTML output (the iframe from the server's URL and
+    the caption), no widget; the lasso reaches the hook and stop() freezes the frame."""
+    in_page(iframe_display, jupyter_root, umap)
+
+
+def iframe_display(page, server, umap):
+    cells = [IFRAME_DISPLAY + SETUP, SELECTION, STOP]
+    nb = write_notebook(server, "iframe-display", cells)
+    open_notebook(page, nb, "lab")
+    for index in range(len(cells)):
+        run_cell(page, index)
+    output = cell(page, 0).locator(f"{HTML_OUTPUT} .cellucid-output")
+    iframe = output.locator("iframe")
+    ready_frame(iframe)
+    info = nb.result("viewer.json")
+    assert iframe.get_attribute("src").startswith(f"http://127.0.0.1:{info['port']}/?viewerId=")
+    assert "re-run this cell" in output.locator(".cellucid-caption").text_content()
+    assert widget_output(page, 0).count() == 0
+    assert cell(page, 0).locator(".cellucid-caption").count() == 1
+    check_lasso_reaches_hook(page, nb, umap, 1)
+    check_stop(page, 2)

@@ -1,0 +1,262 @@
+"""The notebook widget over the kernel's comm, in real JupyterLab 4 and Notebook 7.
+
+The page is cut off from the kernel's HTTP server (`block_kernel_http`: every request to another
+origin than the Jupyter server's is aborted, and so are the Jupyter server's ``proxy/`` and any
+``_cellucid/`` path), so the widget's health probe fails and it runs the viewer in a ``srcdoc``
+iframe whose every request goes over the widget's comm. Through the UI, as a user would: a lasso
+drawn with the real mouse reaches a hook and an awaited ``wait_for_event_async`` with exactly the
+cells inside its polygon; ``set_color_by`` is acknowledged and recolours; ``stop()`` freezes the
+frame; ten viewers in one notebook all become ready and answer a ping. Without the blocking, the
+same widget takes the HTTP path (an iframe from the kernel's server).
+
+Over the comm the kernel hears the page only between cells (or while a cell awaits), so the
+notebook waits with ``asyncio`` tasks and threads, never with a blocking call in a cell.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS
+
+from .notebook_driver import (block_kernel_http, cell, center_iframe, draw_lasso, inside,
+                              open_notebook, ready_frame, run_cell, wait_for_file,
+                              wait_for_output, widget_output, write_notebook)
+
+pytestmark = pytest.mark.jupyter
+
+SETUP = """\
+import asyncio, json, os, pathlib, threading
+import scanpy as sc
+import cellucid
+
+def write(name, value):
+    tmp = pathlib.Path(name + ".tmp")
+    tmp.write_text(json.dumps(value, default=str))
+    tmp.replace(name)
+
+adata = sc.datasets.pbmc68k_reduced()
+viewer = cellucid.show_anndata(adata, color="louvain", height=420)
+write("viewer.json", {"viewer_id": viewer.viewer_id, "port": viewer.server.port})
+"""
+
+# The hook and an awaiting task; the cell ends at once, so the kernel reads the comm meanwhile.
+SELECTION = """\
+@viewer.on_selection
+def hooked(event):
+    write("hooked.json", event)
+
+task = asyncio.ensure_future(viewer.wait_for_event_async("selection", timeout=300))
+print("WAITING-FOR-SELECTION")
+"""
+
+WAITED = """\
+selection = await task
+write("waited.json", selection)
+print("SELECTION-RECEIVED", len(selection["cells"]))
+"""
+
+RECOLOR = """\
+acks = []
+
+@viewer.on("command_result")
+def acked(event):
+    acks.append(event)
+    write("acks.json", acks)
+
+viewer.set_color_by("CST3")   # over the comm: sent, not waited for
+write("recolor.json", {"ids": [c["id"] for c in viewer.pending_commands
+                               if c["type"] == "setColorBy"]})
+print("RECOLOR-SENT")
+"""
+
+DEBUG = """\
+report = viewer.debug_connection()
+write("debug.json", report)
+print("DEBUG-DONE", report["verdict"])
+"""
+
+STOP = """\
+viewer.stop()
+print("STOPPED")
+"""
+
+TEN = """\
+small = adata[:120].copy()
+many = [cellucid.show_anndata(small, height=60) for _ in range(10)]
+"""
+
+# Awaits in the cell: ipykernel reads the pages' messages while an async cell awaits. Each page
+# posts ready, then answers a ping round trip (debug_connection, off the kernel's thread).
+TEN_CHECK = """\
+def check(v):
+    ready = v.wait_for_ready(240)
+    return {"id": v.viewer_id, "ready": ready, "report": v.debug_connection(timeout=60)}
+
+print("CHECKING-MANY", flush=True)
+many_checked = await asyncio.gather(*(asyncio.to_thread(check, v) for v in many))
+write("many.json", many_checked)
+print("MANY-CHECKED", sum(m["report"]["ok"] for m in many_checked))
+"""
+
+# The HTTP path (nothing blocked): a ping round trip in the cell itself.
+HTTP_DEBUG = """\
+report = viewer.debug_connection()
+write("debug.json", report)
+print("DEBUG-DONE", report["verdict"])
+"""
+
+
+@pytest.fixture(scope="module")
+def umap():
+    import anndata
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    path = Path(find_spec("scanpy").submodule_search_locations[0]) / "datasets" / \
+        "10x_pbmc68k_reduced.h5ad"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        adata = anndata.read_h5ad(path)
+    return np.asarray(adata.obsm["X_umap"], dtype=np.float32).astype(np.float64)
+
+
+def latest_requests(transport: str) -> str:
+    """The "(latest request: …)" part of a report's transport line: which modes were used."""
+    match = re.search(r"\(latest request: ([^)]*)\)", transport)
+    assert match, transport
+    return match.group(1)
+
+
+@pytest.mark.parametrize("ui", ["lab", "notebook"])
+def test_comm_with_http_blocked(ui, jupyter_root, in_page, umap):
+    in_page(comm_with_http_blocked, jupyter_root, umap, ui)
+
+
+def comm_with_http_blocked(page, server, umap, ui):
+    seen = block_kernel_http(page, server)
+    cells = [SETUP, SELECTION, WAITED, RECOLOR, DEBUG, STOP, TEN, TEN_CHECK]
+    nb = write_notebook(server, f"comm-{ui}", cells)
+    open_notebook(page, nb, ui)
+    run_cell(page, 0)
+
+    # The viewer runs inside the widget's output, from srcdoc.
+    iframe = widget_output(page, 0).locator("iframe").first
+    frame = ready_frame(iframe)
+    assert iframe.get_attribute("srcdoc") and iframe.get_attribute("src") is None
+    assert frame.url == "about:srcdoc"
+    info = nb.result("viewer.json")
+    assert info["viewer_id"] in iframe.get_attribute("title")
+    assert cell_caption(page, 0)
+
+    # A lasso with the real mouse reaches the hook and the awaited task.
+    run_cell(page, 1)
+    wait_for_output(page, 1, "WAITING-FOR-SELECTION")
+    draw_lasso(page, iframe)
+    hooked = wait_for_file(page, nb.dir / "hooked.json")
+    run_cell(page, 2)
+    wait_for_output(page, 2, "SELECTION-RECEIVED")
+    waited = nb.result("waited.json")
+    assert waited["source"] == "lasso"
+    expected = inside(umap, waited["polygon"])
+    assert 0 < len(expected) < len(umap)
+    assert waited["cells"] == expected
+    assert hooked["cells"] == expected and hooked["polygon"] == waited["polygon"]
+
+    # set_color_by: acknowledged (a command_result hook) and drawn (the colour bar).
+    run_cell(page, 3)
+    wait_for_output(page, 3, "RECOLOR-SENT")
+    (command_id,) = nb.result("recolor.json")["ids"]
+    acks = wait_for_file(page, nb.dir / "acks.json",
+                         check=lambda acks: any(a["id"] == command_id for a in acks))
+    assert [a["ok"] for a in acks if a["id"] == command_id] == [True]
+    center_iframe(iframe)
+    frame.locator("[data-testid=colorbar]").wait_for(state="visible", timeout=30_000)
+    assert frame.locator("#colorbar .panel-title").inner_text() == "CST3 (gene)"
+    assert frame.locator("[data-testid=colorby-select]").input_value() != "louvain"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"jupyter_{ui}_comm_viewer.png")
+
+    # debug_connection in a cell: the comm, and only the comm, carried the page's requests.
+    run_cell(page, 4)
+    wait_for_output(page, 4, "DEBUG-DONE")
+    report = nb.result("debug.json")
+    assert report["transport"].startswith("comm"), report["transport"]
+    assert "could not be reached" in report["transport"]
+    assert latest_requests(report["transport"]).startswith("comm ")
+    assert "http" not in latest_requests(report["transport"])
+    assert report["ok"] is True and report["command_stream_connected"] is True
+
+    # stop() freezes the frame.
+    run_cell(page, 5)
+    wait_for_output(page, 5, "STOPPED")
+    frame.wait_for_selector("body[data-cellucid-frozen='1']", state="attached",
+                            timeout=30_000)
+    center_iframe(iframe)
+    frozen = frame.locator("#frozen")
+    frozen.wait_for(state="visible")
+    assert "stopped" in frozen.text_content()
+
+    # Ten live viewers in one cell: each page posts ready and answers a ping, over the comm.
+    run_cell(page, 6)
+    frames = widget_output(page, 6).locator("iframe")
+    frames.nth(9).wait_for(state="attached", timeout=120_000)
+    assert frames.count() == 10
+    run_cell(page, 7)
+    wait_for_output(page, 7, "MANY-CHECKED 10", timeout=300)
+    many = nb.result("many.json")
+    assert len({m["id"] for m in many}) == 10
+    for m in many:
+        assert m["ready"]["n_cells"] == 120
+        report = m["report"]
+        assert report["ok"] is True and report["ping_ms"] > 0, report
+        assert report["transport"].startswith("comm"), report["transport"]
+        assert "http" not in latest_requests(report["transport"])
+    for i in range(10):
+        assert frames.nth(i).get_attribute("srcdoc")
+        ready_frame(frames.nth(i), timeout=10)
+
+    # Nothing of the viewers went over HTTP: the only requests cut on their way to the kernel's
+    # server (or a proxy to it) were the widgets' probes, and the srcdoc frames asked the
+    # network for nothing.
+    assert seen["viewer_requests"] == []
+    probe = f"http://127.0.0.1:{info['port']}/_cellucid/health"
+    assert probe in seen["blocked"], "the widget never probed the kernel's server"
+    to_kernel = {url for url in seen["blocked"] if f":{info['port']}/" in url
+                 or "/_cellucid/" in url or "/proxy/" in url}
+    assert to_kernel == {probe}, to_kernel
+
+
+def cell_caption(page, index: int) -> str:
+    """The caption output under cell ``index``'s widget."""
+    caption = cell(page, index).locator(".cellucid-caption").first
+    caption.wait_for(state="attached", timeout=30_000)
+    return caption.text_content()
+
+
+@pytest.mark.parametrize("ui", ["lab", "notebook"])
+def test_http_path_when_reachable(ui, jupyter_root, in_page):
+    in_page(http_path_when_reachable, jupyter_root, ui)
+
+
+def http_path_when_reachable(page, server, ui):
+    nb = write_notebook(server, f"http-{ui}", [SETUP, HTTP_DEBUG])
+    open_notebook(page, nb, ui)
+    run_cell(page, 0)
+    iframe = widget_output(page, 0).locator("iframe").first
+    frame = ready_frame(iframe)
+    info = nb.result("viewer.json")
+    kernel_server = f"http://127.0.0.1:{info['port']}/"
+    assert iframe.get_attribute("srcdoc") is None
+    assert iframe.get_attribute("src").startswith(f"{kernel_server}?viewerId={info['viewer_id']}")
+    assert frame.url.startswith(kernel_server)
+    run_cell(page, 1)
+    wait_for_output(page, 1, "DEBUG-DONE")
+    report = nb.result("debug.json")
+    assert report["transport"].startswith("http"), report["transport"]
+    assert "comm" not in latest_requests(report["transport"])
+    assert report["ok"] is True and report["ping_ms"] > 0
