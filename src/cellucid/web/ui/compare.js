@@ -9,7 +9,7 @@ import {
 } from "../compare.js";
 import { loadPlot } from "../plots.js";
 import { element, option } from "./dom.js";
-import { createPanel } from "./panel.js";
+import { createPanel, fetchShownResult } from "./panel.js";
 import { createPlotFrame } from "./plotframe.js";
 
 export const defaults = {
@@ -203,23 +203,12 @@ export function createComparePanel(el, env) {
   };
 
   const show = async (c) => {
-    panel.open();
-    if (!isCurrentReply(c.requestId, sent, latest)) return;
-    if (c.error) {
-      panel.status(String(c.error), "error");
-      return;
-    }
-    // `resultId`, not `id`: a command's `id` is its own (acknowledgements name it).
-    const id = c.resultId;
-    if (id === undefined || id === null) throw new Error("showComparison needs a resultId or an error");
-    panel.status("Loading the comparison…", "busy");
-    let comparison;
-    try {
-      comparison = await data.comparison(id);
-    } catch (err) {
-      panel.status(`Cannot load comparison ${id}: ${err.message}`, "error");
-      throw err;
-    }
+    const shown = await fetchShownResult(panel, c, {
+      isCurrent: (cmd) => isCurrentReply(cmd.requestId, sent, latest),
+      load: (resultId) => data.comparison(resultId), command: "showComparison", what: "comparison",
+    });
+    if (!shown) return;
+    const { id, result: comparison } = shown;
     await render(comparison);
     panel.status("");
     document.body.dataset.cellucidComparison = String(id);

@@ -7,7 +7,7 @@ import { categoryColors } from "../colors.js";
 import { buildGenePlotRequest, groupbyFor, isCurrentReply, newRequestId } from "../compare.js";
 import { violinShape } from "../kde.js";
 import { loadPlot } from "../plots.js";
-import { createPanel } from "./panel.js";
+import { createPanel, fetchShownResult } from "./panel.js";
 import { createPlotFrame } from "./plotframe.js";
 
 export const defaults = {
@@ -191,23 +191,12 @@ export function createGenePlotPanel(el, env) {
   };
 
   const show = async (c) => {
-    panel.open();
-    if (!isCurrentReply(c.requestId, sent, latest)) return;
-    if (c.error) {
-      panel.status(String(c.error), "error");
-      return;
-    }
-    // `resultId`, not `id`: a command's `id` is its own (acknowledgements name it).
-    const id = c.resultId;
-    if (id === undefined || id === null) throw new Error("showGenePlot needs a resultId or an error");
-    panel.status("Loading the gene plot…", "busy");
-    let plot;
-    try {
-      plot = await data.genePlot(id);
-    } catch (err) {
-      panel.status(`Cannot load gene plot ${id}: ${err.message}`, "error");
-      throw err;
-    }
+    const shown = await fetchShownResult(panel, c, {
+      isCurrent: (cmd) => isCurrentReply(cmd.requestId, sent, latest),
+      load: (resultId) => data.genePlot(resultId), command: "showGenePlot", what: "gene plot",
+    });
+    if (!shown) return;
+    const { id, result: plot } = shown;
     await draw(plot);
     panel.status(`${(plot.genes || []).length} genes by ${plot.groupby}`);
     el.scrollIntoView({ block: "nearest" });

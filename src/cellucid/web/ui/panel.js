@@ -40,3 +40,28 @@ export function createPanel(el, { title, testid }) {
   close.addEventListener("click", () => api.close());
   return api;
 }
+
+/**
+ * Open `panel` for a `show…` command `c` and fetch its result with `load(resultId)`. Resolves to
+ * {id, result}, or null when the reply is stale (`isCurrent(c)` false) or a refusal (its reason is
+ * shown). Throws, with the reason shown, when the command names no result or the fetch fails.
+ * `command` and `what` name them in messages ("showComparison", "comparison").
+ */
+export async function fetchShownResult(panel, c, { isCurrent, load, command, what }) {
+  panel.open();
+  if (!isCurrent(c)) return null;
+  if (c.error) {
+    panel.status(String(c.error), "error");
+    return null;
+  }
+  // `resultId`, not `id`: a command's `id` is its own (acknowledgements name it).
+  const id = c.resultId;
+  if (id === undefined || id === null) throw new Error(`${command} needs a resultId or an error`);
+  panel.status(`Loading the ${what}…`, "busy");
+  try {
+    return { id, result: await load(id) };
+  } catch (err) {
+    panel.status(`Cannot load ${what} ${id}: ${err.message}`, "error");
+    throw err;
+  }
+}
