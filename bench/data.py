@@ -177,23 +177,36 @@ def anon_rss_mb() -> float:
     return _status_mb("RssAnon")
 
 
+class HeapSampler:
+    """Samples this process's heap (RssAnon) every 20 ms while in the ``with`` block; the
+    mapping it yields holds ``base`` and ``peak`` (MB)."""
+
+    def __enter__(self) -> dict:
+        import threading
+
+        self.figures = {"base": anon_rss_mb(), "peak": 0.0}
+        self._done = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+        return self.figures
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.02):
+            self.figures["peak"] = max(self.figures["peak"], anon_rss_mb())
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self.figures["peak"] = max(self.figures["peak"], anon_rss_mb())
+
+
 def measure_prepare(path: str, out: str) -> dict:
     """In a fresh process: prepare time and peak memory (all of RSS, and heap only, sampled)."""
-    import threading
 
     from cellucid.data import prepare
     base = peak_rss_mb()
-    anon = {"base": anon_rss_mb(), "peak": 0.0}
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.02):
-            anon["peak"] = max(anon["peak"], anon_rss_mb())
-    threading.Thread(target=sample, daemon=True).start()
-    t0 = time.perf_counter()
-    prepare(path, out, progress=False, overwrite=True)
-    seconds = time.perf_counter() - t0
-    done.set()
+    with HeapSampler() as anon:
+        t0 = time.perf_counter()
+        prepare(path, out, progress=False, overwrite=True)
+        seconds = time.perf_counter() - t0
     peak = peak_rss_mb()
     size = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file()) / 1e6
     return {"seconds": seconds, "peak_mb": peak, "before_mb": base, "size_mb": size,
@@ -212,7 +225,6 @@ def measure_compare(path: str, kind: str) -> dict:
     ``scanpy-wilcoxon``/``scanpy-t-test`` (scanpy's rank_genes_groups on the AnnData read into
     memory; reading is not timed), or ``dotplot``.
     """
-    import threading
 
     import pandas as pd
     rng = np.random.default_rng(4)
@@ -243,20 +255,13 @@ def measure_compare(path: str, kind: str) -> dict:
             work = lambda: rank_genes(dataset_source(ds), group, method=kind,  # noqa: E731
                                       gene_names=names, progress=False)
     gc.collect()
-    anon = {"base": anon_rss_mb(), "peak": 0.0}
     with open("/proc/self/clear_refs", "w") as refs:   # reset VmHWM to the current RSS
         refs.write("5")
     base = peak_rss_mb()
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.02):
-            anon["peak"] = max(anon["peak"], anon_rss_mb())
-    threading.Thread(target=sample, daemon=True).start()
-    t0 = time.perf_counter()
-    work()
-    seconds = time.perf_counter() - t0
-    done.set()
+    with HeapSampler() as anon:
+        t0 = time.perf_counter()
+        work()
+        seconds = time.perf_counter() - t0
     return {"seconds": seconds, "peak_growth_mb": peak_rss_mb() - base,
             "anon_growth_mb": max(anon["peak"], anon_rss_mb()) - anon["base"]}
 

@@ -177,6 +177,20 @@ def bench_ours(browser, results: dict) -> None:
     viewer.stop()
 
 
+def lasso_whole_canvas(page, box: dict, clock) -> float:
+    """Draw a lasso (a rectangle 4 px inside the canvas ``box``) with the real mouse; returns
+    ``clock()`` just before the mouse-up."""
+    x0, y0 = box["x"] + 4, box["y"] + 4
+    x1, y1 = box["x"] + box["width"] - 4, box["y"] + box["height"] - 4
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for x, y in [(x1, y0), (x1, y1), (x0, y1)]:
+        page.mouse.move(x, y, steps=3)
+    t_up = clock()
+    page.mouse.up()
+    return t_up
+
+
 def lasso_latency(page, viewer) -> list[float]:
     """Mouse-up → first line of the Python callback, ms, for a lasso around ~all 100k cells."""
     got = {}
@@ -193,14 +207,7 @@ def lasso_latency(page, viewer) -> list[float]:
     out = []
     for _ in range(LASSO_REPEATS):
         done.clear()
-        x0, y0 = box["x"] + 4, box["y"] + 4
-        x1, y1 = box["x"] + box["width"] - 4, box["y"] + box["height"] - 4
-        page.mouse.move(x0, y0)
-        page.mouse.down()
-        for x, y in [(x1, y0), (x1, y1), (x0, y1)]:
-            page.mouse.move(x, y, steps=3)
-        t_up = time.perf_counter()
-        page.mouse.up()
+        t_up = lasso_whole_canvas(page, box, time.perf_counter)
         deadline = time.monotonic() + 60
         while not done.is_set() and time.monotonic() < deadline:
             page.wait_for_timeout(1)
@@ -362,14 +369,7 @@ def bench_notebook(browser, results: dict) -> None:
             for k in range(NB_LASSO_REPEATS):
                 for mode in modes:
                     page, nb, box = pages[mode], notebooks[mode], boxes[mode]
-                    x0, y0 = box["x"] + 4, box["y"] + 4
-                    x1, y1 = box["x"] + box["width"] - 4, box["y"] + box["height"] - 4
-                    page.mouse.move(x0, y0)
-                    page.mouse.down()
-                    for x, y in [(x1, y0), (x1, y1), (x0, y1)]:
-                        page.mouse.move(x, y, steps=3)
-                    t_up = time.time()
-                    page.mouse.up()
+                    t_up = lasso_whole_canvas(page, box, time.time)
                     got = wait_for_file(page, nb.dir / "lassos.json", timeout=300,
                                         check=lambda v: len(v) > k)[k]
                     lasso[mode].append((got["t"] - t_up) * 1000)
