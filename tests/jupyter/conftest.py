@@ -206,3 +206,20 @@ def in_page(chromium):
         return chromium.call(body)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def umap():
+    """pbmc68k_reduced's UMAP as the page holds it (float32), read from scanpy's bundled file."""
+    import warnings
+    from importlib.util import find_spec
+
+    import anndata
+    import numpy as np
+
+    path = Path(find_spec("scanpy").submodule_search_locations[0]) / "datasets" / \
+        "10x_pbmc68k_reduced.h5ad"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        adata = anndata.read_h5ad(path)
+    return np.asarray(adata.obsm["X_umap"], dtype=np.float32).astype(np.float64)

@@ -16,9 +16,7 @@ notebook waits with ``asyncio`` tasks and threads, never with a blocking call in
 from __future__ import annotations
 
 import re
-import warnings
 
-import numpy as np
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS
@@ -109,20 +107,6 @@ report = viewer.debug_connection()
 write("debug.json", report)
 print("DEBUG-DONE", report["verdict"])
 """
-
-
-@pytest.fixture(scope="module")
-def umap():
-    import anndata
-    from importlib.util import find_spec
-    from pathlib import Path
-
-    path = Path(find_spec("scanpy").submodule_search_locations[0]) / "datasets" / \
-        "10x_pbmc68k_reduced.h5ad"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        adata = anndata.read_h5ad(path)
-    return np.asarray(adata.obsm["X_umap"], dtype=np.float32).astype(np.float64)
 
 
 def latest_requests(transport: str) -> str:

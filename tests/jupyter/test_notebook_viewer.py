@@ -12,9 +12,7 @@ URL, the caption an output of its own); ``CELLUCID_DISPLAY=iframe`` gives the pl
 from __future__ import annotations
 
 import re
-import warnings
 
-import numpy as np
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS
@@ -108,20 +106,6 @@ viewer.stop()
 after = viewer.debug_connection()
 print("STOPPED", after["verdict"])
 """
-
-
-@pytest.fixture(scope="module")
-def umap(request):
-    import anndata
-    from importlib.util import find_spec
-    from pathlib import Path
-
-    path = Path(find_spec("scanpy").submodule_search_locations[0]) / "datasets" / \
-        "10x_pbmc68k_reduced.h5ad"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        adata = anndata.read_h5ad(path)
-    return np.asarray(adata.obsm["X_umap"], dtype=np.float32).astype(np.float64)
 
 
 def check_lasso_reaches_hook(page, nb, umap, cell_index):
