@@ -18,7 +18,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .compare import dataset_source, gene_summary, rank_genes, resolve_comparison, violin_values
 from .data.names import UnknownName
 
 logger = logging.getLogger("cellucid")
@@ -51,6 +50,9 @@ class Analyses:
         Returns ``(result id, DataFrame)``; the frame is scanpy's ``rank_genes_groups_df``.
         Raises `ValueError` for a bad group, reference, method or layer, or NaN in the values.
         """
+        # Late: the statistics (scipy.stats) load with the first comparison, not with cellucid.
+        from .compare import dataset_source, rank_genes, resolve_comparison
+
         dataset = self.data.dataset
         comparison = resolve_comparison(group, reference, dataset.n_cells)
         frame = rank_genes(dataset_source(dataset, layer), comparison.group,
@@ -79,6 +81,8 @@ class Analyses:
         codes, _ = self.data.obs_values(groupby)
         categories = field.info["categories"]
         dataset = self.data.dataset
+        from .compare import gene_summary, violin_values   # late, as in `compare`
+
         dots = gene_summary(dataset, genes, codes, categories, layer)
         violins = violin_values(dataset, genes, codes, categories, layer)
         result = {"kind": "geneplot", "groupby": groupby, "categories": list(categories),

@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 from .annotations import MAX_LABEL_LENGTH
 from .cells import decode_cells
-from .compare import MAX_GENES, METHODS, REST
 from .errors import BadEvent
 
 MAX_ANNOTATION_KEY = 256
@@ -39,6 +38,8 @@ def check_annotation(payload: dict, n_cells: int) -> None:
 
 def check_compare_request(payload: dict, n_cells: int) -> None:
     """``compare_request {requestId, group, reference, method}``: compare two sets of cells."""
+    from .compare import METHODS, REST   # late: importing cellucid need not load the statistics
+
     _text(payload, "requestId", "compare_request", MAX_REQUEST_ID)
     _cells(payload, "group", "compare_request", n_cells)
     if payload.get("reference", REST) == REST:
@@ -56,6 +57,8 @@ def check_compare_request(payload: dict, n_cells: int) -> None:
 
 def check_plot_genes_request(payload: dict, n_cells: int) -> None:
     """``plot_genes_request {requestId, genes, groupby}``: dot plot and violins of genes."""
+    from .compare import MAX_GENES   # late, as above
+
     _text(payload, "requestId", "plot_genes_request", MAX_REQUEST_ID)
     _text(payload, "groupby", "plot_genes_request", MAX_NAME_LENGTH)
     genes = payload.get("genes")

@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 
 from .analyses import Busy
-from .compare import REST
 from .dispatch import QueueFull
 from .errors import CommandError
 from .events import deliver
@@ -38,6 +37,8 @@ class AnalysisMethods:
         ``"rest"``, an unknown layer or method, NaN in the values; `KeyError` for an unknown
         highlight group.
         """
+        from .compare import REST   # late: the statistics load with the first comparison
+
         self._check_running()
         group_cells, group_label = self._comparison_side(group, "group")
         if isinstance(reference, str) and reference == REST:
@@ -114,6 +115,8 @@ class AnalysisMethods:
             logger.warning("cellucid: the page could not show the result (%s)", exc)
 
     def _on_compare_request(self, payload: dict) -> None:
+        from .compare import REST   # late, as in `compare`
+
         session, request_id = self._session, payload["requestId"]
         reference = payload["reference"]
         labels = (payload.get("groupLabel") or f"selection ({len(payload['group'])} cells)",
