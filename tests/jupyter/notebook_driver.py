@@ -11,6 +11,7 @@ kernel's server or, when the page cannot reach it (`block_kernel_http`), runs it
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,14 +29,18 @@ WIDGET_OUTPUT = ".jp-OutputArea-output:not(.jp-RenderedHTMLCommon)"
 HTML_OUTPUT = ".jp-OutputArea-output.jp-RenderedHTMLCommon"
 
 
-def write_notebook(server, folder: str, cells: list[str]) -> "NotebookFile":
-    """Write a Python 3 notebook of ``cells`` (code) as ``<root>/<folder>/notebook.ipynb``.
+PYTHON3 = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def write_notebook(server, folder: str, cells: list[str],
+                   kernelspec: dict = PYTHON3) -> "NotebookFile":
+    """Write a notebook of ``cells`` (code) as ``<root>/<folder>/notebook.ipynb``, for the
+    kernel ``kernelspec`` (Python 3 by default).
 
     Each notebook has a folder of its own: its kernel runs there and writes its results there.
     """
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = dict(kernelspec)
     nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     directory = server.root / folder
     directory.mkdir()
@@ -107,6 +112,12 @@ def wait_for_output(page, index: int, text: str, timeout: float = 120) -> str:
     outputs.get_by_text(text).first.wait_for(state="attached", timeout=timeout * 1000)
     # textContent, not innerText: a cell out of view is not rendered, and has no innerText.
     return outputs.first.text_content()
+
+
+def run_all_cells(page) -> None:
+    """Run every cell of the notebook from its Run menu (Run All Cells), as a user does."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).first.click()
 
 
 def viewer_iframes(page, index: int | None = None):

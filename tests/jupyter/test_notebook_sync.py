@@ -1,0 +1,131 @@
+"""The seed's synchronous API in running cells, under Run All, in real JupyterLab 4 and Notebook 7.
+
+One notebook, run with Run All Cells from the menu as a user would: cell 1 shows
+pbmc68k_reduced; cell 2 blocks in ``wait_for_ready`` and then ``wait_for_event("selection",
+predicate=...)`` while the test draws a lasso with the real mouse; cell 3 ``set_color_by``
+returns once the page acknowledged it; cell 4 ``save_image`` writes a PNG and reports the
+connection. It must pass on every way the page can reach the kernel:
+
+* ``comm-subshells``: every request of the page to the kernel's server (and to ``/proxy/``)
+  aborted, JupyterLab's default settings — the widget's comm messages go to a kernel subshell;
+* ``comm-no-subshells``: the same with ``commsOverSubshells`` set to ``disabled`` — the wait
+  reads the widget's messages itself;
+* ``comm-ipykernel6``: the same with a kernel running ipykernel 6 (no subshells at all, as in
+  Colab), a second kernelspec in an environment of its own;
+* ``http``: nothing blocked — the page reaches the kernel's server.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from .ipykernel6 import install_kernelspec
+from .notebook_driver import (PYTHON3, block_kernel_http, draw_lasso, inside, open_notebook,
+                              ready_frame, run_all_cells, wait_for_file, wait_for_output,
+                              widget_output, write_notebook)
+
+pytestmark = pytest.mark.jupyter
+
+KERNEL_SETTINGS = "@jupyterlab/apputils-extension/kernels-settings.jupyterlab-settings"
+
+SHOW = """\
+import json, pathlib, time
+import ipykernel, scanpy as sc, cellucid
+
+def write(name, value):
+    tmp = pathlib.Path(name + ".tmp")
+    tmp.write_text(json.dumps(value, default=str))
+    tmp.replace(name)
+
+adata = sc.datasets.pbmc68k_reduced()
+viewer = cellucid.show_anndata(adata, color="louvain", height=420)
+write("viewer.json", {"viewer_id": viewer.viewer_id, "port": viewer.server.port,
+                      "ipykernel": ipykernel.__version__})
+"""
+
+WAIT = """\
+ready = viewer.wait_for_ready(timeout=90)
+print("WAITING-FOR-LASSO", flush=True)
+selection = viewer.wait_for_event("selection", timeout=120,
+                                  predicate=lambda e: e["source"] == "lasso" and e["cells"])
+write("selection.json", {"ready": ready, "selection": selection, "returned": time.time()})
+"""
+
+COLOR = """\
+started = time.time()
+viewer.set_color_by("bulk_labels")
+write("color.json", {"started": started,
+                     "pending": [c["type"] for c in viewer.pending_commands]})
+"""
+
+IMAGE = """\
+image = viewer.save_image("view.png")
+report = viewer.debug_connection()
+write("image.json", {"path": str(image), "report": report})
+print("ALL-DONE")
+"""
+
+CONFIGS = ["comm-subshells", "comm-no-subshells", "comm-ipykernel6", "http"]
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("ui", ["lab", "notebook"])
+def test_run_all_with_blocking_calls(ui, config, jupyter_root, in_page, umap, request):
+    kernelspec = PYTHON3
+    if config == "comm-ipykernel6":
+        kernelspec = install_kernelspec(jupyter_root.data,
+                                        request.getfixturevalue("ipykernel6_python"))
+    subshells = {"commsOverSubshells": "disabled"} if config == "comm-no-subshells" else None
+    jupyter_root.write_settings(KERNEL_SETTINGS, subshells)
+    try:
+        nb = write_notebook(jupyter_root, f"sync-{ui}-{config}", [SHOW, WAIT, COLOR, IMAGE],
+                            kernelspec)
+        in_page(run_all_with_blocking_calls, nb, umap, ui, config)
+    finally:
+        jupyter_root.write_settings(KERNEL_SETTINGS, None)
+
+
+def run_all_with_blocking_calls(page, nb, umap, ui, config):
+    seen = block_kernel_http(page, nb.server) if config.startswith("comm") else None
+    open_notebook(page, nb, ui)
+    run_all_cells(page)
+
+    # Cell 2 blocks until the page is ready, then until a lasso.
+    wait_for_output(page, 1, "WAITING-FOR-LASSO")
+    info = nb.result("viewer.json")
+    assert info["ipykernel"].startswith("6." if config == "comm-ipykernel6" else "7."), info
+    iframe = widget_output(page, 0).locator("iframe").first
+    frame = ready_frame(iframe)
+    assert bool(iframe.get_attribute("srcdoc")) == config.startswith("comm")
+    draw_lasso(page, iframe)
+    done = wait_for_file(page, nb.dir / "image.json", timeout=180)
+
+    waited = nb.result("selection.json")
+    assert waited["ready"]["n_cells"] == len(umap)
+    event = waited["selection"]
+    expected = inside(umap, event["polygon"])
+    assert 0 < len(expected) < len(umap)
+    assert event["source"] == "lasso" and event["cells"] == expected
+
+    # Run All kept its order: cell 3 started only once cell 2's wait had returned; and
+    # set_color_by returned only after the page acknowledged it — the view shows it already.
+    color = nb.result("color.json")
+    assert color["started"] >= waited["returned"]
+    assert color["pending"] == []
+    assert frame.locator("[data-testid=colorby-select]").input_value() == "bulk_labels"
+    assert "CD14+ Monocyte" in frame.locator("[data-testid=legend]").text_content()
+
+    image = (nb.dir / "view.png").read_bytes()
+    assert image[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", image[16:24])
+    assert width > 100 and height > 100
+    report = done["report"]
+    assert report["ok"] is True and report["ping_ms"] > 0, report
+    assert report["transport"].startswith("comm" if config.startswith("comm") else "http")
+    if seen is not None:   # the page asked the kernel's server nothing but the widget's probe
+        assert seen["viewer_requests"] == []
+        port = f":{info['port']}/"
+        assert {u for u in seen["blocked"] if port in u or "/proxy/" in u} == {
+            f"http://127.0.0.1{port}_cellucid/health"}
