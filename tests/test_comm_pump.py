@@ -73,8 +73,9 @@ class KernelUnderTest:
             if reply["parent_header"].get("msg_id") == msg_id:
                 return reply
 
-    def page_event(self, event_type: str, subshell: str | None = None, **payload) -> None:
-        """Post an event as the viewer page does over the widget's comm."""
+    def page_event(self, event_type: str, subshell: str | None = None, **payload) -> str:
+        """Post an event as the viewer page does over the widget's comm; returns the message
+        id."""
         self.rid += 1
         body = json.dumps({"type": event_type, "viewerId": self.viewer["viewer_id"],
                            "viewerToken": self.viewer["token"], **payload})
@@ -86,6 +87,17 @@ class KernelUnderTest:
         if subshell:
             msg["header"]["subshell_id"] = subshell
         self.kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    def statuses(self) -> list[tuple[str, str]]:
+        """``(execution_state, parent msg_id)`` of the status messages published so far."""
+        found = []
+        while self.kc.iopub_channel.msg_ready():
+            msg = self.kc.iopub_channel.get_msg(timeout=1)
+            if msg["header"]["msg_type"] == "status":
+                found.append((msg["content"]["execution_state"],
+                              msg["parent_header"].get("msg_id")))
+        return found
 
     def create_subshell(self) -> str:
         msg = self.kc.session.msg("create_subshell_request", {})
@@ -114,12 +126,18 @@ write("waited.json", {"event": event, "later_cell_ran": order})
 """)
     later = kernel.execute("order.append('later')")
     time.sleep(0.5)
-    kernel.page_event("selection", cells=[1, 2, 3])   # on the main shell: no subshell
+    kernel.statuses()
+    sent = kernel.page_event("selection", cells=[1, 2, 3])   # on the main shell: no subshell
     assert kernel.reply(waiting)["content"]["status"] == "ok"
     assert kernel.reply(later)["content"]["status"] == "ok"
     waited = kernel.result("waited.json")
     assert waited["event"] == {"cells": [1, 2, 3]}
     assert waited["later_cell_ran"] == []
+    # The front end hears that the page's message was handled (its record of it ends), and
+    # then that the kernel is still busy with the cell.
+    statuses = kernel.statuses()
+    done = statuses.index(("idle", sent))
+    assert statuses[done + 1] == ("busy", waiting)
 
 
 def test_the_page_is_heard_on_its_subshell_while_a_cell_computes(kernel):

@@ -13,11 +13,13 @@ Where there are no subshells (the setting switched off, ipykernel 6, VS Code's a
 managers), the messages wait in the shell socket that the cell's own thread reads between cells.
 A blocking wait on that thread calls `ShellPump.pump` between short slices (`blocking.py`): it
 flushes the thread's shell stream once with a filter in front of the kernel's own handler. A
-``custom`` message to a cellucid widget is answered at once; every other message — a queued
-cell, another widget's message — goes to the kernel's handler unchanged and in order, which
-queues it as if it had been read after the cell. So a later cell never runs inside a wait.
-This is the technique of ``jupyter-ui-poll``, narrowed to our own messages; that library calls
-``Kernel.do_one_iteration``, which ipykernel ≥ 7.1 no longer has.
+``custom`` message to a cellucid widget is answered at once (and reported handled: an ``idle``
+status for it, then ``busy`` again for the cell, or the front end would keep a record of every
+such message); every other message — a queued cell, another widget's message — goes to the
+kernel's handler unchanged and in order, which queues it as if it had been read after the cell.
+So a later cell never runs inside a wait. This is the technique of ``jupyter-ui-poll``, narrowed
+to our own messages; that library calls ``Kernel.do_one_iteration``, which ipykernel ≥ 7.1 no
+longer has, and runs every pending message, other widgets' included.
 """
 
 from __future__ import annotations
@@ -157,7 +159,20 @@ class ShellPump:
             widget.answer_page(data["content"], full["buffers"])
         except Exception:
             logger.exception("cellucid: a message of the viewer page could not be handled")
+        self._report_done(full)
         return True
+
+    def _report_done(self, msg) -> None:
+        """Tell the front end ``msg`` was handled (an ``idle`` status for it, which ends the
+        front end's record of the message), then that the kernel is still busy with the cell."""
+        publish = getattr(self.kernel, "_publish_status", None)
+        if publish is None:
+            return
+        try:
+            publish("idle", "shell", msg)
+            publish("busy", "shell")
+        except Exception:  # a kernel shutting down: nothing to tell
+            logger.debug("cellucid: no status for a page message", exc_info=True)
 
 
 _POLLIN = 1  # zmq.POLLIN, without importing zmq outside a kernel

@@ -14,6 +14,7 @@ between cell runs: `page_unreachable` tells a wait there that it could never be 
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -95,3 +96,13 @@ def page_unreachable(log: TransportLog) -> str | None:
             "between cell runs), so the page's answer could not arrive while it waits. Wait in "
             "a thread of its own instead (in marimo: mo.Thread, see docs/environments.md), or "
             "react to the page in a hook (@viewer.on_selection, ...)")
+
+
+def marimo_hint() -> str:
+    """Under marimo, what a wait for the page that timed out may mean; else ``""``."""
+    marimo = sys.modules.get("marimo")
+    if marimo is None or not getattr(marimo, "running_in_notebook", lambda: False)():
+        return ""
+    return ("In marimo, a page on marimo's widget channel cannot be heard by a waiting cell "
+            "(marimo reads widget messages between cell runs): wait in a mo.Thread instead "
+            "(docs/environments.md). ")

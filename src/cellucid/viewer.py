@@ -23,7 +23,7 @@ from .errors import CommandError, ViewerStopped
 from .interrupt import block_until_interrupted
 from .server import Server, get_server
 from .session import ViewerSession
-from .transport import page_unreachable
+from .transport import marimo_hint, page_unreachable
 from .uploads import close_upload_request, open_upload_request
 from .viewer_analysis import AnalysisMethods
 from .viewer_live import LiveMethods
@@ -195,7 +195,8 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
             except TimeoutError:
                 raise TimeoutError(f"the viewer page did not become ready within {timeout:g} s; "
                                    f"is it shown (or open at {self.viewer_url})? "
-                                   f"viewer.debug_connection() tells more") from None
+                                   f"{marimo_hint()}viewer.debug_connection() tells "
+                                   f"more") from None
 
     def wait_for_callbacks(self, timeout: float | None = 10) -> None:
         """Block until every event routed so far went through the callbacks.

@@ -22,12 +22,22 @@ import numpy as np
 READY = "body[data-cellucid-ready='1']"
 IFRAMES = "iframe[title^='cellucid viewer']"
 # The notebook on show (JupyterLab may keep other notebooks open in hidden tabs).
-NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
+NOTEBOOK_PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+NOTEBOOK = f"{NOTEBOOK_PANEL} .jp-Notebook"
 CELLS = f"{NOTEBOOK} .jp-Cell"
 # An output holding a widget view (JupyterLab and Notebook 7 give it no data-mime-type).
 WIDGET_OUTPUT = ".jp-OutputArea-output:not(.jp-RenderedHTMLCommon)"
 HTML_OUTPUT = ".jp-OutputArea-output.jp-RenderedHTMLCommon"
 
+
+# Notebook code defining ``write(name, value)``: JSON next to the notebook, written atomically
+# (what `wait_for_file` reads). Needs ``json`` and ``pathlib`` imported.
+WRITE_JSON = """\
+def write(name, value):
+    tmp = pathlib.Path(name + ".tmp")
+    tmp.write_text(json.dumps(value, default=str))
+    tmp.replace(name)
+"""
 
 PYTHON3 = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 

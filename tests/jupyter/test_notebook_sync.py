@@ -18,13 +18,17 @@ connection. It must pass on every way the page can reach the kernel:
 from __future__ import annotations
 
 import struct
+import time
 
 import pytest
 
+from tests.e2e.conftest import ARTIFACTS
+
 from .ipykernel6 import install_kernelspec
-from .notebook_driver import (PYTHON3, block_kernel_http, draw_lasso, inside, open_notebook,
-                              ready_frame, run_all_cells, wait_for_file, wait_for_output,
-                              widget_output, write_notebook)
+from .notebook_driver import (NOTEBOOK_PANEL, PYTHON3, WRITE_JSON, block_kernel_http,
+                              draw_lasso, inside, open_notebook, ready_frame, run_all_cells,
+                              run_cell, wait_for_file, wait_for_output, widget_output,
+                              write_notebook)
 
 pytestmark = pytest.mark.jupyter
 
@@ -33,12 +37,7 @@ KERNEL_SETTINGS = "@jupyterlab/apputils-extension/kernels-settings.jupyterlab-se
 SHOW = """\
 import json, pathlib, time
 import ipykernel, scanpy as sc, cellucid
-
-def write(name, value):
-    tmp = pathlib.Path(name + ".tmp")
-    tmp.write_text(json.dumps(value, default=str))
-    tmp.replace(name)
-
+""" + WRITE_JSON + """
 adata = sc.datasets.pbmc68k_reduced()
 viewer = cellucid.show_anndata(adata, color="louvain", height=420)
 write("viewer.json", {"viewer_id": viewer.viewer_id, "port": viewer.server.port,
@@ -63,7 +62,14 @@ write("color.json", {"started": started,
 IMAGE = """\
 image = viewer.save_image("view.png")
 report = viewer.debug_connection()
-write("image.json", {"path": str(image), "report": report})
+# How the page was heard: which threads answered its comm messages, and the kernel's subshells.
+import threading
+from cellucid import transport
+channel = getattr(get_ipython().kernel, "shell_channel_thread", None)
+write("image.json", {"path": str(image), "report": report,
+                     "subshells": channel.manager.list_subshell() if channel else None,
+                     "comm_threads": sorted("main" if t == threading.main_thread().ident
+                                            else "other" for t in transport._comm_threads)})
 print("ALL-DONE")
 """
 
@@ -98,7 +104,10 @@ def run_all_with_blocking_calls(page, nb, umap, ui, config):
     assert info["ipykernel"].startswith("6." if config == "comm-ipykernel6" else "7."), info
     iframe = widget_output(page, 0).locator("iframe").first
     frame = ready_frame(iframe)
-    assert bool(iframe.get_attribute("srcdoc")) == config.startswith("comm")
+    if config.startswith("comm"):
+        assert iframe.get_attribute("srcdoc") and frame.url == "about:srcdoc"
+    else:
+        assert iframe.get_attribute("src").startswith(f"http://127.0.0.1:{info['port']}/?")
     draw_lasso(page, iframe)
     done = wait_for_file(page, nb.dir / "image.json", timeout=180)
 
@@ -116,6 +125,8 @@ def run_all_with_blocking_calls(page, nb, umap, ui, config):
     assert color["pending"] == []
     assert frame.locator("[data-testid=colorby-select]").input_value() == "bulk_labels"
     assert "CD14+ Monocyte" in frame.locator("[data-testid=legend]").text_content()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"jupyter_{ui}_{config}.png")
 
     image = (nb.dir / "view.png").read_bytes()
     assert image[:8] == b"\x89PNG\r\n\x1a\n"
@@ -123,9 +134,90 @@ def run_all_with_blocking_calls(page, nb, umap, ui, config):
     assert width > 100 and height > 100
     report = done["report"]
     assert report["ok"] is True and report["ping_ms"] > 0, report
-    assert report["transport"].startswith("comm" if config.startswith("comm") else "http")
+    check_how_the_page_was_heard(config, done, report)
     if seen is not None:   # the page asked the kernel's server nothing but the widget's probe
         assert seen["viewer_requests"] == []
         port = f":{info['port']}/"
         assert {u for u in seen["blocked"] if port in u or "/proxy/" in u} == {
             f"http://127.0.0.1{port}_cellucid/health"}
+
+
+def check_how_the_page_was_heard(config, done, report):
+    """The transport the page used, and which kernel threads answered its comm messages: a
+    subshell's with subshells, else the cell's own (the wait reading them)."""
+    if config == "http":
+        assert report["transport"].startswith("http") and done["comm_threads"] == []
+        return
+    assert report["transport"].startswith("comm") and "could not be reached" in report["transport"]
+    if config == "comm-subshells":
+        assert done["subshells"] and "other" in done["comm_threads"], done
+    else:
+        assert done["subshells"] in ([], None) and done["comm_threads"] == ["main"], done
+
+
+SHOW_HOOKED = SHOW + """\
+hook_at = []
+viewer.on_selection(lambda event: hook_at.append(time.time()))
+"""
+
+BUSY = """\
+viewer.wait_for_ready(timeout=90)
+start = time.time()
+print("BUSY", flush=True)
+while time.time() - start < 60 and not hook_at:   # a minute of work, unless the hook ran
+    time.sleep(0.1)
+write("busy.json", {"start": start, "hook_at": hook_at[:1], "loop_end": time.time()})
+"""
+
+INTERRUPTED = """\
+try:
+    print("WAITING-FOREVER", flush=True)
+    viewer.wait_for_event("selection", timeout=300)
+except KeyboardInterrupt:
+    write("interrupted.json", {"at": time.time()})
+    raise
+"""
+
+AFTER = """\
+viewer.set_color_by("bulk_labels")
+write("after.json", {"pending": [c["type"] for c in viewer.pending_commands],
+                     "report": viewer.debug_connection()})
+"""
+
+
+def test_hooks_run_in_a_busy_cell_and_the_stop_button_ends_a_wait(jupyter_root, in_page, umap):
+    # The same kernel path in JupyterLab and Notebook 7 (@jupyterlab/services, comms over
+    # subshells by default): checked in JupyterLab, with the kernel's server unreachable.
+    nb = write_notebook(jupyter_root, "busy-lab", [SHOW_HOOKED, BUSY, INTERRUPTED, AFTER])
+    in_page(busy_cell_and_stop_button, nb)
+
+
+def busy_cell_and_stop_button(page, nb):
+    block_kernel_http(page, nb.server)
+    open_notebook(page, nb, "lab")
+    run_cell(page, 0)
+    iframe = widget_output(page, 0).locator("iframe").first
+    ready_frame(iframe)
+
+    # A lasso while a cell computes: the hook runs during the cell, which sees it and ends.
+    run_cell(page, 1)
+    wait_for_output(page, 1, "BUSY")
+    draw_lasso(page, iframe)
+    busy = wait_for_file(page, nb.dir / "busy.json", timeout=90)
+    assert busy["hook_at"], "on_selection did not run while the cell was busy"
+    assert busy["start"] < busy["hook_at"][0] < busy["loop_end"] < busy["start"] + 60
+
+    # The stop button ends a blocking wait within a second, with KeyboardInterrupt.
+    run_cell(page, 2)
+    wait_for_output(page, 2, "WAITING-FOREVER")
+    page.wait_for_timeout(300)
+    clicked = time.time()
+    page.locator(f"{NOTEBOOK_PANEL} jp-button[data-command='notebook:interrupt-kernel']").click()
+    interrupted = wait_for_file(page, nb.dir / "interrupted.json", timeout=30)
+    assert interrupted["at"] - clicked < 1.0
+    wait_for_output(page, 2, "KeyboardInterrupt")
+
+    # The viewer keeps working: a command in the next cell is acknowledged, a ping answered.
+    run_cell(page, 3)
+    after = wait_for_file(page, nb.dir / "after.json", timeout=60)
+    assert after["pending"] == [] and after["report"]["ping_ms"] > 0
