@@ -46,9 +46,12 @@ def ensure() -> Path:
     python = root / "bin" / "python"
     version = ipykernel_version(python)
     if version is None or not version.startswith("6."):
-        for step in ([sys.executable, "-m", "venv", "--system-site-packages", "--clear", str(root)],
-                     [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                      REQUIREMENT]):
+        # This Python's pip installs into the environment (--python), so the environment needs
+        # no pip of its own (Debian's Python has no ensurepip without python3-venv).
+        for step in ([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
+                      "--clear", str(root)],
+                     [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                      "--disable-pip-version-check", REQUIREMENT]):
             done = subprocess.run(step, capture_output=True, text=True, timeout=600)
             if done.returncode != 0:
                 raise RuntimeError(f"making the ipykernel 6 environment failed at "
