@@ -12,12 +12,14 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
-# The package from this checkout, for autodoc and for the kernels that run the tutorials; the
-# repository root too, so a tutorial's build-time helpers reach the test suite's browser and
-# static file server (``tests.browser``, ``tests.range_server``).
+# The package from this checkout, for autodoc and for the kernels that run the executed pages;
+# for those kernels also the page driver (docs/tutorials/viewer_page.py) and the repository root,
+# so the build-time helpers reach the test suite's browser and static file server
+# (``tests.browser``, ``tests.range_server``).
 sys.path.insert(0, str(ROOT / "src"))
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    p for p in (str(ROOT / "src"), str(DOCS / "tutorials"), str(ROOT),
+                os.environ.get("PYTHONPATH")) if p)
 # Tells the tutorials' page driver that the build, not a person, drives the viewer.
 os.environ["CELLUCID_DOCS_BUILD"] = "1"
 

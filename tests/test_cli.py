@@ -30,8 +30,11 @@ STARTUP_TIMEOUT_S = 90
 class Served:
     """A process that serves a viewer; its output lines are collected as they come."""
 
-    def __init__(self, args: list[str], env: dict | None = None, cwd: Path | None = None):
-        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    def __init__(self, args: list[str], env: dict | None = None, cwd: Path | None = None,
+                 base_env: dict | None = None):
+        """``env`` is added to ``base_env`` (default: this process's environment)."""
+        full_env = {**(os.environ if base_env is None else base_env), "PYTHONUNBUFFERED": "1",
+                    **(env or {})}
         for key in ("CELLUCID_ROUTE", "CELLUCID_CLIENT_SERVER_URL", "JPY_PARENT_PID",
                     "JUPYTERHUB_SERVICE_PREFIX"):
             full_env.pop(key, None)
