@@ -18,10 +18,9 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from .test_cli import Served
+from .test_cli import Served, open_and_lasso
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT_S = 300
@@ -136,17 +135,8 @@ def test_installed_demo_serves_a_viewer_that_reaches_ready(installed, chromium):
 
 def _lasso_when_ready(browser, url: str, served: Served) -> int:
     """Open the demo's page, wait for ready, lasso the middle; the number the demo printed."""
-    from tests.e2e.viewer_helpers import circle_path, drag, screen_positions
-
-    context = browser.new_context(viewport={"width": 1000, "height": 650})
+    context, _ = open_and_lasso(browser, url)
     try:
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector("body[data-cellucid-ready='1']", state="attached",
-                               timeout=60_000)
-        page.keyboard.press("l")
-        cx, cy = np.median(screen_positions(page), axis=0)
-        drag(page, circle_path(cx, cy, 120, 90, n=48))
         line = served.line("selected ", timeout=30)
         assert line.endswith("cells (lasso)"), line
         return int(line.split()[1])

@@ -31,7 +31,13 @@ async def session_bundle_endpoint(request: Request) -> JSONResponse:
 
 @dataclass
 class HighlightGroup:
-    """One named, coloured group of cells."""
+    """One named, coloured group of cells.
+
+    Attributes:
+        name: the group's name, as the page shows it.
+        color: its colour, ``#rrggbb``.
+        cells: its cells, sorted 0-based row positions.
+    """
 
     name: str
     color: str
@@ -40,7 +46,16 @@ class HighlightGroup:
 
 @dataclass
 class SessionBundle:
-    """What the viewer showed: highlight groups, selection, colour-by, embedding and camera."""
+    """What the viewer showed: highlight groups, selection, colour-by, embedding and camera.
+
+    Attributes:
+        highlight_groups: the page's highlight groups, in the order they were made.
+        selection: the selected cells, sorted 0-based row positions.
+        color_by: what the view was coloured by (``{"field", "kind"}``), or None.
+        embedding: the name of the embedding shown, or None.
+        camera: the page's camera state, or None.
+        n_cells: the number of cells of the dataset.
+    """
 
     highlight_groups: list[HighlightGroup] = field(default_factory=list)
     selection: list[int] = field(default_factory=list)
