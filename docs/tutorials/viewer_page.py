@@ -13,6 +13,7 @@ it and waits for the event it sends.
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 
@@ -39,6 +40,7 @@ def _shared_browser():
             raise RuntimeError("building the tutorials needs Chromium at /usr/bin/chromium "
                                "(Debian: apt-get install chromium)")
         _browser = BrowserThread().start()
+        atexit.register(_browser.close)   # the kernel's exit closes Chromium with it
     return _browser
 
 
