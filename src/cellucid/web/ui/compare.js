@@ -1,11 +1,13 @@
 // The compare panel: the current selection (the group) against a reference (rest, a highlight
-// group, or a saved selection) by a method. Run posts `compare_request`; the reply
-// (`showComparison`) fills the ranked table and the volcano plot. A row or a point colours the
-// view by its gene; "Plot genes" asks for gene plots of the top genes.
+// group, or a saved selection) in a matrix (scanpy's default: `.raw` when the data has one) by a
+// method. Run posts `compare_request`; the reply (`showComparison`) fills the ranked table and
+// the volcano plot, and says which matrix was compared and what to know about it (negative
+// values). A row or a point colours the view by its gene; "Plot genes" asks for gene plots of
+// the top genes, in the same matrix.
 
 import {
-  buildCompareRequest, defaults as compareDefaults, formatFold, formatP, isCurrentReply, newRequestId,
-  rankedRows, referenceChoices, volcanoPoints,
+  buildCompareRequest, choiceOfKey, defaults as compareDefaults, formatFold, formatP, isCurrentReply,
+  matrixChoices, newRequestId, omittedNote, rankedRows, referenceChoices, volcanoPoints,
 } from "../compare.js";
 import { loadPlot } from "../plots.js";
 import { element, option } from "./dom.js";
@@ -19,8 +21,11 @@ export const defaults = {
   colors: { top: "#d62728", rest: "#8f959e" },
 };
 
-/** The volcano plot of `points` (from `volcanoPoints`); `onPick(gene)` on a click at or near a point. */
-export function volcanoPlot(Plot, points, { width, onPick }) {
+/**
+ * The volcano plot of `volcanoPoints`' result (`points`, and the `x`/`y` domains fitted to them);
+ * `onPick(gene)` on a click at or near a point.
+ */
+export function volcanoPlot(Plot, { points, x: xDomain, y: yDomain }, { width, onPick }) {
   const hits = [];
   // Plot draws one <circle> per index, in index order: tag each with its gene, keep its position.
   const tag = (data) => (index, scales, values, dimensions, context, next) => {
@@ -38,8 +43,8 @@ export function volcanoPlot(Plot, points, { width, onPick }) {
     width,
     height: defaults.volcanoHeight,
     marginLeft: 46,
-    x: { label: "log fold change", grid: true },
-    y: { label: "−log10 adjusted p", grid: true },
+    x: { label: "log fold change", grid: true, domain: xDomain },
+    y: { label: "−log10 adjusted p", grid: true, domain: yDomain },
     marks: [
       Plot.ruleX([0], { stroke: "#bbb" }),
       Plot.dot(rest, { x: "x", y: "y", r: 2.5, fill: defaults.colors.rest, fillOpacity: 0.65, title, render: tag(rest) }),
@@ -58,20 +63,24 @@ export function volcanoPlot(Plot, points, { width, onPick }) {
     }
     if (best) onPick(best.gene);
   });
+  svg.dataset.yMax = String(yDomain[1]);
   return svg;
 }
 
 /**
- * Build the compare panel into `el`. `env`: app, bridge, data (DataClient), onGene(name) (colour
- * the view by a gene), onPlotGenes(genes) ("Plot genes"). Returns {open(), run(), show(command),
- * sync(kind)}: `show` applies a `showComparison` command (resolves once the table and volcano are
- * drawn; rejects when the comparison cannot be fetched); `sync` takes the app's change kinds.
+ * Build the compare panel into `el`. `env`: app, bridge, data (DataClient), onGene(name, key)
+ * (colour the view by a gene of the compared matrix, `key` as a result's `matrix.key`),
+ * onPlotGenes(genes, matrix) ("Plot genes", a `matrixChoices` choice). Returns {open(), run(),
+ * show(command), sync(kind)}: `show` applies a `showComparison` command (resolves once the table
+ * and volcano are drawn; rejects when the comparison cannot be fetched); `sync` takes the app's
+ * change kinds.
  */
 export function createComparePanel(el, env) {
   const { app, bridge, data } = env;
   const panel = createPanel(el, { title: "Compare", testid: "cellucid-compare-panel" });
   const sent = new Set();
-  let latest = null, saved = null, choices = [], topGenes = [];
+  let latest = null, saved = null, choices = [], topGenes = [], shownMatrix = null;
+  const matrices = matrixChoices(app.manifest);
 
   const groupLine = element("div", "muted compare-group");
   const refSelect = element("select");
@@ -84,6 +93,18 @@ export function createComparePanel(el, env) {
   const method = element("select");
   method.dataset.testid = "cellucid-compare-method";
   method.append(...compareDefaults.methods.map((m) => option(m, m)));
+  const matrix = element("select");
+  matrix.dataset.testid = "cellucid-compare-matrix";
+  matrix.title = "The expression matrix compared: .raw (scanpy's default when the data has one), X or a layer";
+  matrix.append(...matrices.map((c) => option(c.value, c.label)));
+  const matrixLabel = element("label", "", "Matrix ");
+  matrixLabel.appendChild(matrix);
+  const ties = element("input");
+  ties.type = "checkbox";
+  ties.dataset.testid = "cellucid-compare-tie-correct";
+  const tiesLabel = element("label", "", " tie correction");
+  tiesLabel.prepend(ties);
+  tiesLabel.title = "Correct the Wilcoxon test for tied values (scanpy's tie_correct)";
   const runBtn = element("button", "primary", "Run");
   runBtn.type = "button";
   runBtn.dataset.testid = "cellucid-compare-run";
@@ -94,12 +115,19 @@ export function createComparePanel(el, env) {
   const form = element("div", "panel-row");
   form.append(refLabel, setRef);
   const form2 = element("div", "panel-row");
-  form2.append(methodLabel, runBtn);
+  form2.append(matrixLabel, methodLabel, tiesLabel, runBtn);
 
   const result = element("div", "compare-result");
   result.hidden = true;
   const summary = element("div", "muted compare-summary");
+  const matrixLine = element("div", "compare-matrix");
+  matrixLine.dataset.testid = "cellucid-compare-matrix-used";
+  const notes = element("div", "compare-notes");
+  notes.dataset.testid = "cellucid-compare-notes";
+  notes.setAttribute("role", "note");
   const volcano = createPlotFrame({ testid: "cellucid-volcano", title: "Volcano", filename: "cellucid-volcano.svg" });
+  const omitted = element("div", "muted volcano-omitted");
+  omitted.dataset.testid = "cellucid-volcano-omitted";
   const tableHead = element("div", "plot-head");
   const plotGenes = element("button", "", "Plot genes");
   plotGenes.type = "button";
@@ -120,8 +148,9 @@ export function createComparePanel(el, env) {
   table.append(thead, tbody);
   const tableWrap = element("div", "table-wrap");
   tableWrap.appendChild(table);
-  result.append(summary, volcano.el, tableHead, tableWrap);
+  result.append(summary, matrixLine, notes, volcano.el, omitted, tableHead, tableWrap);
   panel.body.append(groupLine, form, form2, result);
+  const syncTies = () => { ties.disabled = method.value !== "wilcoxon"; };
 
   const fillReferences = () => {
     const before = refSelect.value;
@@ -142,7 +171,7 @@ export function createComparePanel(el, env) {
 
   const pickGene = (gene) => {
     for (const tr of tbody.children) tr.classList.toggle("active", tr.dataset.gene === gene);
-    env.onGene(gene);
+    env.onGene(gene, shownMatrix && shownMatrix.key);
   };
 
   const run = async () => {
@@ -154,6 +183,7 @@ export function createComparePanel(el, env) {
       payload = await buildCompareRequest({
         requestId, group: app.selection, reference: choice.cells || "rest", method: method.value,
         groupLabel: compareDefaults.groupLabel, referenceLabel: choice.label,
+        matrix: matrices.find((c) => c.value === matrix.value), tieCorrect: !ties.disabled && ties.checked,
       }, app.n);
     } catch (err) {
       panel.status(err.message, "error");
@@ -161,7 +191,8 @@ export function createComparePanel(el, env) {
     }
     latest = requestId;
     sent.add(requestId);
-    panel.status(`Comparing ${app.selection.length.toLocaleString("en-US")} selected cells with ${choice.label} (${payload.method})…`, "busy");
+    const what = matrix.selectedOptions.length ? ` in ${matrix.selectedOptions[0].textContent}` : "";
+    panel.status(`Comparing ${app.selection.length.toLocaleString("en-US")} selected cells with ${choice.label}${what} (${payload.method})…`, "busy");
     const delivered = await bridge.send("compare_request", payload);
     if (!delivered && latest === requestId) panel.status("The request did not reach Python.", "error");
   };
@@ -175,9 +206,15 @@ export function createComparePanel(el, env) {
       volcano.message(err.message, true);
       return;
     }
-    const { points } = volcanoPoints(comparison.genes || {});
+    const drawn = volcanoPoints(comparison.genes || {});
+    omitted.textContent = omittedNote(drawn.omitted);
+    omitted.hidden = !drawn.omitted;
+    if (!drawn.points.length) {
+      volcano.message("No gene has a finite log fold change: nothing to draw.", true);
+      return;
+    }
     const width = Math.max(260, Math.floor(volcano.body.clientWidth) || defaults.volcanoWidth);
-    volcano.show(volcanoPlot(Plot, points, { width, onPick: pickGene }));
+    volcano.show(volcanoPlot(Plot, drawn, { width, onPick: pickGene }));
   };
 
   const render = async (comparison) => {
@@ -198,6 +235,20 @@ export function createComparePanel(el, env) {
       `${ref.label ?? "reference"} (${Number(ref.n_cells ?? 0).toLocaleString("en-US")} cells) · ${comparison.method ?? ""} · ` +
       `${total.toLocaleString("en-US")} genes${total > rows.length ? `, top ${rows.length} shown` : ""}`;
     plotGenes.disabled = topGenes.length === 0;
+    shownMatrix = comparison.matrix || null;
+    // The form shows what was compared, so Run compares the same way again.
+    const choice = shownMatrix && choiceOfKey(matrices, shownMatrix.key);
+    if (choice) matrix.value = choice.value;
+    if (compareDefaults.methods.includes(comparison.method)) method.value = comparison.method;
+    ties.checked = Boolean(comparison.tie_correct);
+    syncTies();
+    matrixLine.textContent = shownMatrix ? `Compared: ${shownMatrix.label}` +
+      (comparison.tie_correct ? " · tie-corrected" : "") +
+      (comparison.log1p_base ? ` · log1p base ${comparison.log1p_base}` : "") : "";
+    matrixLine.dataset.key = shownMatrix ? shownMatrix.key : "";
+    const noteList = comparison.notes || [];
+    notes.replaceChildren(...noteList.map((text) => element("div", "", text)));
+    notes.hidden = noteList.length === 0;
     result.hidden = false;
     await drawVolcano(comparison);
   };
@@ -215,6 +266,7 @@ export function createComparePanel(el, env) {
   };
 
   refSelect.addEventListener("change", () => panel.status(""));
+  method.addEventListener("change", syncTies);
   setRef.addEventListener("click", () => {
     if (!app.selection.length) { panel.status("Select the reference cells first, then press this button.", "error"); return; }
     saved = app.selection.slice();
@@ -223,9 +275,10 @@ export function createComparePanel(el, env) {
     panel.status(`Reference saved: ${saved.length.toLocaleString("en-US")} cells. Now select the group and Run.`);
   });
   runBtn.addEventListener("click", () => run());
-  plotGenes.addEventListener("click", () => env.onPlotGenes(topGenes));
+  plotGenes.addEventListener("click", () => env.onPlotGenes(topGenes, shownMatrix && choiceOfKey(matrices, shownMatrix.key)));
   fillReferences();
   updateGroup();
+  syncTies();
 
   return {
     open: () => panel.open(),
