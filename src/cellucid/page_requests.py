@@ -38,7 +38,7 @@ def check_annotation(payload: dict, n_cells: int) -> None:
 
 def _matrix(payload: dict, event_type: str) -> None:
     """The optional ``useRaw`` (true, false or null) and ``layer`` (a name or null) fields."""
-    if payload.get("useRaw") not in (None, True, False):
+    if payload.get("useRaw") is not None and not isinstance(payload["useRaw"], bool):
         raise BadEvent(f"'{event_type}.useRaw' must be true, false or null, "
                        f"got {str(payload['useRaw'])[:40]!r}")
     if payload.get("layer") is not None:
@@ -64,7 +64,7 @@ def check_compare_request(payload: dict, n_cells: int) -> None:
         if field in payload:
             _text(payload, field, "compare_request", MAX_NAME_LENGTH)
     _matrix(payload, "compare_request")
-    if payload.setdefault("tieCorrect", False) not in (True, False):
+    if not isinstance(payload.setdefault("tieCorrect", False), bool):
         raise BadEvent(f"'compare_request.tieCorrect' must be true or false, "
                        f"got {str(payload['tieCorrect'])[:40]!r}")
 
