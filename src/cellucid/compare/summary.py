@@ -109,11 +109,13 @@ def dense_sums(block: np.ndarray, rows: np.ndarray) -> SideSums:
     """
     part = block[rows]
     _check_finite(part, None)
+    # counting needs a boolean copy of the block: skipped for non-negative data (one min pass)
+    negative = np.count_nonzero(part < 0, axis=0) if part.size and part.min() < 0 else 0
     return SideSums(
         sum=part.sum(axis=0, dtype=np.float64),
         sumsq=np.multiply(part, part).sum(axis=0, dtype=np.float64),
         nnz=np.count_nonzero(part, axis=0).astype(np.int64),
-        negative=np.count_nonzero(part < 0, axis=0).astype(np.int64),
+        negative=np.zeros(part.shape[1], dtype=np.int64) + negative,
     )
 
 
