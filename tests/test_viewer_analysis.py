@@ -89,6 +89,7 @@ def test_a_compare_from_the_page_reaches_the_comparison_hook(viewer, adata):
     viewer.wait_for_callbacks()
     event = got[0]
     assert event["group"] == group and event["reference"] == "rest"
+    assert event["matrix"] == "X" and event["tie_correct"] is False
     assert event["method"] == "wilcoxon" and isinstance(event["result"], pd.DataFrame)
     shown = [c for c in page.wait_commands(1) if c["type"] == "showComparison"]
     assert shown[0]["requestId"] == "q1" and shown[0]["resultId"]

@@ -14,6 +14,7 @@ import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,16 @@ MAX_QUEUED_REQUESTS = 4    # page requests waiting for the worker
 
 class Busy(RuntimeError):
     """Too many requests from the page are waiting already."""
+
+
+class Compared(NamedTuple):
+    """A comparison kept for the page: its id, scanpy's frame, the matrix compared (its label:
+    ``.raw``, ``X``, ``layer 'counts'``) and a note for the user (negative values) or None."""
+
+    result_id: str
+    frame: pd.DataFrame
+    matrix: str
+    note: str | None
 
 
 class Analyses:
@@ -45,14 +56,14 @@ class Analyses:
     def compare(self, group, reference, *, method: str = "wilcoxon", use_raw: bool | None = None,
                 layer: str | None = None, tie_correct: bool = False, n_genes: int | None = None,
                 labels: tuple[str, str] = ("group", "rest"), progress: bool | None = None
-                ) -> tuple[str, pd.DataFrame, str | None]:
+                ) -> Compared:
         """Rank the genes of ``group`` against ``reference`` (cells, a mask, or ``"rest"``) in
         the matrix scanpy would read for ``use_raw`` and ``layer`` (``.raw`` when there is one).
 
-        Returns ``(result id, DataFrame, note)``: the frame is scanpy's ``rank_genes_groups_df``;
-        the note, when not None, says that the compared matrix has negative values (the caller
-        warns with it; the page shows it). Raises `ValueError` for a bad group, reference,
-        method, matrix choice or layer, or NaN in the values.
+        Returns a `Compared`: the frame is scanpy's ``rank_genes_groups_df``; the note, when not
+        None, says that the compared matrix has negative values (the caller warns with it; the
+        page shows it). Raises `ValueError` for a bad group, reference, method, matrix choice or
+        layer, or NaN in the values.
         """
         # Late: the statistics (scipy.stats) load with the first comparison, not with cellucid.
         from .compare import choose_matrix, compute_ranking, dataset_source, resolve_comparison
@@ -72,7 +83,7 @@ class Analyses:
                   "log1p_base": dataset.log1p_base, "notes": [note] if note else [],
                   "group": {"label": labels[0], "n_cells": comparison.n_group},
                   "reference": {"label": labels[1], "n_cells": comparison.n_reference}}
-        return self._keep(result), ranking.frame, note
+        return Compared(self._keep(result), ranking.frame, matrix.label, note)
 
     def gene_plot(self, genes, groupby: str, *, use_raw: bool | None = None,
                   layer: str | None = None) -> tuple[str, pd.DataFrame]:

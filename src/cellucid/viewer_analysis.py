@@ -53,13 +53,13 @@ class AnalysisMethods:
             reference_cells, reference_label = REST, REST
         else:
             reference_cells, reference_label = self._comparison_side(reference, "reference")
-        result_id, frame, note = self._session.analyses.compare(
+        compared = self._session.analyses.compare(
             group_cells, reference_cells, method=method, use_raw=use_raw, layer=layer,
             tie_correct=tie_correct, n_genes=n_genes, labels=(group_label, reference_label))
-        if note:
-            warnings.warn(note, NegativeValuesWarning, stacklevel=2)
-        self._show_result("showComparison", result_id)
-        return frame
+        if compared.note:
+            warnings.warn(compared.note, NegativeValuesWarning, stacklevel=2)
+        self._show_result("showComparison", compared.result_id)
+        return compared.frame
 
     def plot_genes(self, genes, groupby: str, *, use_raw: bool | None = None,
                    layer: str | None = None) -> pd.DataFrame:
@@ -139,7 +139,7 @@ class AnalysisMethods:
 
         def work() -> None:
             try:
-                result_id, frame, note = session.analyses.compare(
+                compared = session.analyses.compare(
                     payload["group"], reference, method=payload["method"], labels=labels,
                     use_raw=payload.get("useRaw"), layer=payload.get("layer"),
                     tie_correct=payload.get("tieCorrect", False), progress=False)
@@ -147,11 +147,14 @@ class AnalysisMethods:
                 self._tell_page("showComparison", {"requestId": request_id,
                                                    "error": _message(exc)})
                 return
-            if note:
-                warnings.warn(note, NegativeValuesWarning, stacklevel=1)
+            if compared.note:
+                warnings.warn(compared.note, NegativeValuesWarning, stacklevel=1)
             self._emit("comparison", {"group": payload["group"], "reference": reference,
-                                      "method": payload["method"], "result": frame})
-            self._tell_page("showComparison", {"requestId": request_id, "resultId": result_id})
+                                      "method": payload["method"], "matrix": compared.matrix,
+                                      "tie_correct": payload.get("tieCorrect", False),
+                                      "result": compared.frame})
+            self._tell_page("showComparison", {"requestId": request_id,
+                                               "resultId": compared.result_id})
 
         self._submit(work, "showComparison", request_id)
 

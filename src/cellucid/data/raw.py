@@ -9,7 +9,6 @@ without loading any matrix.
 from __future__ import annotations
 
 import numpy as np
-from anndata.io import read_elem
 
 from .genes import GeneIndex, gene_index
 
@@ -32,6 +31,7 @@ def store_raw_genes(root, gene_symbols: str | None) -> GeneIndex | None:
     or None when it has no ``raw/X``."""
     if "raw" not in root or "X" not in root["raw"] or "var" not in root["raw"]:
         return None
+    from anndata.io import read_elem   # late: importing cellucid does not load anndata
     return raw_gene_index(read_elem(root["raw"]["var"]), gene_symbols)
 
 
@@ -58,6 +58,7 @@ def store_log1p_base(root) -> float | None:
         node = root["uns"]["log1p"]
     except KeyError:
         return None
+    from anndata.io import read_elem   # late, as above
     try:
         return log1p_base_of(read_elem(node))
     except Exception:   # noqa: BLE001 — an unreadable entry is as good as none
