@@ -3,9 +3,8 @@
 // counting the genes it leaves out) and the ranked table. A row or a point picks its gene.
 
 import { defaults as compareDefaults, formatFold, formatP, omittedNote, rankedRows, volcanoPoints } from "../compare.js";
-import { loadPlot } from "../plots.js";
 import { element } from "./dom.js";
-import { createPlotFrame } from "./plotframe.js";
+import { createPlotFrame, plotFor } from "./plotframe.js";
 
 export const defaults = {
   volcanoWidth: 420,
@@ -123,14 +122,8 @@ export function createResultView({ onPick, onPlotGenes }) {
   plotGenes.addEventListener("click", () => onPlotGenes(topGenes));
 
   const drawVolcano = async (comparison) => {
-    volcano.message("Drawing…");
-    let Plot;
-    try {
-      Plot = await loadPlot();
-    } catch (err) {
-      volcano.message(err.message, true);
-      return;
-    }
+    const Plot = await plotFor([volcano]);
+    if (!Plot) return;
     const drawn = volcanoPoints(comparison.genes || {});
     omitted.textContent = omittedNote(drawn.omitted);
     omitted.hidden = !drawn.omitted;

@@ -6,9 +6,8 @@
 import { categoryColors } from "../colors.js";
 import { buildGenePlotRequest, groupbyFor, isCurrentReply, newRequestId } from "../compare.js";
 import { violinShape } from "../kde.js";
-import { loadPlot } from "../plots.js";
 import { createPanel, fetchShownResult } from "./panel.js";
-import { createPlotFrame } from "./plotframe.js";
+import { createPlotFrame, plotFor } from "./plotframe.js";
 
 export const defaults = {
   dotCellPx: 24,
@@ -177,16 +176,8 @@ export function createGenePlotPanel(el, env) {
 
   const draw = async (plot) => {
     dots.el.hidden = violins.el.hidden = false;
-    dots.message("Drawing…");
-    violins.message("Drawing…");
-    let Plot;
-    try {
-      Plot = await loadPlot();
-    } catch (err) {
-      dots.message(err.message, true);
-      violins.message(err.message, true);
-      return;
-    }
+    const Plot = await plotFor([dots, violins]);
+    if (!Plot) return;
     const cats = (plot.categories || []).map(String);
     dots.show(dotPlot(Plot, plot, { onGene: (gene) => env.onGene(gene, matrixKey) }));
     violins.show(violinPlot(Plot, plot, groupColors(app.manifest, plot.groupby, cats)));
