@@ -3,8 +3,8 @@
 Everything the manifest needs is in ``manifest.json`` (and the gene names in ``genes/var.json``).
 A local export directory is checked at open (every file there with its shape) and its arrays are
 memory-mapped; a remote one (:mod:`cellucid.data.remote_export`) reads each file on first use.
-Versions 1 and 2 of the format are read; a later version is refused with a message saying that a
-newer cellucid wrote it.
+Versions 1 to 3 of the format are read (``.raw`` and the log1p base came with version 3); a later
+version is refused with a message saying that a newer cellucid wrote it.
 """
 
 from __future__ import annotations
@@ -24,14 +24,15 @@ from .dataset import Dataset
 from .embeddings import Embedding, default_embedding
 from .genes import GeneIndex
 from .graph import CellGraph
-from .layers import default_layer_of
+from .layers import RAW, default_layer_of
 from .names import UnknownName
 from .obs import ObsField
 from .quantize import dequantize
+from .raw import log1p_base_of
 
 FORMAT = "cellucid-export"
-VERSION = 2
-READABLE_VERSIONS = (1, 2)
+VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 MANIFEST = "manifest.json"
 
 
@@ -187,6 +188,16 @@ def _layer(src, rel: str, n: int, n_genes: int, name: str):
     return lambda: store.column
 
 
+def _raw(src, entry: dict | None, n: int, layers: dict) -> GeneIndex | None:
+    """The genes of the export's ``.raw`` (version 3), its matrix put in ``layers`` as `RAW`."""
+    if entry is None:
+        return None
+    var = src.read_json(entry["var"])
+    genes = GeneIndex(var["names"], var.get("symbols"))
+    layers[RAW] = _layer(src, entry["matrix"], n, len(genes), ".raw")
+    return genes
+
+
 def _graph(src, entry: dict, n: int):
     indptr = src.array(entry["indptr"], lambda a: None if a.shape == (n + 1,) else
                        f"has shape {a.shape}, expected ({n + 1},)", "graph indptr")
@@ -218,6 +229,8 @@ def dataset_from_export(src, manifest: dict, *, embedding=None, layer=None,
         n_genes = len(var["names"])
         layers = {name: _layer(src, rel, n, n_genes, name)
                   for name, rel in manifest["layers"].items()}
+        raw_genes = _raw(src, manifest.get("raw"), n, layers)
+        log1p_base = log1p_base_of({"base": manifest.get("log1p_base")})
         graph = manifest.get("graph")
         graph_loader = _graph(src, graph, n) if graph else None
     except (KeyError, TypeError, ValueError, OSError) as exc:
@@ -240,7 +253,8 @@ def dataset_from_export(src, manifest: dict, *, embedding=None, layer=None,
                    gene_symbols=stored_symbols, layers=layers,
                    default_layer=default_layer_of(layers, layer),
                    graph_name=graph["name"] if graph else None, graph_loader=graph_loader,
-                   adata_loader=None, path=path or src.label)
+                   adata_loader=None, path=path or src.label, raw_genes=raw_genes,
+                   log1p_base=log1p_base)
 
 
 def open_export(path, *, embedding=None, layer=None, gene_symbols=None) -> Dataset:

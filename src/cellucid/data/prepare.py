@@ -1,6 +1,7 @@
 """``prepare``: write a dataset as a cellucid export directory, the input that opens fastest.
 
-The format is described in ``docs/export-format.md``. The expression matrices are read in row
+The format is described in ``docs/export-format.md``. ``X``, the layers asked for and ``.raw``
+are written, each with the genes it has. The expression matrices are read in row
 chunks (twice: count, then fill) and written gene by gene, so an atlas larger than memory can be
 prepared from a backed ``.h5ad``, a ``.zarr`` store or a dask-backed AnnData.
 """
@@ -21,6 +22,7 @@ from ..errors import DatasetError
 from .chunks import csc_arrays, row_chunks
 from .colstore import write_column_store, write_column_store_from_csc
 from .export import FORMAT, MANIFEST, VERSION, is_export_dir
+from .layers import RAW, store_matrices
 from .names import UnknownName
 from .open import open_dataset
 from .progress import progress_bar
@@ -33,7 +35,7 @@ GRAPH_COPY_VALUES = 16_000_000  # graph indices copied per step
 
 def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int | None = None,
             progress: bool = True, embedding: str | None = None, layers=None,
-            gene_symbols: str | None = None, overwrite: bool = False,
+            raw: bool = True, gene_symbols: str | None = None, overwrite: bool = False,
             storage_options: dict | None = None) -> Path | str:
     """Write ``adata_or_path`` (AnnData, ``.h5ad``, ``.zarr``) as an export directory ``out_dir``.
 
@@ -45,6 +47,8 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
     ``chunk_cells`` sets the rows read at a time (default: about 4M stored values per chunk; for
     a dask array its own row chunks, computed as tasks on the active dask scheduler);
     ``layers`` lists the layers to export besides ``X`` (default none, ``"all"`` for every one);
+    ``.raw`` (its matrix and genes) is kept unless ``raw=False``, so comparisons and gene plots
+    of the export read what scanpy reads by default; ``uns["log1p"]["base"]`` is kept too;
     ``embedding``/``gene_symbols`` are recorded as the defaults of the export.
     Returns the directory. Raises ``FileExistsError`` when ``out_dir`` holds files and
     ``overwrite`` is false, and what :func:`open_dataset` raises for unusable input.
@@ -53,7 +57,8 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
         return prepare_with_urls(
             prepare, adata_or_path, out_dir, overwrite=overwrite, storage_options=storage_options,
             options={"float32": float32, "chunk_cells": chunk_cells, "progress": progress,
-                     "embedding": embedding, "layers": layers, "gene_symbols": gene_symbols})
+                     "embedding": embedding, "layers": layers, "raw": raw,
+                     "gene_symbols": gene_symbols})
     out = Path(out_dir).expanduser()
     if isinstance(adata_or_path, (str, os.PathLike)) and \
             is_export_dir(Path(adata_or_path).expanduser()):
@@ -65,7 +70,8 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
     dataset = open_dataset(adata_or_path, embedding=embedding, gene_symbols=gene_symbols)
     root = None if dataset.kind.startswith("anndata") else _store_root(dataset)
     try:
-        matrices = _matrices(dataset.adata if root is None else root, layers)
+        matrices = _matrices(dataset.adata if root is None else root, layers,
+                             raw and dataset.has_raw)
         tmp = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.tmp"
         tmp.mkdir(parents=True)
         try:
@@ -87,17 +93,18 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
     return out
 
 
-def _matrices(source, layers) -> dict:
-    """``{layer: matrix}`` to export: a store node (h5py/zarr) or an in-memory/backed matrix."""
+def _matrices(source, layers, raw: bool) -> dict:
+    """``{layer: matrix}`` to export (`RAW` for ``.raw`` when kept): a store node (h5py/zarr) or
+    an in-memory/backed matrix."""
     import anndata
     if isinstance(source, anndata.AnnData):
         matrix_x = source.X
         found = {str(k): source.layers[k] for k in source.layers.keys()}
+        matrix_raw = None if source.raw is None else source.raw.X
     else:
-        root = source
-        matrix_x = root["X"] if "X" in root else None
-        found = {str(k): root["layers"][k] for k in root["layers"].keys()} \
-            if "layers" in root else {}
+        stored = store_matrices(source)
+        matrix_x, matrix_raw = stored.pop("X", None), stored.pop(RAW, None)
+        found = stored
     chosen = {} if layers is None else (dict(found) if layers == "all" else {})
     if layers not in (None, "all"):
         for name in layers:
@@ -106,6 +113,8 @@ def _matrices(source, layers) -> dict:
             chosen[name] = found[name]
     result = {} if matrix_x is None else {"X": matrix_x}
     result.update(chosen)
+    if raw and matrix_raw is not None:
+        result[RAW] = matrix_raw
     return result
 
 
@@ -193,16 +202,17 @@ def _write_graph(dataset, root, out: Path, progress: bool) -> dict | None:
 
 def _write_all(dataset, root, matrices: dict, out: Path, *, float32: bool, chunk_cells, progress
                ) -> dict:
-    genes = dataset.genes
     (out / "genes").mkdir()
-    (out / "genes/var.json").write_text(json.dumps({
-        "names": list(genes.names),
-        "symbols": None if genes.symbols is None else list(genes.symbols)}))
-    layers = {}
+    _write_genes(dataset.genes, out / "genes/var.json")
+    layers, raw = {}, None
     for i, (name, matrix) in enumerate(matrices.items()):
         rel = f"genes/{i:03d}"
         _write_matrix(matrix, dataset.n_cells, out / rel, name, chunk_cells, progress)
-        layers[name] = rel
+        if name == RAW:
+            raw = {"matrix": rel, "var": "genes/raw_var.json"}
+            _write_genes(dataset.raw_genes, out / raw["var"])
+        else:
+            layers[name] = rel
     return {
         "format": FORMAT, "version": VERSION, "cellucid_version": __version__,
         "n_cells": dataset.n_cells, "n_genes": dataset.n_genes,
@@ -212,5 +222,13 @@ def _write_all(dataset, root, matrices: dict, out: Path, *, float32: bool, chunk
         "obs": _write_obs(dataset, out),
         "genes": {"var": "genes/var.json", "symbols_column": dataset.gene_symbols},
         "layers": layers,
+        "raw": raw,
+        "log1p_base": dataset.log1p_base,
         "graph": _write_graph(dataset, root, out, progress),
     }
+
+
+def _write_genes(genes, path: Path) -> None:
+    path.write_text(json.dumps({
+        "names": list(genes.names),
+        "symbols": None if genes.symbols is None else list(genes.symbols)}))
