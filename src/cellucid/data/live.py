@@ -33,6 +33,8 @@ from .fingerprint import Fingerprint, array_content, array_fingerprint, column_c
 from .names import UnknownName
 from .obs import ObsField, classify_column, wants_colors
 
+RESCANS = 100   # reads of obsm while another thread keeps resizing it
+
 
 @dataclass
 class _Cached:
@@ -280,8 +282,6 @@ class LiveCatalog:
         return self._emb.store(name, fingerprint, content,
                                make_embedding(name, key, columns, n_cols), same_embedding)
 
-
-RESCANS = 100   # reads of obsm while another thread keeps resizing it
 
 
 def _obsm_shapes(adata) -> tuple[object, dict, dict]:
