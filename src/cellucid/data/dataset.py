@@ -38,7 +38,8 @@ class Dataset:
                  layers: dict[str, Callable[[], ColumnReader]], default_layer: str,
                  graph_name: str | None, graph_loader: Callable[[], CellGraph] | None,
                  adata_loader: Callable[[], object] | None = None,
-                 closer: Callable[[], None] | None = None, path: str | None = None) -> None:
+                 closer: Callable[[], None] | None = None, path: str | None = None,
+                 lod=None) -> None:
         self.kind = kind
         self.path = path
         self.n_cells = int(n_cells)
@@ -58,6 +59,8 @@ class Dataset:
         self._adata = None
         self._closer = closer
         self._manifest: dict | None = None
+        # the stored tiles of a tiled export (cellucid.data.tiled_export.ExportTiles), else None
+        self.lod = lod
         # one lock per lazily built thing: a gene cache build must not hold up a KNN query
         self._adata_lock = threading.Lock()
         self._reader_lock = threading.Lock()

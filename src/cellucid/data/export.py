@@ -3,8 +3,9 @@
 Everything the manifest needs is in ``manifest.json`` (and the gene names in ``genes/var.json``).
 A local export directory is checked at open (every file there with its shape) and its arrays are
 memory-mapped; a remote one (:mod:`cellucid.data.remote_export`) reads each file on first use.
-Versions 1 and 2 of the format are read; a later version is refused with a message saying that a
-newer cellucid wrote it.
+Versions 1 and 2 of the format are read here; version 3 (cells in level-of-detail order) by
+:mod:`cellucid.data.tiled_export`, which also opens every version (``open_export``). A later
+version is refused with a message saying that a newer cellucid wrote it.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from .obs import ObsField
 from .quantize import dequantize
 
 FORMAT = "cellucid-export"
-VERSION = 2
-READABLE_VERSIONS = (1, 2)
+VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 MANIFEST = "manifest.json"
 
 
@@ -187,7 +188,8 @@ def _layer(src, rel: str, n: int, n_genes: int, name: str):
     return lambda: store.column
 
 
-def _graph(src, entry: dict, n: int):
+def graph_of(src, entry: dict, n: int):
+    """A loader of the export's graph (``entry`` of the manifest), its files checked now."""
     indptr = src.array(entry["indptr"], lambda a: None if a.shape == (n + 1,) else
                        f"has shape {a.shape}, expected ({n + 1},)", "graph indptr")
 
@@ -219,7 +221,7 @@ def dataset_from_export(src, manifest: dict, *, embedding=None, layer=None,
         layers = {name: _layer(src, rel, n, n_genes, name)
                   for name, rel in manifest["layers"].items()}
         graph = manifest.get("graph")
-        graph_loader = _graph(src, graph, n) if graph else None
+        graph_loader = graph_of(src, graph, n) if graph else None
     except (KeyError, TypeError, ValueError, OSError) as exc:
         if isinstance(exc, DatasetError):
             raise
@@ -241,16 +243,3 @@ def dataset_from_export(src, manifest: dict, *, embedding=None, layer=None,
                    default_layer=default_layer_of(layers, layer),
                    graph_name=graph["name"] if graph else None, graph_loader=graph_loader,
                    adata_loader=None, path=path or src.label)
-
-
-def open_export(path, *, embedding=None, layer=None, gene_symbols=None) -> Dataset:
-    """Open the export directory ``path`` as a :class:`Dataset` (``adata`` is None).
-
-    Raises ``DatasetError`` for a corrupt directory (missing or inconsistent files) or one
-    written by a newer cellucid, and ``KeyError`` for an unknown ``embedding``, ``layer`` or
-    ``gene_symbols``.
-    """
-    root = Path(path)
-    manifest = read_manifest(root)
-    return dataset_from_export(LocalExport(root), manifest, embedding=embedding, layer=layer,
-                               gene_symbols=gene_symbols, path=str(root))

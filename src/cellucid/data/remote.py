@@ -128,13 +128,14 @@ class RemoteFiles:
         return layout
 
     def elements(self, name: str, dtype, n: int, start: int, stop: int) -> np.ndarray:
-        """Elements ``[start, stop)`` of file ``name`` holding ``n`` values of ``dtype``: one range
-        read (plus, for an old ``.npy`` block file, its header once)."""
+        """Elements ``[start, stop)`` of file ``name`` holding ``n`` values of ``dtype`` (a
+        ``.npy`` file of any shape counts its values in C order): one range read (plus, for a
+        ``.npy`` file, its header once)."""
         dtype = np.dtype(dtype)
         offset = 0
         if name.endswith(".npy"):
             offset, stored, shape = self._npy_layout(name)
-            if stored != dtype or shape != (n,):
+            if stored != dtype or int(np.prod(shape)) != n:
                 raise RemoteError(f"{self.location.name(self._rel(name))} holds {shape} "
                                        f"{stored}, expected ({n},) {dtype}")
         data = self.read_range(name, offset + start * dtype.itemsize,
