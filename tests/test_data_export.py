@@ -66,7 +66,7 @@ def test_float32_option_keeps_exact_coordinates(tmp_path):
     assert {e["encoding"] for e in manifest["embeddings"]} == {"float32"}
     ds = open_dataset(tmp_path / "out")
     np.testing.assert_array_equal(ds.embedding("X_umap"), adata.obsm["X_umap"])
-    assert manifest["format"] == "cellucid-export" and manifest["version"] == 2
+    assert manifest["format"] == "cellucid-export" and manifest["version"] == 3
 
 
 def test_quantized_export_is_close_and_smaller(tmp_path):

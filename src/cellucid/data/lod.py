@@ -205,9 +205,9 @@ def lod_order(coords, codes=None, *, seed: int = SEED, base: int = BASE,
         if np.any(need > 0):
             _promote(key, piece_counts, codes, need, seed)
     del passes
-    order, lo, hi = _sort_by_key(coords, key, piece_counts)
+    order, lo, hi, invalid = _sort_by_key(coords, key, piece_counts)
     del key
-    tiles = _tiles(piece_counts.sum(axis=0), lo, hi, dims, tile_size,
+    tiles = _tiles(piece_counts.sum(axis=0), (lo, hi, invalid), dims, tile_size,
                    embedding or "default")
     return LodOrder(order, tiles, embedding=embedding, seed=seed, category_field=category_field)
 
@@ -260,7 +260,8 @@ def _promote(key: np.ndarray, piece_counts: np.ndarray, codes: np.ndarray, need:
 
 def _sort_by_key(coords: np.ndarray, key: np.ndarray, piece_counts: np.ndarray):
     """Stable counting sort of the cells by ``key`` (each piece sorted on its own and written to
-    its place), with the exact box of each key's cells. Returns ``(order, lo, hi)``."""
+    its place), with the exact box of each key's cells and how many have no coordinates.
+    Returns ``(order, lo, hi, invalid)``."""
     n, dims = coords.shape
     counts = piece_counts.sum(axis=0)
     key_start = np.cumsum(counts) - counts
@@ -278,26 +279,30 @@ def _sort_by_key(coords: np.ndarray, key: np.ndarray, piece_counts: np.ndarray):
         present = np.flatnonzero(piece_counts[i])
         block = np.take(coords[a:b], local, axis=0).astype(np.float32, copy=False)
         at = within[present]
-        return present, [(np.fmin.reduceat(block[:, k], at), np.fmax.reduceat(block[:, k], at))
-                         for k in range(dims)]
+        nan = np.add.reduceat(np.isnan(block[:, 0]).astype(np.int64), at) if at.size else at
+        return present, nan, [(np.fmin.reduceat(block[:, k], at),
+                               np.fmax.reduceat(block[:, k], at)) for k in range(dims)]
     lo = np.full((1 << 16, dims), np.inf, dtype=np.float32)
     hi = np.full((1 << 16, dims), -np.inf, dtype=np.float32)
-    for present, extents in map_ranges(place, n, CHUNK):
+    invalid = np.zeros(1 << 16, dtype=np.int64)
+    for present, nan, extents in map_ranges(place, n, CHUNK):
+        invalid[present] += nan
         for k, (mins, maxs) in enumerate(extents):
             lo[present, k] = np.fmin(lo[present, k], mins)
             hi[present, k] = np.fmax(hi[present, k], maxs)
     lo[np.isnan(lo)] = np.inf
     hi[np.isnan(hi)] = -np.inf
-    return order, lo, hi
+    return order, lo, hi, invalid
 
 
-def _tiles(counts: np.ndarray, lo: np.ndarray, hi: np.ndarray, dims: int, tile_size: int,
-           name: str) -> TileIndex:
-    """Cut every level into tiles; their boxes are the union of their buckets' boxes."""
+def _tiles(counts: np.ndarray, buckets, dims: int, tile_size: int, name: str) -> TileIndex:
+    """Cut every level into tiles; their boxes are the union of their buckets' boxes
+    (``buckets``: ``(lo, hi, invalid)`` per key)."""
+    lo, hi, invalid = buckets
     per_level = 1 << BUCKET_BITS
     level_counts = counts.reshape(-1, per_level)
     level_start = np.concatenate([[0], np.cumsum(level_counts.sum(axis=1))])
-    starts, levels, boxes_lo, boxes_hi = [], [], [], []
+    starts, levels, boxes_lo, boxes_hi, nan = [], [], [], [], []
     for level in range(level_counts.shape[0]):
         for b0, b1, first, _ in cut_level(level_counts[level], 1 << dims, tile_size):
             starts.append(level_start[level] + first)
@@ -305,8 +310,10 @@ def _tiles(counts: np.ndarray, lo: np.ndarray, hi: np.ndarray, dims: int, tile_s
             rows = slice(level * per_level + b0, level * per_level + b1)
             boxes_lo.append(lo[rows].min(axis=0))
             boxes_hi.append(hi[rows].max(axis=0))
+            nan.append(int(invalid[rows].sum()))   # a split bucket's pieces each get its count
     starts.append(level_start[-1])
     shape = (len(levels), dims)
     return TileIndex(np.asarray(starts, dtype=np.int64), np.asarray(levels, dtype=np.uint8),
                      {name: (np.asarray(boxes_lo, np.float32).reshape(shape),
-                             np.asarray(boxes_hi, np.float32).reshape(shape))})
+                             np.asarray(boxes_hi, np.float32).reshape(shape),
+                             np.asarray(nan, dtype=np.int64))})

@@ -64,6 +64,11 @@ class TileReader:
         """Tile boxes ``(lo, hi)`` (float32 ``(n_tiles, dims)``) in ``embedding``."""
         raise NotImplementedError
 
+    def invalid(self, embedding: str) -> np.ndarray:
+        """Cells without coordinates in ``embedding``, per tile (0 only when there are none)."""
+        self.bounds(embedding)
+        return self.tiles.invalid(embedding)
+
     def position_range(self, embedding: str, start: int, stop: int) -> np.ndarray:
         """float32 ``(stop - start, dims)`` coordinates of positions ``[start, stop)``."""
         raise NotImplementedError
@@ -162,8 +167,9 @@ class MemoryTiles(TileReader):
         return column[self.rows(a, b)]
 
 
-def _gathered_bounds(coords: np.ndarray, lod: LodOrder) -> tuple[np.ndarray, np.ndarray]:
-    """Exact tile boxes of ``coords`` (obs order), gathering a range of tiles at a time."""
+def _gathered_bounds(coords: np.ndarray, lod: LodOrder):
+    """Exact tile boxes of ``coords`` (obs order), gathering a range of tiles at a time:
+    ``(lo, hi, invalid)``."""
     tiles = lod.tiles
     starts = tiles.starts
     step = max(1, (1 << 20) // max(1, int(tiles.counts().max(initial=1))))
@@ -173,10 +179,10 @@ def _gathered_bounds(coords: np.ndarray, lod: LodOrder) -> tuple[np.ndarray, np.
         block = np.take(coords, lod.order[a:b], axis=0)
         return bounds_of_ranges(block, starts[t0:t1 + 1] - a)
     pieces = map_ranges(part, tiles.n_tiles, step)
-    dims = coords.shape[1]
-    lo = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros((0, dims), np.float32)
-    hi = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros((0, dims), np.float32)
-    return lo, hi
+    if not pieces:
+        empty = np.zeros((0, coords.shape[1]), np.float32)
+        return empty, empty, np.zeros(0, np.int64)
+    return tuple(np.concatenate([p[i] for p in pieces]) for i in range(3))
 
 
 def category_field(dataset, preferred: str | None = None) -> str | None:

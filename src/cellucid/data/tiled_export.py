@@ -81,17 +81,22 @@ class LocalCellFiles:
                 self._maps[name] = held
         return held
 
-    def check(self, name: str, dtype, n: int) -> None:
-        """Raise `Corrupt` unless ``name`` exists with ``n`` values of ``dtype`` in its header."""
-        flat, shape = self._map(name)
-        if flat.dtype != np.dtype(dtype) or int(np.prod(shape)) != n:
-            raise Corrupt(self.label, f"{name} holds {shape} {flat.dtype}, expected {n} values "
-                                      f"of {np.dtype(dtype)}")
+    def check(self, name: str, dtype, n: int, shape: tuple | None = None) -> None:
+        """Raise `Corrupt` unless ``name`` exists with ``n`` values of ``dtype`` (in ``shape``,
+        default ``(n,)``) in its header."""
+        flat, stored = self._map(name)
+        shape = shape or (n,)
+        if flat.dtype != np.dtype(dtype) or stored != tuple(shape):
+            raise Corrupt(self.label, f"{name} has shape {stored} {flat.dtype}, expected "
+                                      f"{tuple(shape)} {np.dtype(dtype)}")
 
     def elements(self, name: str, dtype, n: int, start: int, stop: int) -> np.ndarray:
-        """Values ``[start, stop)`` of ``name``; `Corrupt` when the file ends before ``stop``."""
-        self.check(name, dtype, n)
-        flat = self._map(name)[0]
+        """Values ``[start, stop)`` of ``name`` (its values in C order, ``n`` in all); `Corrupt`
+        when the file holds something else or ends before ``stop``."""
+        flat, stored = self._map(name)
+        if flat.dtype != np.dtype(dtype) or int(np.prod(stored)) != n:
+            raise Corrupt(self.label, f"{name} has shape {stored} {flat.dtype}, expected {n} "
+                                      f"values of {np.dtype(dtype)}")
         if stop > flat.shape[0]:
             raise Corrupt(self.label, f"{name} is truncated: it holds {flat.shape[0]:,} of its "
                                       f"{n:,} values")
@@ -188,8 +193,10 @@ class ExportTiles(TileReader):
             boxes = self._read(entry["bounds"], np.float32, size, 0, size,
                                f"the tile boxes of embedding {embedding!r}")
             boxes = np.array(boxes).reshape(n_tiles, 2, dims)
+            invalid = self._read(entry["invalid"], np.uint32, n_tiles, 0, n_tiles,
+                                 f"the cells without coordinates of embedding {embedding!r}")
             with self._lock:
-                self.tiles.add_bounds(embedding, boxes[:, 0], boxes[:, 1])
+                self.tiles.add_bounds(embedding, boxes[:, 0], boxes[:, 1], invalid)
         return self.tiles.bounds(embedding)
 
     def position_range(self, embedding: str, start: int, stop: int) -> np.ndarray:
@@ -263,7 +270,7 @@ def _embedding(tiles: ExportTiles, entry: dict, n: int) -> Embedding:
     dtype = np.uint16 if entry.get("encoding") == "uint16" else np.float32
     what = f"embedding {entry['name']}"
     if not tiles.files_are_remote:
-        tiles.files.check(entry["file"], dtype, n * dims)
+        tiles.files.check(entry["file"], dtype, n * dims, (n, dims))
 
     def load() -> np.ndarray:
         stored = np.asarray(tiles.whole(entry["file"], dtype, n * dims, what)).reshape(n, dims)

@@ -153,15 +153,17 @@ def write_tiled_column_store(matrix, rank: np.ndarray, tile_of_row: np.ndarray, 
     directory."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    n_rows, n_genes = (int(s) for s in matrix.shape)
-    blocks = _Blocks(out, n_genes, n_tiles, block)
     csc = csc_arrays(matrix)
     if csc is not None:
+        n_genes = len(csc[0]) - 1
+        blocks = _Blocks(out, n_genes, n_tiles, block)
         _from_csc(csc, rank, tile_of_row, blocks, n_genes, progress)
     else:
-        _from_rows(row_chunks(matrix, chunk_cells), rank, tile_of_row, blocks, n_genes, out,
-                   progress)
-    blocks.finish(n_rows)
+        source = row_chunks(matrix, chunk_cells)
+        n_genes = source.n_cols
+        blocks = _Blocks(out, n_genes, n_tiles, block)
+        _from_rows(source, rank, tile_of_row, blocks, n_genes, out, progress)
+    blocks.finish(len(rank))
     return out
 
 

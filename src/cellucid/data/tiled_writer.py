@@ -72,6 +72,8 @@ def _write_embedding(info, i: int, lod: LodOrder, out: Path, float32: bool) -> d
     """One embedding's coordinates in the order, and its tile boxes (of the stored values)."""
     n, dims = lod.n_cells, info.dims
     file, bounds_file = f"embeddings/{i:03d}.npy", f"lod/bounds/{i:03d}.npy"
+    invalid_file = f"lod/bounds/{i:03d}.invalid.npy"
+    invalid = np.zeros(lod.tiles.n_tiles, dtype=np.uint32)
     target = np.lib.format.open_memmap(out / file, mode="w+", shape=(n, dims),
                                        dtype=np.float32 if float32 else np.uint16)
     starts = lod.tiles.starts
@@ -86,12 +88,13 @@ def _write_embedding(info, i: int, lod: LodOrder, out: Path, float32: bool) -> d
             block = dequantize(stored, info.min, info.max)
         else:
             target[a:b] = block
-        lo, hi = bounds_of_ranges(block, starts[t0:t1 + 1] - a)
-        boxes[t0:t1, 0], boxes[t0:t1, 1] = lo, hi
+        boxes[t0:t1, 0], boxes[t0:t1, 1], invalid[t0:t1] = \
+            bounds_of_ranges(block, starts[t0:t1 + 1])
     target.flush()
     np.save(out / bounds_file, boxes)
+    np.save(out / invalid_file, invalid)
     return {**info.describe(), "file": file, "encoding": "float32" if float32 else "uint16",
-            "bounds": bounds_file}
+            "bounds": bounds_file, "invalid": invalid_file}
 
 
 def _write_obs(dataset, lod: LodOrder, out: Path) -> list[dict]:

@@ -4,7 +4,9 @@ A tile is cells ``[starts[t], starts[t + 1])`` of the order, all of level ``leve
 a level are consecutive and in spatial (Morton) order of the embedding the order was made in.
 Each tile has a bounding box per embedding (``bounds(name)``: ``lo``/``hi`` of shape
 ``(n_tiles, dims)``) that holds every valid cell of the tile; a tile without a valid cell has
-``lo = +inf``, ``hi = -inf``. Boxes may be larger than the cells' own extent (boxes of the
+``lo = +inf``, ``hi = -inf``; ``invalid(name)`` counts the tile's cells without coordinates
+(NaN) there, which no box holds (a count that may be too large, but is 0 only when every cell
+of the tile has coordinates). Boxes may be larger than the cells' own extent (boxes of the
 spatial buckets the tile was cut from): they are meant for culling and for classifying tiles
 against a selection, where a box that is too large only costs time.
 """
@@ -30,9 +32,9 @@ class TileIndex:
             raise ValueError("tile starts must be non-decreasing from 0, one more than levels")
         if np.any(np.diff(self.levels.astype(np.int16)) < 0):
             raise ValueError("tiles must be ordered by level")
-        self._bounds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for name, (lo, hi) in (bounds or {}).items():
-            self.add_bounds(name, lo, hi)
+        self._bounds: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for name, box in (bounds or {}).items():
+            self.add_bounds(name, *box)
 
     @property
     def n_tiles(self) -> int:
@@ -80,20 +82,33 @@ class TileIndex:
     def bounds(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``(lo, hi)`` boxes of embedding ``name``, float32 ``(n_tiles, dims)``; ``KeyError``
         when they are not known."""
+        return self._boxes(name)[:2]
+
+    def invalid(self, name: str) -> np.ndarray:
+        """Cells without coordinates in embedding ``name``, per tile (int64); ``KeyError`` when
+        the boxes of ``name`` are not known."""
+        return self._boxes(name)[2]
+
+    def _boxes(self, name: str):
         try:
             return self._bounds[name]
         except KeyError:
             raise KeyError(f"no tile boxes for embedding {name!r} (known: "
                            f"{sorted(self._bounds)})") from None
 
-    def add_bounds(self, name: str, lo, hi) -> None:
-        """Record the boxes of embedding ``name``; ``ValueError`` when their shape is wrong."""
+    def add_bounds(self, name: str, lo, hi, invalid=None) -> None:
+        """Record the boxes of embedding ``name`` and the cells without coordinates of each tile
+        (default none); ``ValueError`` when their shapes are wrong."""
         lo = np.asarray(lo, dtype=np.float32)
         hi = np.asarray(hi, dtype=np.float32)
-        if lo.shape != hi.shape or lo.ndim != 2 or lo.shape[0] != self.n_tiles:
+        invalid = np.zeros(self.n_tiles, np.int64) if invalid is None else \
+            np.asarray(invalid, dtype=np.int64)
+        if lo.shape != hi.shape or lo.ndim != 2 or lo.shape[0] != self.n_tiles or \
+                invalid.shape != (self.n_tiles,):
             raise ValueError(f"tile boxes of {name!r} must be two ({self.n_tiles}, dims) "
-                             f"arrays, got {lo.shape} and {hi.shape}")
-        self._bounds[name] = (lo, hi)
+                             f"arrays and {self.n_tiles} counts, got {lo.shape}, {hi.shape} and "
+                             f"{invalid.shape}")
+        self._bounds[name] = (lo, hi, invalid)
 
     def describe(self) -> dict:
         """A JSON-able summary: tile and level counts and where each level starts."""
@@ -105,23 +120,27 @@ class TileIndex:
         return f"<TileIndex {self.n_cells} cells in {self.n_tiles} tiles, {self.n_levels} levels>"
 
 
-def bounds_of_ranges(coords: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def bounds_of_ranges(coords: np.ndarray, starts: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact boxes of consecutive ranges ``[starts[t], starts[t + 1])`` of ``coords`` ``(n, d)``
-    (NaN rows ignored; an empty or all-NaN range gets ``+inf``/``-inf``)."""
+    (NaN rows ignored; an empty or all-NaN range gets ``+inf``/``-inf``), and the NaN rows of
+    each range: ``(lo, hi, invalid)``."""
     n_tiles = len(starts) - 1
     dims = coords.shape[1]
     lo = np.full((n_tiles, dims), np.inf, dtype=np.float32)
     hi = np.full((n_tiles, dims), -np.inf, dtype=np.float32)
+    invalid = np.zeros(n_tiles, dtype=np.int64)
     filled = np.flatnonzero(np.diff(starts) > 0)
     if filled.size:
-        at = starts[filled]
+        at = starts[filled] - starts[0]
         for k in range(dims):
             column = coords[:, k]
             lo[filled, k] = np.fmin.reduceat(column, at)
             hi[filled, k] = np.fmax.reduceat(column, at)
+        invalid[filled] = np.add.reduceat(np.isnan(coords[:, 0]).astype(np.int64), at)
     lo[np.isnan(lo)] = np.inf   # an all-NaN range
     hi[np.isnan(hi)] = -np.inf
-    return lo, hi
+    return lo, hi, invalid
 
 
 def cut_level(counts: np.ndarray, arity: int, tile_size: int) -> list[tuple[int, int, int, int]]:

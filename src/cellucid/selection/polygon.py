@@ -39,6 +39,8 @@ def check_polygon(points, what: str = "lasso polygon") -> np.ndarray:
         arr = np.asarray(points, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"the {what} must be a list of [x, y] points") from None
+    if arr.size == 0:
+        arr = arr.reshape(0, 2)
     if arr.ndim != 2 or arr.shape[1] < 2:
         raise ValueError(f"the {what} must be a list of [x, y] points, got an array of shape "
                          f"{arr.shape}")

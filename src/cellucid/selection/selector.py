@@ -38,7 +38,8 @@ class CellSelector:
             self.dataset.embedding_info(embedding)   # KeyError naming the close names
             lo, hi = tiles.bounds(embedding)
             return TiledCells(tiles.tiles.starts, lo, hi,
-                              lambda a, b: tiles.position_range(embedding, a, b), tiles.rows)
+                              lambda a, b: tiles.position_range(embedding, a, b), tiles.rows,
+                              tiles.invalid(embedding))
         return CellPositions(self.dataset.embedding(embedding))
 
     def lasso(self, embedding: str, polygon, *, within=None) -> np.ndarray:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..data.parallel import map_ranges
-from .polygon import INSIDE, OUTSIDE
+from .polygon import BOUNDARY, INSIDE, OUTSIDE
 
 CHUNK = 1 << 20          # cells tested per piece of work
 Classify = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -51,14 +51,17 @@ class TiledCells:
 
     ``starts``: tile starts (int64, ``n_tiles + 1``); ``lo``/``hi``: tile boxes of this
     embedding; ``positions(a, b)``: float32 coordinates of positions ``[a, b)`` of the order;
-    ``rows(a, b)``: their obs rows.
+    ``rows(a, b)``: their obs rows; ``invalid``: per tile, a count that is 0 only when every
+    cell of the tile has coordinates (a tile with cells without coordinates is never taken
+    whole: they are never selected).
     """
 
     def __init__(self, starts: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                  positions: Callable[[int, int], np.ndarray],
-                 rows: Callable[[int, int], np.ndarray]) -> None:
+                 rows: Callable[[int, int], np.ndarray], invalid=None) -> None:
         self.starts = np.asarray(starts, dtype=np.int64)
         self.lo, self.hi = lo, hi
+        self.invalid = np.zeros(len(lo), np.int64) if invalid is None else np.asarray(invalid)
         self.positions = positions
         self.rows = rows
         self.n_cells = int(self.starts[-1]) if self.starts.size else 0
@@ -67,6 +70,7 @@ class TiledCells:
     def select(self, classify_boxes: Classify, contains: Contains) -> np.ndarray:
         """Bool mask (obs order) of the cells ``contains`` accepts, tile by tile."""
         classes = classify_boxes(self.lo, self.hi) if len(self.lo) else np.zeros(0, np.uint8)
+        classes[(classes == INSIDE) & (self.invalid > 0)] = BOUNDARY
         counts = np.diff(self.starts)
         n_inside = int(counts[classes == INSIDE].sum())
         to_test = _runs(self.starts, (classes != INSIDE) & (classes != OUTSIDE))
