@@ -206,7 +206,6 @@ def lod_order(coords, codes=None, *, seed: int = SEED, base: int = BASE,
             _promote(key, piece_counts, codes, need, seed)
     del passes
     order, lo, hi, invalid = _sort_by_key(coords, key, piece_counts)
-    del key
     tiles = _tiles(piece_counts.sum(axis=0), (lo, hi, invalid), dims, tile_size,
                    embedding or "default")
     return LodOrder(order, tiles, embedding=embedding, seed=seed, category_field=category_field)
