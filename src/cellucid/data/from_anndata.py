@@ -70,4 +70,5 @@ def dataset_from_anndata(adata, *, embedding=None, layer=None, gene_symbols=None
                    catalog=catalog, default_embedding=default, genes=genes,
                    gene_symbols=gene_symbols, layers=layers, default_layer=default_layer,
                    graph_name=graph_name, graph_loader=graph_loader, adata_loader=lambda: adata,
-                   path=str(adata.filename) if adata.isbacked else None)
+                   path=str(adata.filename) if adata.isbacked else None,
+                   cell_names_loader=lambda: adata.obs_names)

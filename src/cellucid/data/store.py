@@ -42,6 +42,12 @@ def _n_obs(root) -> int:
     raise DatasetError("the obs table has no index; the file is not a valid AnnData file")
 
 
+def obs_index(root) -> pd.Index:
+    """The obs names of a store: its obs index array alone."""
+    obs = root["obs"]
+    return pd.Index(read_elem(obs[_text(obs.attrs.get("_index", "_index"))]))
+
+
 def read_elem_partial(node, n: int):
     """The first ``n`` values of a string array in a store."""
     values = node[:n]
@@ -142,4 +148,4 @@ def dataset_from_store(root, path: str, kind: str, *, embedding=None, layer=None
                    default_embedding=default, genes=genes, gene_symbols=gene_symbols,
                    layers=layers, default_layer=default_layer_of(layers, layer),
                    graph_name=graph_name, graph_loader=loader, adata_loader=adata_loader,
-                   closer=closer, path=path)
+                   closer=closer, path=path, cell_names_loader=lambda: obs_index(root))

@@ -90,6 +90,13 @@ class LocalCellFiles:
             raise Corrupt(self.label, f"{name} has shape {stored} {flat.dtype}, expected "
                                       f"{tuple(shape)} {np.dtype(dtype)}")
 
+    def read_array(self, name: str) -> np.ndarray:
+        """The whole (small) ``.npy`` file ``name``; `Corrupt` if unreadable."""
+        try:
+            return np.load(self.root / name)
+        except (OSError, ValueError) as exc:
+            raise Corrupt(self.label, f"cannot read {name} ({exc})") from None
+
     def elements(self, name: str, dtype, n: int, start: int, stop: int) -> np.ndarray:
         """Values ``[start, stop)`` of ``name`` (its values in C order, ``n`` in all); `Corrupt`
         when the file holds something else or ends before ``stop``."""
@@ -138,17 +145,30 @@ class ExportTiles(TileReader):
 
     @property
     def tiles(self) -> TileIndex:
-        """The tile index (``lod/tiles.npy``, ``lod/levels.npy``), read on first use."""
+        """The tile index (from the manifest)."""
         if self._tiles is None:
-            n_tiles = int(self.lod["n_tiles"])
-            starts = self._read(self.lod["tiles"], np.int64, n_tiles + 1, 0, n_tiles + 1,
-                                "the tile index")
-            levels = self._read(self.lod["levels"], np.uint8, n_tiles, 0, n_tiles,
-                                "the tile levels")
+            try:
+                tiles = TileIndex(self.lod["tiles"], self.lod["levels"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise Corrupt(self.files.label, f"the tile index of manifest.json is damaged "
+                                                f"({exc})") from None
+            if tiles.n_cells != self.n:
+                raise Corrupt(self.files.label, f"the tile index holds {tiles.n_cells} cells, "
+                                                f"the manifest {self.n}")
             with self._lock:
-                if self._tiles is None:
-                    self._tiles = TileIndex(np.array(starts), np.array(levels))
+                self._tiles = self._tiles or tiles
         return self._tiles
+
+    def _small(self, name: str, dtype, shape: tuple, what: str) -> np.ndarray:
+        """A small ``.npy`` file read whole (one request remotely), checked against ``shape``."""
+        try:
+            arr = self.files.read_array(name)
+        except (DatasetError, OSError) as exc:
+            raise Corrupt(self.files.label, f"{what} ({name}) cannot be read: {exc}") from None
+        if arr.shape != shape or arr.dtype != np.dtype(dtype):
+            raise Corrupt(self.files.label, f"{what} ({name}) has shape {arr.shape} "
+                                            f"{arr.dtype}, expected {shape} {np.dtype(dtype)}")
+        return arr
 
     def _read(self, name: str, dtype, n: int, start: int, stop: int, what: str) -> np.ndarray:
         try:
@@ -189,12 +209,11 @@ class ExportTiles(TileReader):
         entry = self._entry(self._embeddings, embedding, "embedding")
         if not self.tiles.has_bounds(embedding):
             n_tiles, dims = self.tiles.n_tiles, int(entry["dims"])
-            size = n_tiles * 2 * dims
-            boxes = self._read(entry["bounds"], np.float32, size, 0, size,
-                               f"the tile boxes of embedding {embedding!r}")
-            boxes = np.array(boxes).reshape(n_tiles, 2, dims)
-            invalid = self._read(entry["invalid"], np.uint32, n_tiles, 0, n_tiles,
-                                 f"the cells without coordinates of embedding {embedding!r}")
+            boxes = self._small(entry["bounds"], np.float32, (n_tiles, 2, dims),
+                                f"the tile boxes of embedding {embedding!r}")
+            invalid = self._small(entry["invalid"], np.uint32, (n_tiles,),
+                                  f"the tiles' cells without coordinates in {embedding!r}") \
+                if "invalid" in entry else None
             with self._lock:
                 self.tiles.add_bounds(embedding, boxes[:, 0], boxes[:, 1], invalid)
         return self.tiles.bounds(embedding)
@@ -323,10 +342,9 @@ def tiled_dataset(src, manifest: dict, *, embedding=None, layer=None, gene_symbo
         n = int(manifest["n_cells"])
         lod = manifest["lod"]
         if not tiles.files_are_remote:
-            for key, dtype, size in (("order", np.uint32, n), ("rank", np.uint32, n),
-                                     ("tiles", np.int64, int(lod["n_tiles"]) + 1),
-                                     ("levels", np.uint8, int(lod["n_tiles"]))):
-                tiles.files.check(lod[key], dtype, size)
+            for key in ("order", "rank"):
+                tiles.files.check(lod[key], np.uint32, n)
+        tiles.tiles   # the tile index of the manifest, checked
         embeddings = [_embedding(tiles, e, n) for e in manifest["embeddings"]]
         obs = [_obs_field(tiles, e, n) for e in manifest["obs"]]
         var = src.read_json(manifest["genes"]["var"])

@@ -56,23 +56,21 @@ def _tile_groups(starts: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _write_lod(lod: LodOrder, out: Path) -> dict:
+    """The order's files, and its manifest entry holding the tile index itself."""
     (out / "lod" / "bounds").mkdir(parents=True)
-    files = {"order": "lod/order.npy", "rank": "lod/rank.npy", "tiles": "lod/tiles.npy",
-             "levels": "lod/levels.npy"}
+    files = {"order": "lod/order.npy", "rank": "lod/rank.npy"}
     np.save(out / files["order"], np.asarray(lod.order, dtype=np.uint32))
     np.save(out / files["rank"], lod.rank)
-    np.save(out / files["tiles"], lod.tiles.starts)
-    np.save(out / files["levels"], lod.tiles.levels)
     return {"base": LEVEL_BASE, "tile_size": TILE_CELLS, "seed": lod.seed,
             "min_per_category": MIN_PER_CATEGORY, "embedding": lod.embedding,
-            "category_field": lod.category_field, **lod.tiles.describe(), **files}
+            "category_field": lod.category_field, **lod.tiles.describe(), **files,
+            "tiles": lod.tiles.starts.tolist(), "levels": lod.tiles.levels.tolist()}
 
 
 def _write_embedding(info, i: int, lod: LodOrder, out: Path, float32: bool) -> dict:
     """One embedding's coordinates in the order, and its tile boxes (of the stored values)."""
     n, dims = lod.n_cells, info.dims
     file, bounds_file = f"embeddings/{i:03d}.npy", f"lod/bounds/{i:03d}.npy"
-    invalid_file = f"lod/bounds/{i:03d}.invalid.npy"
     invalid = np.zeros(lod.tiles.n_tiles, dtype=np.uint32)
     target = np.lib.format.open_memmap(out / file, mode="w+", shape=(n, dims),
                                        dtype=np.float32 if float32 else np.uint16)
@@ -92,9 +90,12 @@ def _write_embedding(info, i: int, lod: LodOrder, out: Path, float32: bool) -> d
             bounds_of_ranges(block, starts[t0:t1 + 1])
     target.flush()
     np.save(out / bounds_file, boxes)
-    np.save(out / invalid_file, invalid)
-    return {**info.describe(), "file": file, "encoding": "float32" if float32 else "uint16",
-            "bounds": bounds_file, "invalid": invalid_file}
+    entry = {**info.describe(), "file": file, "encoding": "float32" if float32 else "uint16",
+             "bounds": bounds_file}
+    if invalid.any():   # tiles holding cells without coordinates
+        entry["invalid"] = f"lod/bounds/{i:03d}.invalid.npy"
+        np.save(out / entry["invalid"], invalid)
+    return entry
 
 
 def _write_obs(dataset, lod: LodOrder, out: Path) -> list[dict]:
