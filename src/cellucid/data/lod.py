@@ -240,7 +240,8 @@ def _promote(key: np.ndarray, piece_counts: np.ndarray, codes: np.ndarray, need:
     def candidates(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         c = codes[a:b]
         pick = np.flatnonzero(lacking[c] & (key[a:b] >= first_level))
-        return pick + a, c[pick], _uniforms(seed, a, b)[pick]
+        u = _uniforms(seed, a, b)[pick] if pick.size else np.zeros(0, np.float32)
+        return pick + a, c[pick], u
     found = map_ranges(candidates, len(key), CHUNK)
     cells = np.concatenate([f[0] for f in found])
     cats = np.concatenate([f[1] for f in found])
@@ -273,22 +274,29 @@ def _sort_by_key(coords: np.ndarray, key: np.ndarray, piece_counts: np.ndarray):
         local = np.argsort(kc, kind="stable")
         sorted_keys = kc[local]
         within = np.cumsum(piece_counts[i]) - piece_counts[i]
-        dest = piece_start[i][sorted_keys] + (np.arange(b - a) - within[sorted_keys])
-        order[dest] = local.astype(np.uint32) + np.uint32(a)
+        dest = (piece_start[i] - within)[sorted_keys]
+        dest += np.arange(b - a)
+        local += a
+        order[dest] = local
+        local -= a
         present = np.flatnonzero(piece_counts[i])
         block = np.take(coords[a:b], local, axis=0).astype(np.float32, copy=False)
         at = within[present]
-        nan = np.add.reduceat(np.isnan(block[:, 0]).astype(np.int64), at) if at.size else at
-        return present, nan, [(np.fmin.reduceat(block[:, k], at),
-                               np.fmax.reduceat(block[:, k], at)) for k in range(dims)]
+        if not at.size:
+            return present, at, block[:0], block[:0]
+        nan = np.isnan(block[:, 0])
+        if nan.any():   # fmin/fmax skip NaN rows (an all-NaN bucket's bound is NaN: see below)
+            return present, np.add.reduceat(nan.astype(np.int64), at), \
+                np.fmin.reduceat(block, at, axis=0), np.fmax.reduceat(block, at, axis=0)
+        return present, np.zeros(at.size, np.int64), np.minimum.reduceat(block, at, axis=0), \
+            np.maximum.reduceat(block, at, axis=0)
     lo = np.full((1 << 16, dims), np.inf, dtype=np.float32)
     hi = np.full((1 << 16, dims), -np.inf, dtype=np.float32)
     invalid = np.zeros(1 << 16, dtype=np.int64)
-    for present, nan, extents in map_ranges(place, n, CHUNK):
+    for present, nan, mins, maxs in map_ranges(place, n, CHUNK):
         invalid[present] += nan
-        for k, (mins, maxs) in enumerate(extents):
-            lo[present, k] = np.fmin(lo[present, k], mins)
-            hi[present, k] = np.fmax(hi[present, k], maxs)
+        lo[present] = np.fmin(lo[present], mins)
+        hi[present] = np.fmax(hi[present], maxs)
     lo[np.isnan(lo)] = np.inf
     hi[np.isnan(hi)] = -np.inf
     return order, lo, hi, invalid

@@ -237,18 +237,18 @@ def _ramp(lengths: np.ndarray) -> np.ndarray:
 
 
 def _padded_step(values: np.ndarray, origin: float, step: float, count: int) -> np.ndarray:
-    """Cell of each value in a grid of ``count`` cells padded by one cell each side (int64 in
+    """Cell of each value in a grid of ``count`` cells padded by one cell each side (int32 in
     ``[0, count + 1]``); NaN goes to the far border. float32 input is computed in float32 when
     its rounding stays far below a cell."""
     values = np.asarray(values)
     dtype = np.float32 if values.dtype == np.float32 and \
         max(abs(origin), abs(origin + step * count)) * 2.0 ** -20 < step else np.float64
-    f = values.astype(dtype, copy=True)
-    f -= dtype(origin)
+    f = np.subtract(values, dtype(origin), dtype=dtype)
     f *= dtype(1.0 / step)
     f += dtype(1.0)
-    np.fmax(np.fmin(f, dtype(count + 1)), dtype(0.0), out=f)
-    return f.astype(np.int64)
+    np.fmin(f, dtype(count + 1), out=f)
+    np.fmax(f, dtype(0.0), out=f)
+    return f.astype(np.int32)
 
 
 def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:

@@ -37,9 +37,10 @@ class CellSelector:
         if stored or own:
             self.dataset.embedding_info(embedding)   # KeyError naming the close names
             lo, hi = tiles.bounds(embedding)
+            coords = None if stored else self.dataset.embedding(embedding)
             return TiledCells(tiles.tiles.starts, lo, hi,
                               lambda a, b: tiles.position_range(embedding, a, b), tiles.rows,
-                              tiles.invalid(embedding))
+                              tiles.invalid(embedding), coords)
         return CellPositions(self.dataset.embedding(embedding))
 
     def lasso(self, embedding: str, polygon, *, within=None) -> np.ndarray:

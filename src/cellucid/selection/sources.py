@@ -25,6 +25,7 @@ from ..data.parallel import map_ranges
 from .polygon import BOUNDARY, INSIDE, OUTSIDE
 
 CHUNK = 1 << 20          # cells tested per piece of work
+GATHER_COST = 2.5        # a cell tested through the order costs this many tested in obs order
 Classify = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Contains = Callable[[np.ndarray], np.ndarray]
 
@@ -53,14 +54,18 @@ class TiledCells:
     embedding; ``positions(a, b)``: float32 coordinates of positions ``[a, b)`` of the order;
     ``rows(a, b)``: their obs rows; ``invalid``: per tile, a count that is 0 only when every
     cell of the tile has coordinates (a tile with cells without coordinates is never taken
-    whole: they are never selected).
+    whole: they are never selected). ``coords``, the same coordinates in obs order when they are
+    in memory, lets a selection whose edge crosses too many tiles test every cell in obs order
+    instead (reading cells through the order costs about ``GATHER_COST`` sequential tests each).
     """
 
     def __init__(self, starts: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                  positions: Callable[[int, int], np.ndarray],
-                 rows: Callable[[int, int], np.ndarray], invalid=None) -> None:
+                 rows: Callable[[int, int], np.ndarray], invalid=None,
+                 coords: np.ndarray | None = None) -> None:
         self.starts = np.asarray(starts, dtype=np.int64)
         self.lo, self.hi = lo, hi
+        self.coords = coords
         self.invalid = np.zeros(len(lo), np.int64) if invalid is None else np.asarray(invalid)
         self.positions = positions
         self.rows = rows
@@ -77,8 +82,12 @@ class TiledCells:
         tested = int(sum(b - a for a, b in to_test))
         # write whichever is fewer: the selected cells, or the others
         mostly_in = n_inside + tested / 2 > self.n_cells / 2
+        settled_class = OUTSIDE if mostly_in else INSIDE
+        if self.coords is not None and \
+                GATHER_COST * tested + int(counts[classes == settled_class].sum()) > self.n_cells:
+            return CellPositions(self.coords).select(classify_boxes, contains)
         mask = np.full(self.n_cells, mostly_in, dtype=bool)
-        settled = _runs(self.starts, classes == (OUTSIDE if mostly_in else INSIDE))
+        settled = _runs(self.starts, classes == settled_class)
 
         def settle(i: int, _: int) -> None:
             mask[self.rows(*settled[i])] = not mostly_in
