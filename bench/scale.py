@@ -45,7 +45,7 @@ FIRST_VIEW_LEVELS = 3   # levels 0-2: what a first frame draws
 
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
-from results import machine, write_section  # noqa: E402
+from results import write_section  # noqa: E402
 
 
 def cells_of(label: str) -> int:

@@ -20,6 +20,7 @@ from .embeddings import default_embedding, make_embedding, obsm_shape, plan_embe
 from .genes import gene_index
 from .graph import CellGraph
 from .layers import default_layer_of, store_layers
+from .memory import release_freed_memory
 from .obs import SAMPLE_ROWS, classify_column, classify_from_sample
 
 
@@ -144,6 +145,7 @@ def dataset_from_store(root, path: str, kind: str, *, embedding=None, layer=None
     genes = gene_index(var, var.index, gene_symbols)
     layers = layer_factories(root, path, n)
     graph_name, loader = graph_loader(root)
+    release_freed_memory()   # the chunks read for a few columns of each obsm entry
     return Dataset(kind=kind, n_cells=n, catalog=StaticCatalog(embeddings, skipped, obs),
                    default_embedding=default, genes=genes, gene_symbols=gene_symbols,
                    layers=layers, default_layer=default_layer_of(layers, layer),
