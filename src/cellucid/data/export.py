@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -211,24 +212,45 @@ def dataset_from_export(src, manifest: dict, *, embedding=None, layer=None,
     Raises `Corrupt` (a ``DatasetError``) for an incomplete manifest or files that do not match
     it, ``KeyError`` for an unknown ``embedding``, ``layer`` or ``gene_symbols``.
     """
-    try:
+    with manifest_errors(src.label):
         n = int(manifest["n_cells"])
         embeddings = [_embedding(src, e, n) for e in manifest["embeddings"]]
         obs = [_obs_field(src, e, n) for e in manifest["obs"]]
         var = src.read_json(manifest["genes"]["var"])
-        stored_symbols = manifest["genes"].get("symbols_column")
         n_genes = len(var["names"])
         layers = {name: _layer(src, rel, n, n_genes, name)
                   for name, rel in manifest["layers"].items()}
         graph = manifest.get("graph")
         graph_loader = graph_of(src, graph, n) if graph else None
+    return assemble_dataset(src, manifest, embeddings, obs, var, layers, graph_loader,
+                            embedding=embedding, layer=layer, gene_symbols=gene_symbols,
+                            path=path)
+
+
+@contextmanager
+def manifest_errors(label: str):
+    """Turn what reading an incomplete manifest raises (a missing key, a wrong type) into
+    `Corrupt`; a ``DatasetError`` passes as it is."""
+    try:
+        yield
     except (KeyError, TypeError, ValueError, OSError) as exc:
         if isinstance(exc, DatasetError):
             raise
-        raise Corrupt(src.label, f"manifest.json or a file it names is incomplete ({exc!r})"
+        raise Corrupt(label, f"manifest.json or a file it names is incomplete ({exc!r})"
                       ) from None
+
+
+def assemble_dataset(src, manifest: dict, embeddings: list, obs: list, var: dict, layers: dict,
+                     graph_loader, *, embedding=None, layer=None, gene_symbols=None,
+                     path: str | None = None, lod=None) -> Dataset:
+    """The :class:`Dataset` of an export whose parts have been read (any version).
+
+    Raises `Corrupt` when there is no embedding, ``KeyError`` for an unknown ``embedding``,
+    ``layer`` or ``gene_symbols``.
+    """
     if not embeddings:
         raise Corrupt(src.label, "the manifest lists no embeddings")
+    stored_symbols = manifest["genes"].get("symbols_column")
     if gene_symbols is not None and gene_symbols != stored_symbols:
         raise UnknownName("gene symbols column (this export stores only)", gene_symbols,
                           [stored_symbols] if stored_symbols else [])
@@ -236,10 +258,11 @@ def dataset_from_export(src, manifest: dict, *, embedding=None, layer=None,
     chosen = default_embedding(names, embedding) if embedding is not None else \
         (manifest.get("default_embedding") if manifest.get("default_embedding") in names
          else default_embedding(names, None))
+    graph = manifest.get("graph")
     catalog = StaticCatalog(embeddings, manifest.get("skipped_embeddings", []), obs)
-    return Dataset(kind="export", n_cells=n, catalog=catalog, default_embedding=chosen,
-                   genes=GeneIndex(var["names"], var.get("symbols")),
+    return Dataset(kind="export", n_cells=int(manifest["n_cells"]), catalog=catalog,
+                   default_embedding=chosen, genes=GeneIndex(var["names"], var.get("symbols")),
                    gene_symbols=stored_symbols, layers=layers,
                    default_layer=default_layer_of(layers, layer),
                    graph_name=graph["name"] if graph else None, graph_loader=graph_loader,
-                   adata_loader=None, path=path or src.label)
+                   adata_loader=None, path=path or src.label, lod=lod)

@@ -26,14 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
-from .catalog import StaticCatalog
 from .colstore import ColumnStoreError
 from .dataset import Dataset
-from .embeddings import Embedding, default_embedding
-from .export import Corrupt, LazyObsField, LocalExport, dataset_from_export, graph_of, \
-    read_manifest
-from .genes import GeneIndex
-from .layers import default_layer_of
+from .embeddings import Embedding
+from .export import Corrupt, LazyObsField, LocalExport, assemble_dataset, dataset_from_export, \
+    graph_of, manifest_errors, read_manifest
 from .names import UnknownName
 from .obs import ObsField
 from .parallel import map_ranges
@@ -338,7 +335,7 @@ def tiled_dataset(src, manifest: dict, *, embedding=None, layer=None, gene_symbo
     match, ``KeyError`` for an unknown ``embedding``, ``layer`` or ``gene_symbols``."""
     tiles = ExportTiles(_cell_files(src), manifest)
     tiles.files_are_remote = bool(getattr(src, "lazy", False))
-    try:
+    with manifest_errors(src.label):
         n = int(manifest["n_cells"])
         lod = manifest["lod"]
         if not tiles.files_are_remote:
@@ -348,35 +345,15 @@ def tiled_dataset(src, manifest: dict, *, embedding=None, layer=None, gene_symbo
         embeddings = [_embedding(tiles, e, n) for e in manifest["embeddings"]]
         obs = [_obs_field(tiles, e, n) for e in manifest["obs"]]
         var = src.read_json(manifest["genes"]["var"])
-        stored_symbols = manifest["genes"].get("symbols_column")
         n_genes = len(var["names"])
         order = _memo(lambda: tiles.whole(lod["order"], np.uint32, n, "the cell order"))
         layers = {name: _layer(src, tiles, rel, order, n, n_genes, name)
                   for name, rel in manifest["layers"].items()}
         graph = manifest.get("graph")
         graph_loader = graph_of(src, graph, n) if graph else None
-    except (KeyError, TypeError, ValueError, OSError) as exc:
-        if isinstance(exc, DatasetError):
-            raise
-        raise Corrupt(src.label, f"manifest.json or a file it names is incomplete ({exc!r})"
-                      ) from None
-    if not embeddings:
-        raise Corrupt(src.label, "the manifest lists no embeddings")
-    if gene_symbols is not None and gene_symbols != stored_symbols:
-        raise UnknownName("gene symbols column (this export stores only)", gene_symbols,
-                          [stored_symbols] if stored_symbols else [])
-    names = [e.name for e in embeddings]
-    chosen = default_embedding(names, embedding) if embedding is not None else \
-        (manifest.get("default_embedding") if manifest.get("default_embedding") in names
-         else default_embedding(names, None))
-    dataset = Dataset(kind="export", n_cells=n,
-                      catalog=StaticCatalog(embeddings, manifest.get("skipped_embeddings", []),
-                                            obs),
-                      default_embedding=chosen, genes=GeneIndex(var["names"], var.get("symbols")),
-                      gene_symbols=stored_symbols, layers=layers,
-                      default_layer=default_layer_of(layers, layer),
-                      graph_name=graph["name"] if graph else None, graph_loader=graph_loader,
-                      path=path or src.label, lod=tiles)
+    dataset = assemble_dataset(src, manifest, embeddings, obs, var, layers, graph_loader,
+                               embedding=embedding, layer=layer, gene_symbols=gene_symbols,
+                               path=path, lod=tiles)
     tiles.dataset = dataset
     return dataset
 
