@@ -122,7 +122,8 @@ class SpatialGrid:
         n, self.dims = coords.shape
         per_axis = 1 << (BUCKET_BITS // self.dims)
         rng = np.random.default_rng([seed, 1 << 30])
-        sample = coords[np.sort(rng.integers(0, n, SAMPLE))] if n > SAMPLE else coords
+        sample = np.take(coords, np.sort(rng.integers(0, n, SAMPLE)), axis=0) if n > SAMPLE \
+            else coords
         self.lo = np.zeros(self.dims, np.float32)
         self.scale = np.zeros(self.dims, np.float32)
         self.lookup = []   # per axis: fine step -> its bin, Morton-spread and shifted
