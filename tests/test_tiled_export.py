@@ -20,7 +20,7 @@ from cellucid.selection.sources import TiledCells
 from .data_fixtures import isolated_cache, rich_adata, write_h5ad  # noqa: F401
 from .range_server import RangeServer
 from .remote_fixtures import downgrade_to_v1, downgrade_to_v2
-from .test_selection import crossing_truth
+from .test_selection import crossing_truth, perspective_camera, screen_truth
 
 N, GENES, BASE, TILE = 5000, 300, 200, 600
 
@@ -118,9 +118,15 @@ def test_a_lasso_over_the_stored_tiles_is_exact(export):
     ds = open_dataset(export)
     selector = CellSelector(ds)
     assert isinstance(selector.cells("X_umap"), TiledCells)
-    for polygon in ([[-4, -4], [5, -3], [4, 5], [-3, 3]], [[-50, -50], [50, -50], [0, 50]]):
-        np.testing.assert_array_equal(selector.lasso("X_umap", polygon),
-                                      crossing_truth(ds.embedding("X_umap"), polygon))
+    for name in ("X_umap", "X_pca"):   # tiles are spatial in the first only; exact in both
+        for polygon in ([[-4, -4], [5, -3], [4, 5], [-3, 3]], [[-50, -50], [50, -50], [0, 50]]):
+            np.testing.assert_array_equal(selector.lasso(name, polygon),
+                                          crossing_truth(ds.embedding(name), polygon))
+    m = perspective_camera([6, 4, 9], [0, 0, 0])
+    polygon = [[100, 100], [700, 80], [650, 500], [150, 450]]
+    np.testing.assert_array_equal(
+        selector.screen_lasso("X_pca_3d", polygon, m, 900, 600),
+        screen_truth(ds.embedding("X_pca_3d"), m, 900, 600, polygon))
 
 
 @pytest.mark.parametrize("source", ["csc", "h5ad-chunks", "dask"])
