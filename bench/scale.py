@@ -181,12 +181,19 @@ def whole_view_polygon(ds, vertices: int = 256) -> list:
                  centre[1] + radius[1] * wave * np.sin(angle)].tolist()
 
 
-def median_s(function, repeat: int) -> tuple[float, object]:
-    samples, result = [], None
+CPU = {}   # CPU seconds (all threads) of the last timing of each name, for a loaded machine
+
+
+def median_s(function, repeat: int, name: str = "") -> tuple[float, object]:
+    """Median wall time of ``repeat`` runs, and the last result; the median CPU time (every
+    thread of the process) goes into ``CPU[name]``."""
+    samples, cpu, result = [], [], None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = function()
         samples.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    CPU[name] = statistics.median(cpu)
     return statistics.median(samples), result
 
 
@@ -202,24 +209,27 @@ def measure_kernel(export: str, repeat: int) -> dict:
     coords, codes = ds.embedding("X_umap"), ds.obs_values("cluster")
     n = ds.n_cells
     figures = {"n": n}
-    figures["shuffle_s"], _ = median_s(lambda: np.random.default_rng(0).permutation(n), repeat)
+    figures["shuffle_s"], _ = median_s(lambda: np.random.default_rng(0).permutation(n), repeat,
+                                       "shuffle")
     figures["lod_s"], lod = median_s(lambda: lod_order(coords, codes, embedding="X_umap"),
-                                     repeat)
+                                     repeat, "lod")
     figures["n_tiles"] = lod.tiles.n_tiles
     polygon = whole_view_polygon(ds)
     memory = CellSelector(ds, MemoryTiles(ds, lod))
-    figures["lasso_memory_s"], mask = median_s(lambda: memory.lasso("X_umap", polygon), repeat)
+    figures["lasso_memory_s"], mask = median_s(lambda: memory.lasso("X_umap", polygon), repeat,
+                                               "lasso_memory")
     figures["selected"] = int(mask.sum())
     figures["lasso_all_cells_s"], every = median_s(
-        lambda: polygon_mask(CellPositions(coords), polygon), repeat)
+        lambda: polygon_mask(CellPositions(coords), polygon), repeat, "lasso_all_cells")
     assert np.array_equal(every, mask)
     stored = CellSelector(ds)
     stored.lasso("X_umap", polygon)   # the files into the page cache once
     figures["lasso_export_s"], from_export = median_s(lambda: stored.lasso("X_umap", polygon),
-                                                      repeat)
+                                                      repeat, "lasso_export")
     assert np.array_equal(from_export, mask)
-    figures["cells_s"], cells = median_s(lambda: event_cells(mask), repeat)
+    figures["cells_s"], cells = median_s(lambda: event_cells(mask), repeat, "cells")
     assert len(cells) == figures["selected"]
+    figures.update({f"{name}_cpu_s": seconds for name, seconds in CPU.items()})
     return figures
 
 
@@ -300,7 +310,12 @@ def report(rows: dict, repeat: int, latency_ms: float) -> str:
     sizes = list(rows)
 
     def line(label, key, fmt="{:,.0f} ms", scale=1000.0, source="kernel"):
-        cells = [fmt.format(rows[n][source][key] * scale) for n in sizes]
+        cells = []
+        for n in sizes:
+            figures = rows[n][source]
+            text = fmt.format(figures[key] * scale)
+            cpu = figures.get(key.replace("_s", "_cpu_s"))
+            cells.append(text if cpu is None else f"{text} (CPU {cpu * scale:,.0f} ms)")
         return f"| {label} | " + " | ".join(cells) + " |"
     head = "| measurement | " + " | ".join(f"{n / 1e6:g}M cells" for n in sizes) + " |\n" + \
         "|---|" + "---|" * len(sizes)
@@ -308,7 +323,9 @@ def report(rows: dict, repeat: int, latency_ms: float) -> str:
            f"with a category of {RARE_CELLS} cells) and `score`, {N_GENES:,} genes at 1 % "
            f"non-zero; written as `.zarr`, then `cellucid.prepare` into a tiled export "
            f"(format version 3). Medians of {repeat} runs unless a single figure. Each "
-           "measurement in a fresh process.", "", head]
+           "measurement in a fresh process. CPU: seconds of CPU of all the process's threads "
+           "(robust to other work on the machine; the work runs on up to 2 threads here).", "",
+           head]
     out.append(line("input `.zarr` written (once)", "input_seconds", "{:,.0f} s", 1, "prepare"))
     out.append(line("`cellucid.prepare(zarr)` (once)", "prepare_seconds", "{:,.0f} s", 1,
                     "prepare"))

@@ -8,7 +8,8 @@ import pickle
 import numpy as np
 import pytest
 
-from cellucid.selection.sequence import LIST_MAX_CELLS, CellSequence, event_cells, json_default
+from cellucid.selection.sequence import LIST_MAX_CELLS, MASK_CHUNK, CellSequence, event_cells, \
+    json_default
 
 
 @pytest.fixture
@@ -103,10 +104,13 @@ def test_repr_json_and_pickle(cells):
 
 
 def test_built_from_a_mask_or_indices_with_a_threshold():
-    mask = np.zeros(3 * LIST_MAX_CELLS, bool)
-    mask[::2] = True
+    mask = np.zeros(9_000_001, bool)   # filled in three ranges (MASK_CHUNK)
+    mask[::3] = True
+    mask[[1, MASK_CHUNK + 1]] = True
     seq = CellSequence.from_mask(mask)
-    assert len(seq) == mask.sum() and seq[1] == 2 and seq[-1] == len(mask) - 2
+    assert len(seq) == mask.sum() and seq[2] == 3 and seq[-1] == len(mask) - 1
+    assert np.asarray(seq).dtype == np.uint32
+    np.testing.assert_array_equal(np.asarray(seq), np.flatnonzero(mask))
     big = event_cells(mask)
     assert isinstance(big, CellSequence) and big == seq
     small = event_cells(np.array([1, 5, 7]))
