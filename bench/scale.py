@@ -326,7 +326,7 @@ def report(rows: dict, repeat: int, latency_ms: float) -> str:
     out = [f"Synthetic atlases: a 2-D UMAP of {N_CLUSTERS} clusters, obs `cluster` (categorical, "
            f"with a category of {RARE_CELLS} cells) and `score`, {N_GENES:,} genes at 1 % "
            f"non-zero; written as `.zarr`, then `cellucid.prepare` into a tiled export "
-           f"(format version 3). Medians of {repeat} runs unless a single figure. Each "
+           f"(format version 4). Medians of {repeat} runs unless a single figure. Each "
            "measurement in a fresh process. CPU: seconds of CPU of all the process's threads "
            "(robust to other work on the machine; the work runs on up to 2 threads here).", "",
            head]

@@ -30,8 +30,11 @@ STARTUP_TIMEOUT_S = 90
 class Served:
     """A process that serves a viewer; its output lines are collected as they come."""
 
-    def __init__(self, args: list[str], env: dict | None = None, cwd: Path | None = None):
-        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    def __init__(self, args: list[str], env: dict | None = None, cwd: Path | None = None,
+                 base_env: dict | None = None):
+        """``env`` is added to ``base_env`` (default: this process's environment)."""
+        full_env = {**(os.environ if base_env is None else base_env), "PYTHONUNBUFFERED": "1",
+                    **(env or {})}
         for key in ("CELLUCID_ROUTE", "CELLUCID_CLIENT_SERVER_URL", "JPY_PARENT_PID",
                     "JUPYTERHUB_SERVICE_PREFIX"):
             full_env.pop(key, None)
@@ -225,6 +228,20 @@ def test_lasso_reaches_hook_of_serving_script(inputs, tmp_path, chromium):
 def lasso_in_page(browser, url: str, served: Served) -> dict:
     """Open the viewer, draw a lasso with the mouse, return what the script's hook printed; then
     Ctrl-C the script and check the page says it stopped."""
+    context, page = open_and_lasso(browser, url)
+    try:
+        event = json.loads(served.line("SELECTED ", timeout=30).split(" ", 1)[1])
+        assert served.interrupt() == 0
+        page.wait_for_selector("body[data-cellucid-frozen='1'], body[data-cellucid-gone='1']",
+                               state="attached", timeout=20_000)
+        return event
+    finally:
+        context.close()
+
+
+def open_and_lasso(browser, url: str):
+    """Open a served viewer's page, wait until it is ready, and draw a lasso around its middle
+    with the mouse; returns (context, page) for the caller to close."""
     from tests.e2e.viewer_helpers import circle_path, drag, screen_positions
 
     context = browser.new_context(viewport={"width": 1000, "height": 650})
@@ -236,10 +253,7 @@ def lasso_in_page(browser, url: str, served: Served) -> dict:
         page.locator("[data-testid=tool-lasso]").click()
         cx, cy = np.median(screen_positions(page), axis=0)
         drag(page, circle_path(cx, cy, 120, 90, n=48))
-        event = json.loads(served.line("SELECTED ", timeout=30).split(" ", 1)[1])
-        assert served.interrupt() == 0
-        page.wait_for_selector("body[data-cellucid-frozen='1'], body[data-cellucid-gone='1']",
-                               state="attached", timeout=20_000)
-        return event
-    finally:
+    except BaseException:
         context.close()
+        raise
+    return context, page

@@ -20,11 +20,14 @@ from cellucid.compare import (
     ColumnFunctionSource,
     ColumnStoreSource,
     DenseSource,
+    MatrixChoice,
     SparseSource,
+    choose_matrix,
     dataset_source,
     rank_genes,
 )
 from cellucid.data import open_dataset
+from cellucid.data.layers import RAW
 
 from .data_fixtures import isolated_cache, write_h5ad, write_zarr  # noqa: F401
 from .test_compare_stats import assert_same_ranking, scanpy_frame, sides
@@ -57,30 +60,46 @@ def adata() -> ad.AnnData:
     return small_adata()
 
 
+@pytest.fixture(scope="module")
+def scaled() -> ad.AnnData:
+    """`small_adata` as a scanpy workflow leaves it: log1p of all 60 genes in ``.raw`` (CSR),
+    ``X`` the 40 first genes scaled (dense, negative values)."""
+    adata = small_adata()
+    adata.raw = adata
+    adata = adata[:, :40].copy()
+    adata.X = adata.X.toarray()
+    sc.pp.scale(adata)
+    return adata
+
+
+def written_as(kind: str, adata: ad.AnnData, folder):
+    """What `open_dataset` opens to get ``adata`` as ``kind``: itself, a file, a backed AnnData."""
+    if kind == "memory":
+        return adata
+    if kind == "h5ad":
+        return write_h5ad(adata, folder / "x.h5ad")
+    if kind == "anndata-backed":
+        return ad.read_h5ad(write_h5ad(adata, folder / "backed.h5ad"), backed="r")
+    if kind == "zarr":
+        return write_zarr(adata, folder / "x.zarr")
+    if kind == "export":
+        return cellucid.prepare(adata, folder / "x.cellucid", layers="all", progress=False)
+    if kind == "h5ad-csc":
+        csc = adata.copy()
+        csc.X = sp.csc_matrix(csc.X)
+        return write_h5ad(csc, folder / "csc.h5ad")
+    raise AssertionError(kind)
+
+
 @pytest.fixture
 def open_kind(adata, tmp_path):
-    """``open_kind(kind)``: the dataset of ``adata`` opened as ``kind`` (see `KINDS`)."""
+    """``open_kind(kind, data=adata)``: the dataset of ``data`` opened as ``kind`` (`KINDS`)."""
     opened = []
 
-    def open_as(kind: str):
-        if kind == "memory":
-            dataset = open_dataset(adata)
-        elif kind == "h5ad":
-            dataset = open_dataset(write_h5ad(adata, tmp_path / "x.h5ad"))
-        elif kind == "anndata-backed":
-            path = write_h5ad(adata, tmp_path / "backed.h5ad")
-            dataset = open_dataset(ad.read_h5ad(path, backed="r"))
-        elif kind == "zarr":
-            dataset = open_dataset(write_zarr(adata, tmp_path / "x.zarr"))
-        elif kind == "export":
-            out = cellucid.prepare(adata, tmp_path / "x.cellucid", layers="all", progress=False)
-            dataset = open_dataset(out)
-        elif kind == "h5ad-csc":
-            csc = adata.copy()
-            csc.X = sp.csc_matrix(csc.X)
-            dataset = open_dataset(write_h5ad(csc, tmp_path / "csc.h5ad"))
-        else:
-            raise AssertionError(kind)
+    def open_as(kind: str, data: ad.AnnData | None = None):
+        folder = tmp_path / f"{kind}-{len(opened)}"
+        folder.mkdir()
+        dataset = open_dataset(written_as(kind, adata if data is None else data, folder))
         opened.append(dataset)
         return dataset
 
@@ -89,11 +108,11 @@ def open_kind(adata, tmp_path):
         dataset.close()
 
 
-def rank(dataset, method: str, layer: str | None = None) -> pd.DataFrame:
+def rank(dataset, method: str, layer: str | None = None, **options) -> pd.DataFrame:
     labels = np.asarray(dataset.obs_field("cluster").info["categories"])[
         dataset.obs_values("cluster")]
     return rank_genes(dataset_source(dataset, layer), labels == "A", method=method,
-                      gene_names=dataset.genes.names)
+                      gene_names=dataset.genes_of(layer).names, **options)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,6 +193,34 @@ def test_named_reference_through_a_column_store_matches_scanpy(adata, open_kind)
     assert_same_ranking(ours, scanpy_frame(adata, labels, "A", "B", "wilcoxon"))
 
 
+@pytest.mark.parametrize("method", ["wilcoxon", "t-test"])
+def test_every_dataset_kind_keeps_raw_and_compares_it_by_default(scaled, open_kind, method):
+    """.raw (60 genes; X has 40) is found, read lazily from files, and ranks as scanpy's
+    default (use_raw=None) does."""
+    labels = scaled.obs["cluster"].to_numpy()
+    theirs = scanpy_frame(scaled, labels, "A", "rest", method, use_raw=True)
+    assert len(theirs) == 60
+    expected = None
+    for kind in KINDS[:-1]:
+        dataset = open_kind(kind, scaled)
+        assert dataset.has_raw and len(dataset.genes_of(RAW)) == 60 and dataset.n_genes == 40
+        assert choose_matrix(dataset) == MatrixChoice(RAW)
+        source = dataset_source(dataset, RAW)
+        assert isinstance(source, SparseSource if kind == "memory" else ColumnStoreSource), kind
+        frame = rank(dataset, method, RAW)
+        if expected is None:
+            assert_same_ranking(frame, theirs)
+            expected = frame
+        pd.testing.assert_frame_equal(frame, expected, **SAME_FRAME_TOL, obj=kind)
+
+
+def test_prepare_can_leave_raw_out(scaled, tmp_path):
+    out = cellucid.prepare(scaled, tmp_path / "noraw.cellucid", raw=False, progress=False)
+    with open_dataset(out) as dataset:
+        assert not dataset.has_raw and dataset.manifest()["raw"] is None
+        assert choose_matrix(dataset).label == "X"
+
+
 # ---------------------------------------------------------------------------------------------
 # Bad input
 
@@ -188,5 +235,5 @@ def test_dataset_without_genes_is_refused():
     adata = ad.AnnData(np.zeros((10, 0), dtype=np.float32))
     adata.obsm["X_umap"] = np.zeros((10, 2), dtype=np.float32)
     with open_dataset(adata) as dataset:
-        with pytest.raises(ValueError, match="layer 'X' has no genes"):
+        with pytest.raises(ValueError, match="X has no genes"):
             dataset_source(dataset)

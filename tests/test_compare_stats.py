@@ -27,6 +27,9 @@ from cellucid.compare.groups import resolve_comparison
 from cellucid.compare.ranksums import dense_rank_sums, rank_sums
 from cellucid.compare.summary import sparse_entries
 
+# small_matrix and pbmc's X hold negative values: tests that expect the warning ask for it
+pytestmark = pytest.mark.filterwarnings("ignore::cellucid.compare.NegativeValuesWarning")
+
 FLOAT32_TOL = dict(rtol=1e-5, atol=1e-6)
 PVAL_TOL = dict(rtol=1e-6, atol=0)
 FRACTION_TOL = dict(rtol=1e-12, atol=0)
@@ -140,14 +143,43 @@ def test_pbmc_log_data_matches_scanpy(pbmc, method, reference):
     assert_same_ranking(ours, theirs)
 
 
-@pytest.mark.parametrize("method", ["wilcoxon", "t-test"])
-def test_pbmc_scaled_dense_data_matches_scanpy(pbmc, method):
-    """Scaled data (negative values): same scores; fold changes NaN where scanpy's are."""
+def test_pbmc_scaled_data_matches_scanpy_with_a_warning(pbmc):
+    """Scaled data (negative values): same Wilcoxon scores; fold changes NaN where scanpy's are."""
     labels = pbmc.obs["louvain"].to_numpy()
     group, ref = sides(labels, "1", "rest")
-    ours = rank_genes(pbmc.X, group, ref, method=method, gene_names=pbmc.var_names)
+    with pytest.warns(rank_module.NegativeValuesWarning, match="the expression matrix has "
+                      "negative values in 765 of 765 genes"):
+        ours = rank_genes(pbmc.X, group, ref, gene_names=pbmc.var_names)
     assert ours["logfoldchanges"].isna().any()
-    assert_same_ranking(ours, scanpy_frame(pbmc, labels, "1", "rest", method))
+    assert_same_ranking(ours, scanpy_frame(pbmc, labels, "1", "rest", "wilcoxon"))
+
+
+def test_t_test_of_genes_constant_on_a_side_does_not_depend_on_the_format(pbmc):
+    """scanpy scores 0 the genes whose one-pass variance cancels below 0, a set that changes with
+    the input format; we clamp the variance and give every format the same frame."""
+    labels = pbmc.obs["louvain"].to_numpy()
+    group, ref = sides(labels, "1", "rest")
+    frames = {}
+    for name, convert in (("dense", np.asarray), ("csr", sp.csr_matrix), ("csc", sp.csc_matrix)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", rank_module.NegativeValuesWarning)
+            frames[name] = rank_genes(convert(pbmc.X), group, ref, method="t-test",
+                                      gene_names=pbmc.var_names)
+    for name in ("csr", "csc"):
+        assert_same_ranking(frames[name], frames["dense"], tol=dict(rtol=1e-6, atol=1e-7))
+    zeroed = {}
+    for name in ("csr", "csc"):
+        adata = ad.AnnData(sp.csr_matrix(pbmc.X) if name == "csr" else sp.csc_matrix(pbmc.X),
+                           obs=pbmc.obs[["louvain"]].copy())
+        adata.var_names = pbmc.var_names
+        theirs = scanpy_frame(adata, labels, "1", "rest", "t-test")
+        zeroed[name] = set(theirs["names"][theirs["scores"] == 0])
+    assert zeroed["csr"] != zeroed["csc"]            # scanpy disagrees with itself
+    x = pbmc.X
+    constant = set(pbmc.var_names[(np.ptp(x[group], 0) == 0) | (np.ptp(x[~group], 0) == 0)])
+    assert zeroed["csr"] | zeroed["csc"] <= constant
+    ours = frames["dense"].set_index("names")
+    assert (ours.loc[sorted(zeroed["csr"] | zeroed["csc"]), "scores"] != 0).all()
 
 
 @pytest.mark.parametrize("reference", ["rest", "2"])
@@ -219,6 +251,24 @@ def test_welch_t_test_matches_scipy():
         np.testing.assert_allclose(got["pvals"], expected.pvalue, rtol=1e-6)
 
 
+@pytest.mark.parametrize("kind", ["dense", "csr"])
+def test_tie_corrected_wilcoxon_matches_scipy_tiecorrect(kind):
+    values = small_matrix()
+    group = np.arange(0, 25)
+    matrix = values if kind == "dense" else sp.csr_matrix(values)
+    plain = rank_genes(matrix, group).set_index("names")
+    corrected = rank_genes(matrix, group, tie_correct=True).set_index("names")
+    for j in range(values.shape[1]):
+        factor = sps.tiecorrect(sps.rankdata(values[:, j]))
+        if factor == 0:   # every value tied (the constant gene): scanpy's score 0, p-value 1
+            assert (corrected.loc[str(j), "scores"], corrected.loc[str(j), "pvals"]) == (0, 1)
+            continue
+        expected = plain.loc[str(j), "scores"] / np.sqrt(factor)
+        np.testing.assert_allclose(corrected.loc[str(j), "scores"], expected, **FLOAT32_TOL)
+        np.testing.assert_allclose(corrected.loc[str(j), "pvals"],
+                                   2 * sps.norm.sf(abs(expected)), rtol=1e-5)
+
+
 @pytest.mark.parametrize("reference", ["rest", "indices"])
 def test_dense_and_sparse_rank_sums_are_identical(reference):
     """The analytic zero block gives the exact rank sums of a full ranking (scipy.rankdata)."""
@@ -226,9 +276,9 @@ def test_dense_and_sparse_rank_sums_are_identical(reference):
     ref = "rest" if reference == "rest" else np.arange(30, 70)
     comparison = resolve_comparison(np.arange(10, 30), ref, values.shape[0])
     labels = comparison.labels()
-    dense = dense_rank_sums(values, comparison)
-    sparse = rank_sums(sp.csc_matrix(values), comparison, labels,
-                       sparse_entries(sp.csc_matrix(values), labels))
+    dense, _ = dense_rank_sums(values, comparison)
+    sparse, _ = rank_sums(sp.csc_matrix(values), comparison, labels,
+                          sparse_entries(sp.csc_matrix(values), labels))
     rows = np.concatenate((comparison.group, comparison.reference))
     full = sps.rankdata(values[rows], axis=0)[: comparison.n_group].sum(axis=0)
     np.testing.assert_array_equal(dense, full)

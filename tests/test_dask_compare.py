@@ -8,6 +8,7 @@ the order of float64 additions.
 
 from __future__ import annotations
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,6 +122,24 @@ def test_viewer_compare_on_a_dask_adata(client, expected, capsys):  # noqa: F811
             frame = viewer.compare(GROUP, "rest", method="wilcoxon")
         assert "gene_block_statistics" in task_names(stream.data)
         pd.testing.assert_frame_equal(frame, expected[1]["wilcoxon", "rest"], **FLOAT32)
+    finally:
+        viewer.stop()
+
+
+def test_raw_of_a_dask_adata_is_compared_by_dask_tasks(client, expected, capsys):  # noqa: F811
+    """scanpy's default reads .raw: a dask .raw is reduced on the client, ties corrected."""
+    import dask.array as da
+    adata = dask_adata("dense")
+    adata.raw = ad.AnnData(dask_array("sparse"), var=adata.var.copy())
+    viewer = cellucid.show_anndata(adata)
+    try:
+        with get_task_stream(client) as stream:
+            frame = viewer.compare(GROUP, "rest", tie_correct=True)
+        assert "gene_block_statistics" in task_names(stream.data)
+        assert isinstance(adata.raw.X, da.Array)
+        want = rank_genes(log_counts(), GROUP, tie_correct=True,
+                          gene_names=np.asarray(expected[0].genes.names, dtype=object))
+        pd.testing.assert_frame_equal(frame, want, **FLOAT32)
     finally:
         viewer.stop()
 

@@ -1,4 +1,4 @@
-"""The tiled export (format version 3): cells in level-of-detail order, read by tile and in obs order."""
+"""The tiled export (format version 4): cells in level-of-detail order, read by tile and in obs order."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import json
 import shutil
 
 import numpy as np
+import anndata as ad
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 
 import cellucid.data.tiled_writer as tiled_writer
 from cellucid.data import open_dataset, prepare
+from cellucid.data.layers import RAW
 from cellucid.data.tiled_export import TileError
 from cellucid.errors import DatasetError
 from cellucid.selection.selector import CellSelector
@@ -19,16 +21,22 @@ from cellucid.selection.sources import TiledCells
 
 from .data_fixtures import isolated_cache, rich_adata, write_h5ad  # noqa: F401
 from .range_server import RangeServer
-from .remote_fixtures import downgrade_to_v1, downgrade_to_v2
+from .remote_fixtures import downgrade_to_v1, downgrade_to_v2, downgrade_to_v3
 from .test_selection import crossing_truth, perspective_camera, screen_truth
 
-N, GENES, BASE, TILE = 5000, 300, 200, 600
+N, GENES, RAW_GENES, BASE, TILE = 5000, 300, 320, 200, 600
 
 
 @pytest.fixture(scope="module")
 def atlas():
-    """An AnnData whose colouring column has a category of two cells, a layer, a graph."""
+    """An AnnData whose colouring column has a category of two cells, a layer, a graph, and a
+    ``.raw`` with genes of its own (more than X's)."""
     adata = rich_adata(n=N, n_genes=GENES, seed=11)
+    raw = sp.random(N, RAW_GENES, density=0.05, format="csr", dtype=np.float32,
+                    random_state=np.random.default_rng(12)) * 10
+    adata.raw = ad.AnnData(raw, obs=pd.DataFrame(index=adata.obs_names),
+                           var=pd.DataFrame(index=[f"RAW{j:04d}" for j in range(RAW_GENES)]))
+    adata.uns["log1p"] = {"base": 2.0}
     labels = adata.obs["cluster"].astype(str).to_numpy()
     labels[[17, 4000]] = "rare"
     adata.obs["cluster"] = pd.Categorical(labels, categories=["a", "b", "c", "rare"])
@@ -66,13 +74,20 @@ def test_the_manifest_and_every_value_read_back_in_obs_order(atlas, export):
                                   2 * dense[:, 250:300])
     for j in (0, 255, 256, 299):
         np.testing.assert_array_equal(ds.gene_values(f"ENSG{j:05d}"), dense[:, j])
+    raw = atlas.raw.X.toarray()
+    assert ds.has_raw and ds.log1p_base == 2.0 and ds.layers == ["X", "counts"]
+    assert list(ds.genes_of(RAW).names) == list(atlas.raw.var_names)
+    np.testing.assert_array_equal(ds.column_store(RAW).columns(0, RAW_GENES).toarray(), raw)
+    np.testing.assert_array_equal(ds.gene_values("RAW0317", RAW), raw[:, 317])
     np.testing.assert_array_equal(ds.knn_cells(9, 3), expected.knn_cells(9, 3))
 
 
 def test_the_stored_order_is_tiled_and_keeps_every_category(atlas, export):
     manifest = json.loads((export / "manifest.json").read_text())
     lod = manifest["lod"]
-    assert manifest["version"] == 3 and lod["category_field"] == "cluster"
+    assert manifest["version"] == 4 and lod["category_field"] == "cluster"
+    assert manifest["raw"] == {"matrix": "genes/002", "var": "genes/raw_var.json"}
+    assert manifest["log1p_base"] == 2.0
     assert lod["base"] == BASE and lod["tile_size"] == TILE and lod["embedding"] == "X_umap"
     order, rank = np.load(export / lod["order"]), np.load(export / lod["rank"])
     np.testing.assert_array_equal(np.sort(order), np.arange(N))
@@ -103,6 +118,9 @@ def test_tiles_read_back_what_the_dataset_holds(atlas, export):
         np.testing.assert_array_equal(got, dense[r, 7])
     for got, r in zip(tiles.gene_values("ENSG00007", asked, layer="counts"), rows):
         np.testing.assert_array_equal(got, 2 * dense[r, 7])
+    raw = atlas.raw.X.toarray()
+    for got, r in zip(tiles.gene_values("RAW0310", asked, layer=RAW), rows):
+        np.testing.assert_array_equal(got, raw[r, 310])   # a gene that only .raw has
     mask = np.random.default_rng(0).random(N) < 0.3
     for got, r in zip(tiles.mask_values(mask, asked), rows):
         np.testing.assert_array_equal(got, mask[r])
@@ -149,23 +167,30 @@ def test_every_kind_of_matrix_is_written_the_same(atlas, export, source, small_t
 
 
 def test_older_versions_still_open_and_a_newer_one_is_refused(atlas, export, tmp_path):
-    dense = atlas.X.toarray()
+    dense, raw = atlas.X.toarray(), atlas.raw.X.toarray()
     expected = open_dataset(export)
-    for version, downgrade in ((2, [downgrade_to_v2]), (1, [downgrade_to_v2, downgrade_to_v1])):
+    steps = [downgrade_to_v3, downgrade_to_v2, downgrade_to_v1]
+    for version in (3, 2, 1):
         old = tmp_path / f"v{version}"
         shutil.copytree(export, old)
-        for step in downgrade:
+        for step in steps[:4 - version]:
             step(old)
         ds = open_dataset(old)
         assert json.loads((old / "manifest.json").read_text())["version"] == version
-        assert ds.lod is None and ds.manifest() == expected.manifest()
+        assert ds.lod is None
         np.testing.assert_array_equal(ds.gene_values("ENSG00042"), dense[:, 42])
         np.testing.assert_array_equal(ds.embedding("X_umap"), expected.embedding("X_umap"))
-    newer = tmp_path / "v4"
+        if version == 3:   # .raw and the log1p base, as cellucid wrote them before tiles
+            assert ds.manifest() == expected.manifest() and ds.log1p_base == 2.0
+            np.testing.assert_array_equal(ds.gene_values("RAW0310", RAW), raw[:, 310])
+        else:
+            assert ds.manifest() == {**expected.manifest(), "raw": None}
+            assert not ds.has_raw and ds.log1p_base is None
+    newer = tmp_path / "v5"
     shutil.copytree(export, newer)
     manifest = json.loads((newer / "manifest.json").read_text())
-    (newer / "manifest.json").write_text(json.dumps({**manifest, "version": 4}))
-    with pytest.raises(DatasetError, match="newer cellucid .export format version 4.*upgrade"):
+    (newer / "manifest.json").write_text(json.dumps({**manifest, "version": 5}))
+    with pytest.raises(DatasetError, match="newer cellucid .export format version 5.*upgrade"):
         open_dataset(newer)
 
 
@@ -218,6 +243,10 @@ def test_tiles_over_http_are_one_range_per_run_and_a_truncated_one_is_named(expo
         np.testing.assert_array_equal(gene[1], local.gene_values("ENSG00003", [5])[0])
         reads = sorted(p.rsplit("/", 1)[1] for p, _, _ in server.counters.log)
         assert reads == ["block_00000.bin", "tiles.npy"]   # its tile offsets, then its values
+        np.testing.assert_array_equal(tiles.gene_values("RAW0310", [4], layer=RAW)[0],
+                                      local.gene_values("RAW0310", [4], layer=RAW)[0])
+        np.testing.assert_array_equal(ds.gene_values("RAW0310", RAW),
+                                      local.dataset.gene_values("RAW0310", RAW))
         truncate(site / umap, 0.5)
         fresh = open_dataset(f"{server.url}/atlas.cellucid")
         last = fresh.lod.tiles.n_tiles - 1

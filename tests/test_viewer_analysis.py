@@ -89,6 +89,7 @@ def test_a_compare_from_the_page_reaches_the_comparison_hook(viewer, adata):
     viewer.wait_for_callbacks()
     event = got[0]
     assert event["group"] == group and event["reference"] == "rest"
+    assert event["matrix"] == "X" and event["tie_correct"] is False
     assert event["method"] == "wilcoxon" and isinstance(event["result"], pd.DataFrame)
     shown = [c for c in page.wait_commands(1) if c["type"] == "showComparison"]
     assert shown[0]["requestId"] == "q1" and shown[0]["resultId"]
@@ -102,8 +103,51 @@ def test_a_refused_compare_from_the_page_is_answered_with_the_reason(viewer):
     assert "share" in command["error"]
 
 
+def test_the_page_chooses_the_matrix_and_is_told_which_one_was_compared(adata, capsys):
+    """.raw by default (scanpy's); X when asked (its negative values are noted); a layer."""
+    import cellucid
+    from cellucid.compare import NegativeValuesWarning
+
+    adata.layers["counts"] = adata.X.copy()
+    adata.raw = adata
+    adata.X = adata.X - 1.0                      # scaled-like: negative values
+    viewer = cellucid.show_anndata(adata)
+    try:
+        page = PageClient(viewer).connect()
+        group = np.flatnonzero(adata.obs["cluster"] == "a").tolist()
+        asks = {"q1": {}, "q2": {"useRaw": False}, "q3": {"layer": "counts", "tieCorrect": True},
+                "q4": {"useRaw": True, "layer": "counts"}, "q5": {"layer": "nope"}}
+        with pytest.warns(NegativeValuesWarning, match="X has negative values in 20 of 20"):
+            for request_id, fields in asks.items():
+                assert page.post("compare_request", requestId=request_id, group=group,
+                                 **fields).status_code == 200
+            answers = {c["requestId"]: c for c in page.wait_commands(5, timeout=30)}
+        bodies = {q: get(viewer, "data/comparison", id=answers[q]["resultId"]).json()
+                  for q in ("q1", "q2", "q3")}
+        assert bodies["q1"]["matrix"] == {"key": ".raw", "label": ".raw"}
+        assert bodies["q1"]["notes"] == [] and bodies["q1"]["tie_correct"] is False
+        assert bodies["q2"]["matrix"] == {"key": "X", "label": "X"}
+        assert "X has negative values" in bodies["q2"]["notes"][0]
+        assert bodies["q3"]["matrix"] == {"key": "counts", "label": "layer 'counts'"}
+        assert bodies["q3"]["tie_correct"] is True
+        frame = viewer.compare(group, layer="counts", tie_correct=True)
+        np.testing.assert_allclose(bodies["q3"]["genes"]["scores"], frame["scores"], rtol=1e-6)
+        assert "name two matrices" in answers["q4"]["error"]
+        assert "unknown layer 'nope'" in answers["q5"]["error"]
+        page.post("plot_genes_request", requestId="p1", genes=["GENE1"], groupby="cluster",
+                  useRaw=False)
+        shown = [c for c in page.wait_commands(7, timeout=30) if c.get("requestId") == "p1"]
+        plot = get(viewer, "data/geneplot", id=shown[0]["resultId"]).json()
+        assert plot["matrix"]["label"] == "X" and plot["dot"][0]["mean_expression"] < 0.5
+    finally:
+        viewer.stop()
+
+
 @pytest.mark.parametrize("payload, field", [
     ({"requestId": "q", "group": [1], "method": "anova"}, "method"),
+    ({"requestId": "q", "group": [1], "useRaw": 1}, "useRaw"),
+    ({"requestId": "q", "group": [1], "layer": 3}, "layer"),
+    ({"requestId": "q", "group": [1], "tieCorrect": 1}, "tieCorrect"),
     ({"requestId": "q", "group": [999]}, "outside"),
     ({"requestId": "q"}, "group"),
     ({"group": [1]}, "requestId"),

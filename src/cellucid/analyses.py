@@ -14,6 +14,7 @@ import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,16 @@ class Busy(RuntimeError):
     """Too many requests from the page are waiting already."""
 
 
+class Compared(NamedTuple):
+    """A comparison kept for the page: its id, scanpy's frame, the matrix compared (its label:
+    ``.raw``, ``X``, ``layer 'counts'``) and a note for the user (negative values) or None."""
+
+    result_id: str
+    frame: pd.DataFrame
+    matrix: str
+    note: str | None
+
+
 class Analyses:
     """The comparisons and gene plots of one viewer (``data`` is its `local_data.ViewData`)."""
 
@@ -42,34 +53,46 @@ class Analyses:
         self._worker: threading.Thread | None = None
 
     # -- computing ----------------------------------------------------------------------------
-    def compare(self, group, reference, *, method: str = "wilcoxon", layer: str | None = None,
-                n_genes: int | None = None, labels: tuple[str, str] = ("group", "rest"),
-                progress: bool | None = None) -> tuple[str, pd.DataFrame]:
-        """Rank the genes of ``group`` against ``reference`` (cells, a mask, or ``"rest"``).
+    def compare(self, group, reference, *, method: str = "wilcoxon", use_raw: bool | None = None,
+                layer: str | None = None, tie_correct: bool = False, n_genes: int | None = None,
+                labels: tuple[str, str] = ("group", "rest"), progress: bool | None = None
+                ) -> Compared:
+        """Rank the genes of ``group`` against ``reference`` (cells, a mask, or ``"rest"``) in
+        the matrix scanpy would read for ``use_raw`` and ``layer`` (``.raw`` when there is one).
 
-        Returns ``(result id, DataFrame)``; the frame is scanpy's ``rank_genes_groups_df``.
-        Raises `ValueError` for a bad group, reference, method or layer, or NaN in the values.
+        Returns a `Compared`: the frame is scanpy's ``rank_genes_groups_df``; the note, when not
+        None, says that the compared matrix has negative values (the caller warns with it; the
+        page shows it). Raises `ValueError` for a bad group, reference, method, matrix choice or
+        layer, or NaN in the values.
         """
         # Late: the statistics (scipy.stats) load with the first comparison, not with cellucid.
-        from .compare import dataset_source, rank_genes, resolve_comparison
+        from .compare import choose_matrix, compute_ranking, dataset_source, resolve_comparison
 
         dataset = self.data.dataset
+        matrix = choose_matrix(dataset, use_raw, layer)
         comparison = resolve_comparison(group, reference, dataset.n_cells)
-        frame = rank_genes(dataset_source(dataset, layer), comparison.group,
-                           "rest" if comparison.reference_is_rest else comparison.reference,
-                           method=method, n_genes=n_genes, progress=progress,
-                           gene_names=np.asarray(dataset.genes.names, dtype=object))
-        result = {"kind": "comparison", "method": method, "frame": frame,
+        ranking = compute_ranking(
+            dataset_source(dataset, matrix.key), comparison.group,
+            "rest" if comparison.reference_is_rest else comparison.reference,
+            method=method, n_genes=n_genes, tie_correct=tie_correct,
+            log1p_base=dataset.log1p_base, progress=progress,
+            gene_names=np.asarray(dataset.genes_of(matrix.key).names, dtype=object))
+        note = ranking.negative_values_message(matrix.label)
+        result = {"kind": "comparison", "method": method, "frame": ranking.frame,
+                  "matrix": matrix.describe(), "tie_correct": bool(tie_correct),
+                  "log1p_base": dataset.log1p_base, "notes": [note] if note else [],
                   "group": {"label": labels[0], "n_cells": comparison.n_group},
                   "reference": {"label": labels[1], "n_cells": comparison.n_reference}}
-        return self._keep(result), frame
+        return Compared(self._keep(result), ranking.frame, matrix.label, note)
 
-    def gene_plot(self, genes, groupby: str, *, layer: str | None = None
-                  ) -> tuple[str, pd.DataFrame]:
-        """Dot-plot statistics and violin summaries of ``genes`` in each category of ``groupby``.
+    def gene_plot(self, genes, groupby: str, *, use_raw: bool | None = None,
+                  layer: str | None = None) -> tuple[str, pd.DataFrame]:
+        """Dot-plot statistics and violin summaries of ``genes`` in each category of ``groupby``,
+        from the matrix scanpy's dot plot would read for ``use_raw`` and ``layer``.
 
         Returns ``(result id, dot-plot DataFrame)``. Raises `KeyError` for an unknown gene or
-        column, `ValueError` for a column that is not categorical or too many genes.
+        column, `ValueError` for a column that is not categorical, too many genes or a bad
+        matrix choice.
         """
         if isinstance(genes, str):
             genes = [genes]
@@ -81,12 +104,15 @@ class Analyses:
         codes, _ = self.data.obs_values(groupby)
         categories = field.info["categories"]
         dataset = self.data.dataset
-        from .compare import gene_summary, violin_values   # late, as in `compare`
+        # late, as in `compare`
+        from .compare import choose_matrix, gene_summary, violin_values
 
-        dots = gene_summary(dataset, genes, codes, categories, layer)
-        violins = violin_values(dataset, genes, codes, categories, layer)
+        matrix = choose_matrix(dataset, use_raw, layer)
+        dots = gene_summary(dataset, genes, codes, categories, matrix.key)
+        violins = violin_values(dataset, genes, codes, categories, matrix.key)
         result = {"kind": "geneplot", "groupby": groupby, "categories": list(categories),
-                  "genes": list(dict.fromkeys(dots["gene"])), "dots": dots, "violins": violins}
+                  "genes": list(dict.fromkeys(dots["gene"])), "dots": dots, "violins": violins,
+                  "matrix": matrix.describe()}
         return self._keep(result), dots
 
     def _keep(self, result: dict) -> str:
@@ -114,7 +140,9 @@ class Analyses:
         for column in frame.columns[1:]:
             genes[column] = _floats(frame[column])
         return {"id": result_id, "method": result["method"], "group": result["group"],
-                "reference": result["reference"], "genes": genes}
+                "reference": result["reference"], "matrix": result["matrix"],
+                "tie_correct": result["tie_correct"], "log1p_base": result["log1p_base"],
+                "notes": result["notes"], "genes": genes}
 
     def gene_plot_json(self, result_id: str) -> dict:
         """The gene plot ``result_id`` as the page reads it (NaN as null); `UnknownName`."""
@@ -130,7 +158,7 @@ class Analyses:
                             "values": _floats(r.values)})
         return {"id": result_id, "groupby": result["groupby"],
                 "categories": result["categories"], "genes": result["genes"],
-                "dot": dots, "violins": violins}
+                "matrix": result["matrix"], "dot": dots, "violins": violins}
 
     # -- requests from the page ---------------------------------------------------------------
     def submit(self, work: Callable[[], None]) -> None:

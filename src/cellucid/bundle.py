@@ -34,8 +34,11 @@ class HighlightGroup:
     """One named, coloured group of cells."""
 
     name: str
+    """The group's name, as the page shows it."""
     color: str
+    """Its colour, ``#rrggbb``."""
     cells: list[int]
+    """Its cells, sorted 0-based row positions."""
 
 
 @dataclass
@@ -43,11 +46,17 @@ class SessionBundle:
     """What the viewer showed: highlight groups, selection, colour-by, embedding and camera."""
 
     highlight_groups: list[HighlightGroup] = field(default_factory=list)
+    """The page's highlight groups, in the order they were made."""
     selection: list[int] = field(default_factory=list)
+    """The selected cells, sorted 0-based row positions."""
     color_by: dict | None = None
+    """What the view was coloured by (``{"field", "kind"}``), or None."""
     embedding: str | None = None
+    """The name of the embedding shown, or None."""
     camera: dict | None = None
+    """The page's camera state, or None."""
     n_cells: int = 0
+    """The number of cells of the dataset."""
 
     @classmethod
     def from_json(cls, data: dict, n_cells: int) -> "SessionBundle":

@@ -52,7 +52,7 @@ def _prepare(args) -> int:
     if args.layers:
         layers = "all" if args.layers == "all" else [n.strip() for n in args.layers.split(",")
                                                      if n.strip()]
-    prepare(args.input, args.output, float32=args.float32, layers=layers,
+    prepare(args.input, args.output, float32=args.float32, layers=layers, raw=not args.no_raw,
             chunk_cells=args.chunk_cells, overwrite=args.overwrite,
             storage_options=args.storage_options, keep_categories=args.keep_categories)
     output = redact(args.output)
@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="store coordinates as float32 instead of quantized uint16")
     prepare.add_argument("--layers", default=None,
                          help="layers to export besides X: comma-separated names, or 'all'")
+    prepare.add_argument("--no-raw", action="store_true",
+                         help="leave .raw out (kept by default: scanpy compares it by default)")
     prepare.add_argument("--chunk-cells", type=int, default=None,
                          help="cells read at a time (default: about 4M stored values a chunk)")
     prepare.add_argument("--overwrite", action="store_true",

@@ -36,8 +36,18 @@ def check_annotation(payload: dict, n_cells: int) -> None:
     _cells(payload, "cells", "annotation", n_cells)
 
 
+def _matrix(payload: dict, event_type: str) -> None:
+    """The optional ``useRaw`` (true, false or null) and ``layer`` (a name or null) fields."""
+    if payload.get("useRaw") is not None and not isinstance(payload["useRaw"], bool):
+        raise BadEvent(f"'{event_type}.useRaw' must be true, false or null, "
+                       f"got {str(payload['useRaw'])[:40]!r}")
+    if payload.get("layer") is not None:
+        _text(payload, "layer", event_type, MAX_NAME_LENGTH)
+
+
 def check_compare_request(payload: dict, n_cells: int) -> None:
-    """``compare_request {requestId, group, reference, method}``: compare two sets of cells."""
+    """``compare_request {requestId, group, reference, method, useRaw, layer, tieCorrect}``:
+    compare two sets of cells."""
     from .compare import METHODS, REST   # late: importing cellucid need not load the statistics
 
     _text(payload, "requestId", "compare_request", MAX_REQUEST_ID)
@@ -53,10 +63,15 @@ def check_compare_request(payload: dict, n_cells: int) -> None:
     for field in ("groupLabel", "referenceLabel"):
         if field in payload:
             _text(payload, field, "compare_request", MAX_NAME_LENGTH)
+    _matrix(payload, "compare_request")
+    if not isinstance(payload.setdefault("tieCorrect", False), bool):
+        raise BadEvent(f"'compare_request.tieCorrect' must be true or false, "
+                       f"got {str(payload['tieCorrect'])[:40]!r}")
 
 
 def check_plot_genes_request(payload: dict, n_cells: int) -> None:
-    """``plot_genes_request {requestId, genes, groupby}``: dot plot and violins of genes."""
+    """``plot_genes_request {requestId, genes, groupby, useRaw, layer}``: dot plot and violins
+    of genes."""
     from .compare import MAX_GENES   # late, as above
 
     _text(payload, "requestId", "plot_genes_request", MAX_REQUEST_ID)
@@ -66,6 +81,7 @@ def check_plot_genes_request(payload: dict, n_cells: int) -> None:
             isinstance(g, str) and 0 < len(g) <= MAX_NAME_LENGTH for g in genes):
         raise BadEvent(f"'plot_genes_request.genes' must be a list of 1 to {MAX_GENES} gene "
                        f"names")
+    _matrix(payload, "plot_genes_request")
 
 
 CHECKS: dict[str, Callable[[dict, int], None]] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -26,18 +27,25 @@ class AnalysisMethods:
     """Mixed into `Viewer` (uses its session, commands and uploads)."""
 
     def compare(self, group, reference="rest", *, method: str = "wilcoxon",
-                layer: str | None = None, n_genes: int | None = None) -> pd.DataFrame:
+                use_raw: bool | None = None, layer: str | None = None,
+                tie_correct: bool = False, n_genes: int | None = None) -> pd.DataFrame:
         """Marker genes of ``group`` against ``reference``, as scanpy's ``rank_genes_groups_df``.
 
         ``group`` and ``reference`` are cell indices, a boolean mask or a highlight group's
         name; ``reference`` may be ``"rest"`` (every other cell). ``method`` is ``"wilcoxon"``
-        or ``"t-test"`` (Welch). Returns the frame (``names, scores, logfoldchanges, pvals,
-        pvals_adj, pct_nz_group, pct_nz_reference``, by score) and shows it in the page.
+        or ``"t-test"`` (Welch); ``tie_correct`` corrects Wilcoxon for ties. The matrix is
+        scanpy's default: ``.raw`` when the data has one (``use_raw=None``), ``X`` with
+        ``use_raw=False``, or ``layer``; fold changes honour ``uns["log1p"]["base"]``.
+        Returns the frame (``names, scores, logfoldchanges, pvals, pvals_adj, pct_nz_group,
+        pct_nz_reference``, by score) and shows it in the page, which names the matrix.
+        Warns `~cellucid.compare.NegativeValuesWarning` when the matrix has negative values
+        (scaled data: fold changes mean nothing there).
         Raises `ValueError` for an empty group, overlapping sides, a group of every cell with
-        ``"rest"``, an unknown layer or method, NaN in the values; `KeyError` for an unknown
-        highlight group.
+        ``"rest"``, an unknown layer or method, ``use_raw=True`` without a ``.raw`` or with a
+        layer, NaN in the values; `KeyError` for an unknown highlight group.
         """
-        from .compare import REST   # late: the statistics load with the first comparison
+        # late: the statistics load with the first comparison
+        from .compare import REST, NegativeValuesWarning
 
         self._check_running()
         group_cells, group_label = self._comparison_side(group, "group")
@@ -45,22 +53,28 @@ class AnalysisMethods:
             reference_cells, reference_label = REST, REST
         else:
             reference_cells, reference_label = self._comparison_side(reference, "reference")
-        result_id, frame = self._session.analyses.compare(
-            group_cells, reference_cells, method=method, layer=layer, n_genes=n_genes,
-            labels=(group_label, reference_label))
-        self._show_result("showComparison", result_id)
-        return frame
+        compared = self._session.analyses.compare(
+            group_cells, reference_cells, method=method, use_raw=use_raw, layer=layer,
+            tie_correct=tie_correct, n_genes=n_genes, labels=(group_label, reference_label))
+        if compared.note:
+            warnings.warn(compared.note, NegativeValuesWarning, stacklevel=2)
+        self._show_result("showComparison", compared.result_id)
+        return compared.frame
 
-    def plot_genes(self, genes, groupby: str, *, layer: str | None = None) -> pd.DataFrame:
+    def plot_genes(self, genes, groupby: str, *, use_raw: bool | None = None,
+                   layer: str | None = None) -> pd.DataFrame:
         """Dot plot (mean expression, fraction expressing) and violins of ``genes`` (up to 30)
         in each category of ``groupby``, drawn in the page; returns the dot-plot frame
-        (``gene, group, mean_expression, fraction_expressing, n_cells``).
+        (``gene, group, mean_expression, fraction_expressing, n_cells``), the numbers of
+        ``sc.pl.dotplot``. The matrix is chosen as scanpy's: ``.raw`` when there is one
+        (``use_raw=None``), ``X`` with ``use_raw=False``, or ``layer``.
 
         Raises `KeyError` naming the closest names for an unknown gene or column, `ValueError`
-        for a column that is not categorical or more than 30 genes.
+        for a column that is not categorical, more than 30 genes or a bad matrix choice.
         """
         self._check_running()
-        result_id, dots = self._session.analyses.gene_plot(genes, groupby, layer=layer)
+        result_id, dots = self._session.analyses.gene_plot(genes, groupby, use_raw=use_raw,
+                                                           layer=layer)
         self._show_result("showGenePlot", result_id)
         return dots
 
@@ -115,7 +129,7 @@ class AnalysisMethods:
             logger.warning("cellucid: the page could not show the result (%s)", exc)
 
     def _on_compare_request(self, payload: dict) -> None:
-        from .compare import REST   # late, as in `compare`
+        from .compare import REST, NegativeValuesWarning   # late, as in `compare`
 
         session, request_id = self._session, payload["requestId"]
         reference = payload["reference"]
@@ -125,16 +139,22 @@ class AnalysisMethods:
 
         def work() -> None:
             try:
-                result_id, frame = session.analyses.compare(
+                compared = session.analyses.compare(
                     payload["group"], reference, method=payload["method"], labels=labels,
-                    progress=False)
+                    use_raw=payload.get("useRaw"), layer=payload.get("layer"),
+                    tie_correct=payload.get("tieCorrect", False), progress=False)
             except (ValueError, KeyError) as exc:
                 self._tell_page("showComparison", {"requestId": request_id,
                                                    "error": _message(exc)})
                 return
+            if compared.note:
+                warnings.warn(compared.note, NegativeValuesWarning, stacklevel=1)
             self._emit("comparison", {"group": payload["group"], "reference": reference,
-                                      "method": payload["method"], "result": frame})
-            self._tell_page("showComparison", {"requestId": request_id, "resultId": result_id})
+                                      "method": payload["method"], "matrix": compared.matrix,
+                                      "tie_correct": payload.get("tieCorrect", False),
+                                      "result": compared.frame})
+            self._tell_page("showComparison", {"requestId": request_id,
+                                               "resultId": compared.result_id})
 
         self._submit(work, "showComparison", request_id)
 
@@ -143,7 +163,9 @@ class AnalysisMethods:
 
         def work() -> None:
             try:
-                result_id, _ = session.analyses.gene_plot(payload["genes"], payload["groupby"])
+                result_id, _ = session.analyses.gene_plot(
+                    payload["genes"], payload["groupby"], use_raw=payload.get("useRaw"),
+                    layer=payload.get("layer"))
             except (ValueError, KeyError) as exc:
                 self._tell_page("showGenePlot", {"requestId": request_id,
                                                  "error": _message(exc)})

@@ -112,3 +112,27 @@ test("fitProjected: the projected points span ~90% of the view; flagged points l
   }
   assert.ok(extent > 0.8 && extent <= 1, String(extent));
 });
+
+test("keepView: after a resize the extent last fitted or zoomed to stays in view, and comes back", () => {
+  const cam = new Camera2D();
+  cam.resize(800, 600);
+  cam.fit([0, 0], [10, 10]);
+  cam.zoomAt(400, 300, 2);
+  const shown = { w: 800 / cam.scale, h: 600 / cam.scale };
+  cam.resize(400, 600);   // a panel docks beside: half the width
+  cam.keepView();
+  assert.ok(Math.abs(400 / cam.scale - shown.w) < 1e-9 && 600 / cam.scale >= shown.h);
+  cam.resize(800, 600);   // the panel closes: the same view as before
+  cam.keepView();
+  assert.ok(Math.abs(800 / cam.scale - shown.w) < 1e-9 && Math.abs(600 / cam.scale - shown.h) < 1e-9);
+  const orbit = new OrbitCamera();
+  orbit.resize(800, 600);
+  orbit.fit([0, 0, 0], [1, 1, 1]);
+  const d = orbit.distance;
+  orbit.resize(400, 600);
+  orbit.keepView();
+  assert.ok(Math.abs(orbit.distance - d * 2) < 1e-9);   // backs off to keep the width in view
+  orbit.resize(800, 600);
+  orbit.keepView();
+  assert.ok(Math.abs(orbit.distance - d) < 1e-9);
+});

@@ -1,8 +1,8 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import {
-  buildCompareRequest, buildGenePlotRequest, formatFold, formatP, formatPercent, groupbyFor,
-  isCurrentReply, newRequestId, rankedRows, referenceChoices, volcanoPoints,
+  buildCompareRequest, buildGenePlotRequest, choiceOfKey, formatFold, formatP, formatPercent, groupbyFor,
+  isCurrentReply, matrixChoices, newRequestId, omittedNote, rankedRows, referenceChoices, volcanoPoints,
 } from "../../src/cellucid/web/compare.js";
 import { decodeCells } from "../../src/cellucid/web/cells.js";
 
@@ -56,6 +56,44 @@ test("volcano: −log10 adjusted p, p = 0 at the smallest positive p, nulls left
   assert.equal(a.p, 0);
   assert.ok(Math.abs(points[1].y - -Math.log10(0.02)) < 1e-12);
   assert.equal(points[1].clamped, false);
+});
+
+test("volcano: the axes fit the points drawn, and the genes left out are counted", () => {
+  const v = volcanoPoints(genes, 2);
+  assert.equal(v.omitted, 2);                       // B (no fold change) and D (no p)
+  assert.equal(v.y[0], 0);
+  assert.ok(v.y[1] >= 7 && v.y[1] <= 7 * 1.1);     // up to A's −log10 p (clamped at the floor)
+  assert.ok(v.x[0] < -3 && v.x[0] > -3.5 && v.x[1] > 2.5 && v.x[1] < 3);
+  // Scaled data: the best genes have no fold change; the axes still fit what is drawn.
+  const scaled = { names: ["top", "next", "ok"], scores: [30, 20, 1], logfoldchanges: [null, NaN, 0.5], pvals_adj: [1e-72, 1e-40, 0.1] };
+  const s = volcanoPoints(scaled);
+  assert.deepEqual(s.points.map((p) => p.gene), ["ok"]);
+  assert.equal(s.omitted, 2);
+  assert.ok(s.y[1] >= 1 && s.y[1] < 1.2);
+  assert.equal(omittedNote(2), "2 genes have no finite log fold change and are not drawn (see the table).");
+  assert.equal(omittedNote(1), "1 gene has no finite log fold change and is not drawn (see the table).");
+  assert.equal(omittedNote(0), "");
+});
+
+test("matrix choices: .raw first when the data has one (scanpy's default), then the layers", () => {
+  const withRaw = matrixChoices({ layers: ["X", "counts"], default_layer: "X", raw: { n_genes: 2000 } });
+  assert.deepEqual(withRaw.map((c) => [c.value, c.label, c.useRaw, c.layer]),
+    [[".raw", ".raw", true, null], ["layer:X", "X", false, "X"], ["layer:counts", "layer counts", false, "counts"]]);
+  const plain = matrixChoices({ layers: ["X", "lognorm"], default_layer: "lognorm", raw: null });
+  assert.deepEqual(plain.map((c) => c.value), ["layer:lognorm", "layer:X"]);
+  assert.equal(choiceOfKey(withRaw, ".raw").value, ".raw");
+  assert.equal(choiceOfKey(withRaw, "counts").value, "layer:counts");
+  assert.equal(choiceOfKey(plain, ".raw"), null);
+});
+
+test("the matrix and tie correction travel in both requests", async () => {
+  const [raw, x] = matrixChoices({ layers: ["X"], default_layer: "X", raw: { n_genes: 5 } });
+  const p = await buildCompareRequest({ requestId: "r", group: [1, 2], reference: "rest", method: "wilcoxon", matrix: raw, tieCorrect: true }, 10);
+  assert.deepEqual([p.useRaw, p.layer, p.tieCorrect], [true, null, true]);
+  const q = await buildCompareRequest({ requestId: "r", group: [1, 2], reference: "rest", method: "t-test", matrix: x }, 10);
+  assert.deepEqual([q.useRaw, q.layer, "tieCorrect" in q], [false, "X", false]);
+  assert.deepEqual(buildGenePlotRequest({ requestId: "g", genes: ["A"], groupby: "leiden", matrix: raw }),
+    { requestId: "g", genes: ["A"], groupby: "leiden", useRaw: true, layer: null });
 });
 
 test("volcano: the top genes are those of highest score, whatever the order", () => {

@@ -22,7 +22,8 @@ import scipy.sparse as sp
 
 from ..data.daskarrays import take_columns
 from ..data.obs import MISSING_CODE
-from .sources import check_layer, dask_matrix, in_memory_matrix
+from .matrices import checked_matrix
+from .sources import dask_matrix, in_memory_matrix
 
 MAX_GENES = 30
 VIOLIN_POINTS = 2_000          # values shown per group at most
@@ -76,8 +77,10 @@ def resolve_grouping(groupby_codes, categories: Sequence[str], n_cells: int) -> 
     return Grouping(categories, cells, kept, sizes)
 
 
-def gene_positions(dataset, genes: Sequence[str]) -> tuple[list[str], list[int]]:
-    """The requested genes (duplicates dropped, order kept) and their positions in ``dataset``.
+def gene_positions(dataset, genes: Sequence[str], layer: str | None = None
+                   ) -> tuple[list[str], list[int]]:
+    """The requested genes (duplicates dropped, order kept) and their positions in matrix
+    ``layer`` of ``dataset`` (``.raw`` has genes of its own).
 
     Raises ``ValueError`` for no genes or more than ``MAX_GENES``, and ``KeyError`` naming the
     closest genes for an unknown one.
@@ -89,7 +92,8 @@ def gene_positions(dataset, genes: Sequence[str]) -> tuple[list[str], list[int]]
     if len(requested) > MAX_GENES:
         raise ValueError(f"{len(requested)} genes requested; at most {MAX_GENES} can be "
                          f"summarised at a time")
-    return requested, [dataset.genes.position(g) for g in requested]
+    genes_index = dataset.genes_of(layer)
+    return requested, [genes_index.position(g) for g in requested]
 
 
 def _columns_of(picked, n_cells: int) -> Iterator[np.ndarray]:
@@ -123,9 +127,9 @@ def gene_columns(dataset, positions: list[int], layer: str) -> Iterator[np.ndarr
 
 
 def _prepare(dataset, genes, groupby_codes, categories, layer):
-    layer = check_layer(dataset, layer)
+    layer = checked_matrix(dataset, layer).key
     grouping = resolve_grouping(groupby_codes, categories, dataset.n_cells)
-    names, positions = gene_positions(dataset, genes)
+    names, positions = gene_positions(dataset, genes, layer)
     return grouping, names, gene_columns(dataset, positions, layer)
 
 
@@ -135,7 +139,8 @@ def gene_summary(dataset, genes: Sequence[str], groupby_codes, categories: Seque
 
     ``groupby_codes`` gives each cell's category (``uint16`` codes into ``categories``,
     `MISSING_CODE` for none: such cells are left out), as ``dataset.obs_values`` returns them for
-    a categorical column. ``layer`` defaults to the dataset's default layer.
+    a categorical column. ``layer`` is ``"X"``, a layer or `~cellucid.data.layers.RAW` (default:
+    the dataset's default layer; `matrices.choose_matrix` picks scanpy's).
 
     Returns a long DataFrame, one row per gene and category (genes in the order asked, then
     categories in order) with columns ``gene`` (as asked), ``group``, ``mean_expression`` (mean

@@ -1,4 +1,4 @@
-"""What one block of whole genes contributes to a comparison: per-side sums and rank sums.
+"""What one block of whole genes contributes to a comparison: per-side sums, rank and tie sums.
 
 The same function serves blocks streamed here (`rank`) and blocks reduced inside dask tasks
 (`daskstats`), so both give the same numbers for the same block.
@@ -12,13 +12,14 @@ import scipy.sparse as sp
 from .groups import Comparison
 from .matrix import checked_block
 from .ranksums import rank_sums
-from .summary import NonFiniteValues, SideSums, block_sums, sparse_entries
+from .summary import NonFiniteValues, Summaries, block_sums, sparse_entries
 
 
 def block_statistics(block, comparison: Comparison, labels: np.ndarray, method: str,
-                     start: int, stop: int) -> tuple[SideSums, SideSums, np.ndarray | None]:
-    """Group sums, reference sums and (``method == "wilcoxon"``) the group's rank sums of genes
-    ``[start, stop)``, from ``block`` holding every cell of those genes.
+                     start: int, stop: int, tie_correct: bool = False) -> Summaries:
+    """The `Summaries` of genes ``[start, stop)`` from ``block`` holding every cell of those
+    genes: group and reference sums, and for ``method == "wilcoxon"`` the group's rank sums (and
+    the tie sums when ``tie_correct``).
 
     ``labels`` are ``comparison.labels()``. Raises ``ValueError`` for a block of the wrong shape
     and `NonFiniteValues` naming the (absolute) genes with NaN or infinite compared values.
@@ -27,7 +28,8 @@ def block_statistics(block, comparison: Comparison, labels: np.ndarray, method: 
     try:
         entries = sparse_entries(block, labels) if sp.issparse(block) else None
         group, reference = block_sums(block, comparison, labels, entries)
-        ranked = rank_sums(block, comparison, labels, entries) if method == "wilcoxon" else None
+        ranked, ties = rank_sums(block, comparison, labels, entries, tie_correct) \
+            if method == "wilcoxon" else (None, None)
     except NonFiniteValues as exc:
         raise NonFiniteValues([start + j for j in exc.genes]) from None
-    return group, reference, ranked
+    return Summaries(group, reference, ranked, ties)

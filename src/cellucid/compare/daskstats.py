@@ -33,7 +33,14 @@ from ..data.progress import progress_bar
 from .blockstats import block_statistics
 from .groups import GROUP, REFERENCE, Comparison
 from .matrix import float_block
-from .summary import NonFiniteValues, SideSums, dense_sums, sparse_row_entries, sparse_sums
+from .summary import (
+    NonFiniteValues,
+    SideSums,
+    Summaries,
+    dense_sums,
+    sparse_row_entries,
+    sparse_sums,
+)
 
 TASK_BYTES = 48 * 2**20     # values one task of whole genes holds (before its sorting scratch)
 BATCH_BYTES = 1 * 2**30     # values of the gene blocks computed together
@@ -89,10 +96,11 @@ def chunk_sums(block, labels: np.ndarray, first_col: int) -> tuple[SideSums, Sid
 
 
 def gene_block_statistics(pieces: list, comparison: Comparison, method: str, start: int,
-                          stop: int):
+                          stop: int, tie_correct: bool = False) -> Summaries:
     """`block_statistics` of genes ``[start, stop)`` from their pieces in every row chunk."""
     block = stack_blocks(pieces, "csc")
-    return block_statistics(block, comparison, comparison.labels(), method, start, stop)
+    return block_statistics(block, comparison, comparison.labels(), method, start, stop,
+                            tie_correct)
 
 
 def gene_block(pieces: list):
@@ -172,15 +180,16 @@ class DaskSource:
             yield a, b, block
 
     def summarise(self, comparison: Comparison, method: str, *, block_size: int | None = None,
-                  progress: bool = False) -> tuple[SideSums, SideSums, np.ndarray | None]:
-        """Group sums, reference sums and (Wilcoxon) rank sums of every gene, as dask tasks.
+                  progress: bool = False, tie_correct: bool = False) -> Summaries:
+        """The `Summaries` of every gene (sums; for Wilcoxon rank sums, and tie sums when
+        ``tie_correct``), computed as dask tasks.
 
         ``block_size`` sets the genes per Wilcoxon task (default: `gene_blocks`); the t-test
         reduces chunk by chunk whatever it is. Raises `NonFiniteValues` naming the genes with
         NaN or infinite compared values.
         """
         if method == "wilcoxon":
-            return self._by_gene_blocks(comparison, method, block_size, progress)
+            return self._by_gene_blocks(comparison, method, block_size, progress, tie_correct)
         return self._by_chunks(comparison, progress)
 
     def _by_chunks(self, comparison: Comparison, progress: bool):
@@ -191,34 +200,27 @@ class DaskSource:
         spans = [(i, j) for i in range(grid.shape[0]) for j in range(grid.shape[1])]
         tasks = [dask.delayed(chunk_sums, pure=True)(grid[i, j], labels[rows[i]:rows[i + 1]],
                                                      int(cols[j])) for i, j in spans]
-        group, reference = SideSums.zeros(self.n_vars), SideSums.zeros(self.n_vars)
+        found = Summaries.zeros(self.n_vars, ranks=False, ties=False)
         with progress_bar(len(tasks), "ranking genes", unit="chunk", enabled=progress,
                           leave=False) as bar:
             for (_, j), (g, r) in zip(spans, compute_in_order(tasks)):
-                a, b = cols[j], cols[j + 1]
-                for total, part in ((group, g), (reference, r)):
-                    total.sum[a:b] += part.sum
-                    total.sumsq[a:b] += part.sumsq
-                    total.nnz[a:b] += part.nnz
+                found.group.add(cols[j], cols[j + 1], g)
+                found.reference.add(cols[j], cols[j + 1], r)
                 bar.update(1)
-        return group, reference, None
+        return found
 
     def _by_gene_blocks(self, comparison: Comparison, method: str, block_size: int | None,
-                        progress: bool):
+                        progress: bool, tie_correct: bool) -> Summaries:
         import dask
         blocks = self.gene_blocks(block_size)
         shared = dask.delayed(comparison, pure=True)  # one copy in the graph for all tasks
-        tasks = [self._block_task(gene_block_statistics, a, b, shared, method, a, b)
+        tasks = [self._block_task(gene_block_statistics, a, b, shared, method, a, b, tie_correct)
                  for a, b in blocks]
-        group, reference = SideSums.zeros(self.n_vars), SideSums.zeros(self.n_vars)
-        ranked = np.zeros(self.n_vars) if method == "wilcoxon" else None
+        found = Summaries.zeros(self.n_vars, ranks=method == "wilcoxon", ties=tie_correct)
         with progress_bar(self.n_vars, "ranking genes", unit="gene", enabled=progress,
                           leave=False) as bar:
             results = compute_batches(tasks, self._batch(blocks))
-            for (a, b), (g, r, ranks) in zip(blocks, results):
-                group.put(a, b, g)
-                reference.put(a, b, r)
-                if ranked is not None:
-                    ranked[a:b] = ranks
+            for (a, b), block in zip(blocks, results):
+                found.put(a, b, block)
                 bar.update(b - a)
-        return group, reference, ranked
+        return found

@@ -9,6 +9,9 @@ whichever way they are computed: dense and sparse blocks give identical results.
 Sparse blocks never materialise their zeros: all zeros of a gene tie, so they share one average
 rank, placed after the gene's negative values and before its positive ones. Only the nonzero
 values are sorted, which costs O(nnz log nnz) per gene instead of O(cells log cells).
+
+For the tie correction, the same sorted values give each gene's ``sum(t**3 - t)`` over its runs
+of ``t`` equal values (the zeros of a sparse gene are one run), as scipy's ``tiecorrect`` counts.
 """
 
 from __future__ import annotations
@@ -41,39 +44,63 @@ def _rank_sum(ordered: np.ndarray, group: np.ndarray, n_zero: int, n_group_zero:
     return total
 
 
-def dense_rank_sums(block: np.ndarray, comparison: Comparison) -> np.ndarray:
-    """Per-gene rank sums of the group for a dense ``(n_obs, k)`` block (float64, length k)."""
+def _tie_sum(ordered: np.ndarray, n_zero: int) -> float:
+    """``sum(t**3 - t)`` over the runs of ``t`` equal values of ``ordered`` (sorted) and one run
+    of ``n_zero`` zeros left out of it."""
+    total = float(n_zero) ** 3 - n_zero
+    if ordered.size:
+        starts = np.flatnonzero(np.diff(ordered)) + 1
+        runs = np.diff(np.concatenate(([0], starts, [ordered.size]))).astype(np.float64)
+        total += float((runs**3 - runs).sum())
+    return total
+
+
+def dense_rank_sums(block: np.ndarray, comparison: Comparison, ties: bool = False
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-gene rank sums of the group for a dense ``(n_obs, k)`` block, and (``ties``) tie sums:
+    float64 arrays of length k (tie sums None when not asked)."""
     compared = block if comparison.reference_is_rest else block[
         np.concatenate((comparison.group, comparison.reference))]
     # Sorting plus binary search beats ranking every cell (scipy.stats.rankdata) several times.
     ordered = np.sort(np.asfortranarray(compared), axis=0)
     group = np.sort(np.asfortranarray(block[comparison.group]), axis=0)
-    return np.array([_rank_sum(ordered[:, j], group[:, j], 0, 0)
-                     for j in range(block.shape[1])], dtype=np.float64)
+    k = block.shape[1]
+    sums = np.array([_rank_sum(ordered[:, j], group[:, j], 0, 0) for j in range(k)],
+                    dtype=np.float64)
+    tie_sums = np.array([_tie_sum(ordered[:, j], 0) for j in range(k)]) if ties else None
+    return sums, tie_sums
 
 
 def sparse_rank_sums(values: np.ndarray, columns: np.ndarray, entry_labels: np.ndarray,
-                     n_cols: int, comparison: Comparison) -> np.ndarray:
-    """Per-gene rank sums of the group from a sparse block's compared nonzero entries.
+                     n_cols: int, comparison: Comparison, ties: bool = False
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-gene rank sums of the group, and (``ties``) tie sums, from a sparse block's compared
+    nonzero entries.
 
     ``values``, ``columns`` and ``entry_labels`` are as `summary.sparse_entries` returns them:
     the nonzero values of the compared cells, their block-relative column (ascending) and their
-    side. Returns a float64 array of length ``n_cols``.
+    side. Returns float64 arrays of length ``n_cols`` (tie sums None when not asked).
     """
     n_cells = comparison.n_group + comparison.n_reference
     bounds = np.searchsorted(columns, np.arange(n_cols + 1))
     sums = np.empty(n_cols, dtype=np.float64)
+    tie_sums = np.empty(n_cols, dtype=np.float64) if ties else None
     for j in range(n_cols):
         lo, hi = bounds[j], bounds[j + 1]
         column = values[lo:hi]
+        ordered = np.sort(column)
         group = np.sort(column[entry_labels[lo:hi] == GROUP])
-        sums[j] = _rank_sum(np.sort(column), group, n_cells - (hi - lo),
-                            comparison.n_group - group.size)
-    return sums
+        n_zero = n_cells - (hi - lo)
+        sums[j] = _rank_sum(ordered, group, n_zero, comparison.n_group - group.size)
+        if ties:
+            tie_sums[j] = _tie_sum(ordered, n_zero)
+    return sums, tie_sums
 
 
-def rank_sums(block, comparison: Comparison, labels: np.ndarray, entries=None) -> np.ndarray:
-    """Per-gene rank sums of the group for one block (dense array or CSC matrix).
+def rank_sums(block, comparison: Comparison, labels: np.ndarray, entries=None,
+              ties: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-gene rank sums of the group for one block (dense array or CSC matrix), and (``ties``)
+    the tie sums of the tie correction (else None).
 
     ``labels`` are the comparison's cell labels; ``entries`` may pass the block's
     `summary.sparse_entries` when already computed. Dense blocks that are mostly zeros are ranked
@@ -84,7 +111,7 @@ def rank_sums(block, comparison: Comparison, labels: np.ndarray, entries=None) -
     if entries is None:
         if not sp.issparse(block):
             if np.count_nonzero(block) >= SPARSE_RANKING_DENSITY * block.size:
-                return dense_rank_sums(block, comparison)
+                return dense_rank_sums(block, comparison, ties)
             block = sp.csc_matrix(block)
         entries = sparse_entries(block, labels)
-    return sparse_rank_sums(*entries, n_cols, comparison)
+    return sparse_rank_sums(*entries, n_cols, comparison, ties)

@@ -1,9 +1,10 @@
 """The expression matrix of an opened dataset as a column block source (see `matrix`).
 
-`dataset_source` picks the fastest way to stream one layer of a :class:`~cellucid.data.Dataset`
-gene block by gene block without densifying it whole:
+`dataset_source` picks the fastest way to stream one matrix (``X``, a layer or ``.raw``) of a
+:class:`~cellucid.data.Dataset` gene block by gene block without densifying it whole:
 
-- an AnnData in memory: the matrix itself (`SparseSource` or `DenseSource`);
+- an AnnData in memory: the matrix itself (`SparseSource` or `DenseSource`), ``adata.raw.X``
+  for ``.raw``;
 - a backed ``.h5ad``, a ``.zarr`` store or an export directory: the column store (the gene cache
   of a row-oriented matrix, or the export's own store), read as CSC blocks straight from its
   memory-mapped files (`ColumnStoreSource`);
@@ -24,50 +25,41 @@ import scipy.sparse as sp
 
 from ..data.colstore import ColumnStore
 from ..data.daskarrays import is_dask_array
+from ..data.layers import RAW
 from .daskstats import DaskSource
+from .matrices import checked_matrix
 from .matrix import ColumnBlockSource, ColumnFunctionSource, DenseSource, SparseSource
 
 
-def check_layer(dataset, layer: str | None) -> str:
-    """The layer to read: ``layer``, or the dataset's default layer when None.
-
-    Raises ``ValueError`` naming the dataset's layers when ``layer`` is not one of them, and
-    when the dataset has no genes.
-    """
-    name = dataset.default_layer if layer is None else layer
-    if name not in dataset.layers:
-        listed = ", ".join(map(repr, dataset.layers)) or "none"
-        raise ValueError(f"unknown layer {name!r}: this dataset's layers are {listed}")
-    if dataset.n_genes == 0:
-        raise ValueError(f"layer {name!r} has no genes: there is nothing to compare")
-    return name
-
-
-def _anndata_matrix(dataset, layer: str):
-    """The object holding ``layer`` in the AnnData behind ``dataset`` (not a backed ``X``)."""
+def _anndata_matrix(dataset, key: str):
+    """The object holding matrix ``key`` in the AnnData behind ``dataset`` (not a backed ``X``
+    or ``.raw``: those are on disk)."""
     if dataset.kind not in ("anndata", "anndata-backed"):
         return None  # dataset.adata of a path would open the file backed: nothing in memory
     adata = dataset.adata
-    if layer == "X":
-        return None if adata.isbacked else adata.X
-    return adata.layers[layer]
+    if key in ("X", RAW):
+        if adata.isbacked:
+            return None
+        return adata.X if key == "X" else adata.raw.X
+    return adata.layers[key]
 
 
-def in_memory_matrix(dataset, layer: str):
-    """The numpy array or scipy sparse matrix holding ``layer`` in memory, or None.
+def in_memory_matrix(dataset, key: str):
+    """The numpy array or scipy sparse matrix holding matrix ``key`` in memory, or None.
 
-    Only datasets built from an AnnData have one: its ``X`` and layers in memory, or the layers
-    (not ``X``) of an AnnData opened backed by anndata. ``layer`` must be a known layer.
+    Only datasets built from an AnnData have one: its ``X``, layers and ``.raw`` in memory, or
+    the layers (not ``X`` nor ``.raw``) of an AnnData opened backed by anndata. ``key`` must be
+    a known matrix (see `matrices.checked_matrix`).
     """
-    matrix = _anndata_matrix(dataset, layer)
+    matrix = _anndata_matrix(dataset, key)
     if sp.issparse(matrix) or isinstance(matrix, np.ndarray):
         return matrix
     return None
 
 
-def dask_matrix(dataset, layer: str):
-    """The dask array holding ``layer`` (the AnnData's ``X`` or a layer), or None."""
-    matrix = _anndata_matrix(dataset, layer)
+def dask_matrix(dataset, key: str):
+    """The dask array holding matrix ``key`` (the AnnData's ``X``, a layer or ``.raw``), or None."""
+    matrix = _anndata_matrix(dataset, key)
     return matrix if is_dask_array(matrix) else None
 
 
@@ -119,24 +111,26 @@ class ColumnStoreSource:
 
 
 def dataset_source(dataset, layer: str | None = None) -> ColumnBlockSource:
-    """Stream ``layer`` (default: the dataset's default layer) of ``dataset`` in gene blocks.
+    """Stream matrix ``layer`` of ``dataset`` in gene blocks: ``"X"``, a layer's name, or
+    `~cellucid.data.layers.RAW` for ``.raw`` (default: the dataset's default layer).
 
-    Returns a column block source over the dataset's ``n_cells`` x ``n_genes`` matrix, in
-    ``dataset.genes.names`` order (pass those as ``gene_names`` to `rank_genes`). For a backed
-    ``.h5ad`` or ``.zarr`` store whose matrix is not CSC, the first call builds the on-disk gene
-    cache (once per file version; see :mod:`cellucid.data.cache`).
+    Returns a column block source over the dataset's ``n_cells`` x genes of that matrix, in
+    ``dataset.genes_of(layer).names`` order (pass those as ``gene_names`` to `rank_genes`). For
+    a backed ``.h5ad`` or ``.zarr`` store whose matrix is not CSC, the first call builds the
+    on-disk gene cache (once per file version; see :mod:`cellucid.data.cache`).
 
-    Raises ``ValueError`` naming the dataset's layers for an unknown layer, and for a dataset
-    without genes.
+    Raises ``ValueError`` naming the dataset's layers for an unknown layer (or ``.raw`` asked of
+    a dataset without one), and for a matrix without genes.
     """
-    layer = check_layer(dataset, layer)
-    array = dask_matrix(dataset, layer)
+    key = checked_matrix(dataset, layer).key
+    array = dask_matrix(dataset, key)
     if array is not None:
         return DaskSource(array)
-    matrix = in_memory_matrix(dataset, layer)
+    matrix = in_memory_matrix(dataset, key)
     if matrix is not None:
         return SparseSource(matrix) if sp.issparse(matrix) else DenseSource(matrix)
-    store = dataset.column_store(layer)
+    store = dataset.column_store(key)
     if store is not None:
         return ColumnStoreSource(store)
-    return ColumnFunctionSource(dataset.column_reader(layer), dataset.n_cells, dataset.n_genes)
+    return ColumnFunctionSource(dataset.column_reader(key), dataset.n_cells,
+                                len(dataset.genes_of(key)))

@@ -1,8 +1,9 @@
 """Per-gene sums over the two sides of a comparison, one block of genes at a time.
 
 For each gene of a block and each side (group, reference) this gives the sum of the values, the
-sum of their squares and the number of nonzero values: enough for means, variances and the
-fraction of expressing cells. Sums accumulate in float64; squares are taken in the block's own
+sum of their squares, the number of nonzero values and the number of negative values: enough for
+means, variances, the fraction of expressing cells, and for telling scaled data (negative values)
+from log-normalised expression. Sums accumulate in float64; squares are taken in the block's own
 dtype, as scanpy does (``x * x`` before a float64 mean), so float32 data gives scanpy's variances.
 """
 
@@ -18,22 +19,59 @@ from .groups import GROUP, OUTSIDE, REFERENCE, Comparison
 
 @dataclass
 class SideSums:
-    """Per-gene ``sum``, ``sumsq`` (float64) and ``nnz`` (int64) over one side's cells."""
+    """Per-gene ``sum``, ``sumsq`` (float64), ``nnz`` and ``negative`` (int64: values above and
+    below 0) over one side's cells."""
 
     sum: np.ndarray
     sumsq: np.ndarray
     nnz: np.ndarray
+    negative: np.ndarray
 
     @classmethod
     def zeros(cls, n_vars: int) -> SideSums:
         """All-zero sums for ``n_vars`` genes."""
-        return cls(np.zeros(n_vars), np.zeros(n_vars), np.zeros(n_vars, dtype=np.int64))
+        return cls(np.zeros(n_vars), np.zeros(n_vars), np.zeros(n_vars, dtype=np.int64),
+                   np.zeros(n_vars, dtype=np.int64))
 
     def put(self, start: int, stop: int, other: SideSums) -> None:
         """Write a block's sums into genes ``[start, stop)``."""
         self.sum[start:stop] = other.sum
         self.sumsq[start:stop] = other.sumsq
         self.nnz[start:stop] = other.nnz
+        self.negative[start:stop] = other.negative
+
+    def add(self, start: int, stop: int, other: SideSums) -> None:
+        """Add a chunk's sums (some of the cells) to genes ``[start, stop)``."""
+        self.sum[start:stop] += other.sum
+        self.sumsq[start:stop] += other.sumsq
+        self.nnz[start:stop] += other.nnz
+        self.negative[start:stop] += other.negative
+
+
+@dataclass
+class Summaries:
+    """What a comparison needs of every gene: both sides' sums and, for Wilcoxon, the group's
+    rank sums and (for the tie correction) each gene's ``sum(t**3 - t)`` over its groups of ``t``
+    tied values; None where not computed."""
+
+    group: SideSums
+    reference: SideSums
+    rank_sums: np.ndarray | None = None
+    tie_sums: np.ndarray | None = None
+
+    @classmethod
+    def zeros(cls, n_vars: int, ranks: bool, ties: bool) -> Summaries:
+        """Zeros for ``n_vars`` genes, with rank sums when ``ranks``, tie sums when ``ties``."""
+        return cls(SideSums.zeros(n_vars), SideSums.zeros(n_vars),
+                   np.zeros(n_vars) if ranks else None, np.zeros(n_vars) if ties else None)
+
+    def put(self, start: int, stop: int, block: Summaries) -> None:
+        """Write a block's summaries into genes ``[start, stop)``."""
+        self.group.put(start, stop, block.group)
+        self.reference.put(start, stop, block.reference)
+        for mine, theirs in ((self.rank_sums, block.rank_sums), (self.tie_sums, block.tie_sums)):
+            if mine is not None:
+                mine[start:stop] = theirs
 
 
 class NonFiniteValues(ValueError):
@@ -71,10 +109,13 @@ def dense_sums(block: np.ndarray, rows: np.ndarray) -> SideSums:
     """
     part = block[rows]
     _check_finite(part, None)
+    # counting needs a boolean copy of the block: skipped for non-negative data (one min pass)
+    negative = np.count_nonzero(part < 0, axis=0) if part.size and part.min() < 0 else 0
     return SideSums(
         sum=part.sum(axis=0, dtype=np.float64),
         sumsq=np.multiply(part, part).sum(axis=0, dtype=np.float64),
         nnz=np.count_nonzero(part, axis=0).astype(np.int64),
+        negative=np.zeros(part.shape[1], dtype=np.int64) + negative,
     )
 
 
@@ -115,7 +156,9 @@ def sparse_sums(values: np.ndarray, columns: np.ndarray, entry_labels: np.ndarra
     squares = np.bincount(slot, weights=np.multiply(values, values),
                           minlength=size).reshape(n_cols, 3)
     counts = np.bincount(slot, minlength=size).reshape(n_cols, 3)
-    return tuple(SideSums(totals[:, side], squares[:, side], counts[:, side].astype(np.int64))
+    negatives = np.bincount(slot[values < 0], minlength=size).reshape(n_cols, 3)
+    return tuple(SideSums(totals[:, side], squares[:, side], counts[:, side].astype(np.int64),
+                          negatives[:, side].astype(np.int64))
                  for side in (GROUP, REFERENCE))
 
 

@@ -15,6 +15,7 @@ from .embeddings import Embedding, default_embedding
 from .expression import ColumnReader
 from .genes import GeneIndex
 from .graph import CellGraph
+from .layers import RAW, layer_names
 from .names import UnknownName
 from .obs import ObsField
 from .spatial import SpatialIndex
@@ -39,6 +40,8 @@ class Dataset:
                  graph_name: str | None, graph_loader: Callable[[], CellGraph] | None,
                  adata_loader: Callable[[], object] | None = None,
                  closer: Callable[[], None] | None = None, path: str | None = None,
+                 raw_genes: GeneIndex | None = None,
+                 log1p_base: Callable[[], float | None] | float | None = None,
                  lod=None, cell_names_loader: Callable[[], object] | None = None) -> None:
         self.kind = kind
         self.path = path
@@ -50,6 +53,10 @@ class Dataset:
         self._catalog = catalog
         self._chosen_embedding = default_embedding
         self._layer_factories = layers
+        if (RAW in layers) != (raw_genes is not None):
+            raise ValueError("a dataset's .raw needs both its matrix and its genes")
+        self.raw_genes = raw_genes
+        self._log1p_base = log1p_base
         self._readers: dict[str, ColumnReader] = {}
         self._graph_name = graph_name
         self._graph_loader = graph_loader
@@ -133,8 +140,24 @@ class Dataset:
 
     @property
     def layers(self) -> list[str]:
-        """Expression matrices gene values can come from (``"X"`` first)."""
-        return list(self._layer_factories)
+        """Expression matrices gene values can come from (``"X"`` first), ``.raw`` aside."""
+        return layer_names(self._layer_factories)
+
+    @property
+    def has_raw(self) -> bool:
+        """Whether the data has a ``.raw`` matrix (read with the matrix key `layers.RAW`)."""
+        return self.raw_genes is not None
+
+    def genes_of(self, matrix: str | None = None) -> GeneIndex:
+        """The genes of ``matrix`` (`layers.RAW` for ``.raw``; any other: the dataset's genes)."""
+        return self.raw_genes if matrix == RAW and self.raw_genes is not None else self.genes
+
+    @property
+    def log1p_base(self) -> float | None:
+        """The base the expression was log1p'd in (scanpy's ``uns["log1p"]["base"]``), as it is
+        now for an AnnData in memory; None for the natural log or when not recorded."""
+        base = self._log1p_base
+        return base() if callable(base) else base
 
     @property
     def has_graph(self) -> bool:
@@ -160,6 +183,7 @@ class Dataset:
             "skipped_embeddings": list(snap.skipped_embeddings),
             "obs": [obs_entry_json(f, v) for f, v in snap.obs],
             "layers": self.layers, "default_layer": self.default_layer,
+            "raw": {"n_genes": len(self.raw_genes)} if self.has_raw else None,
             "gene_symbols": self.gene_symbols,
         }
         self._manifest = manifest
@@ -224,15 +248,16 @@ class Dataset:
     def gene_values(self, name: str, layer: str | None = None) -> np.ndarray:
         """Expression of gene ``name`` (var name or symbol) in every cell: float32 ``(n,)``.
 
-        ``layer`` is ``"X"`` or a layer name (default: the dataset's default layer). Raises
-        ``KeyError`` naming the closest genes (or layers) when unknown.
+        ``layer`` is ``"X"``, a layer name or `layers.RAW` (default: the dataset's default
+        layer). Raises ``KeyError`` naming the closest genes (or layers) when unknown.
         """
-        pos = self.genes.position(name)
+        pos = self.genes_of(layer).position(name)
         return self._reader(layer)(pos)
 
     def column_reader(self, layer: str | None = None) -> ColumnReader:
-        """The per-gene reader of ``layer`` (default: the default layer): ``reader(position)``
-        gives one gene's float32 values in every cell. `UnknownName` for an unknown layer."""
+        """The per-gene reader of ``layer`` (default: the default layer; `layers.RAW` for
+        ``.raw``): ``reader(position)`` gives one gene's float32 values in every cell, positions
+        in `genes_of` that matrix. `UnknownName` for an unknown layer."""
         return self._reader(layer)
 
     def column_store(self, layer: str | None = None) -> ColumnStore | None:
@@ -246,7 +271,7 @@ class Dataset:
         reader = self._readers.get(layer)
         if reader is None:
             if layer not in self._layer_factories:
-                raise UnknownName("layer", layer, list(self._layer_factories))
+                raise UnknownName("layer", layer, self.layers)
             with self._reader_lock:
                 reader = self._readers.get(layer)
                 if reader is None:

@@ -3,7 +3,8 @@
 Everything the manifest needs is in ``manifest.json`` (and the gene names in ``genes/var.json``).
 A local export directory is checked at open (every file there with its shape) and its arrays are
 memory-mapped; a remote one (:mod:`cellucid.data.remote_export`) reads each file on first use.
-Versions 1 and 2 of the format are read here; version 3 (cells in level-of-detail order) by
+Versions 1 to 3 of the format are read here (``.raw`` and the log1p base came with version 3);
+version 4 (cells in level-of-detail order, ``.raw`` and the log1p base kept) by
 :mod:`cellucid.data.tiled_export`, which also opens every version (``open_export``). A later
 version is refused with a message saying that a newer cellucid wrote it.
 """
@@ -26,14 +27,15 @@ from .dataset import Dataset
 from .embeddings import Embedding, default_embedding
 from .genes import GeneIndex
 from .graph import CellGraph
-from .layers import default_layer_of
+from .layers import RAW, default_layer_of
 from .names import UnknownName
 from .obs import ObsField
 from .quantize import dequantize
+from .raw import log1p_base_of
 
 FORMAT = "cellucid-export"
-VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 MANIFEST = "manifest.json"
 
 
@@ -189,6 +191,23 @@ def _layer(src, rel: str, n: int, n_genes: int, name: str):
     return lambda: store.column
 
 
+def raw_genes_of(src, entry: dict | None) -> GeneIndex | None:
+    """The genes of the export's ``.raw`` (manifest entry ``entry``; versions 3 and 4), or None
+    when it has none."""
+    if entry is None:
+        return None
+    var = src.read_json(entry["var"])
+    return GeneIndex(var["names"], var.get("symbols"))
+
+
+def _raw(src, entry: dict | None, n: int, layers: dict) -> GeneIndex | None:
+    """The genes of the export's ``.raw`` (version 3), its matrix put in ``layers`` as `RAW`."""
+    genes = raw_genes_of(src, entry)
+    if genes is not None:
+        layers[RAW] = _layer(src, entry["matrix"], n, len(genes), ".raw")
+    return genes
+
+
 def graph_of(src, entry: dict, n: int):
     """A loader of the export's graph (``entry`` of the manifest), its files checked now."""
     indptr = src.array(entry["indptr"], lambda a: None if a.shape == (n + 1,) else
@@ -220,11 +239,12 @@ def dataset_from_export(src, manifest: dict, *, embedding=None, layer=None,
         n_genes = len(var["names"])
         layers = {name: _layer(src, rel, n, n_genes, name)
                   for name, rel in manifest["layers"].items()}
+        raw_genes = _raw(src, manifest.get("raw"), n, layers)
         graph = manifest.get("graph")
         graph_loader = graph_of(src, graph, n) if graph else None
     return assemble_dataset(src, manifest, embeddings, obs, var, layers, graph_loader,
                             embedding=embedding, layer=layer, gene_symbols=gene_symbols,
-                            path=path)
+                            path=path, raw_genes=raw_genes)
 
 
 @contextmanager
@@ -242,8 +262,11 @@ def manifest_errors(label: str):
 
 def assemble_dataset(src, manifest: dict, embeddings: list, obs: list, var: dict, layers: dict,
                      graph_loader, *, embedding=None, layer=None, gene_symbols=None,
-                     path: str | None = None, lod=None) -> Dataset:
-    """The :class:`Dataset` of an export whose parts have been read (any version).
+                     path: str | None = None, lod=None, raw_genes: GeneIndex | None = None
+                     ) -> Dataset:
+    """The :class:`Dataset` of an export whose parts have been read (any version): ``layers``
+    holds `RAW`'s factory when ``raw_genes`` (the genes of ``.raw``) is given; the log1p base is
+    the manifest's (versions 3 and 4; None before).
 
     Raises `Corrupt` when there is no embedding, ``KeyError`` for an unknown ``embedding``,
     ``layer`` or ``gene_symbols``.
@@ -265,4 +288,6 @@ def assemble_dataset(src, manifest: dict, embeddings: list, obs: list, var: dict
                    gene_symbols=stored_symbols, layers=layers,
                    default_layer=default_layer_of(layers, layer),
                    graph_name=graph["name"] if graph else None, graph_loader=graph_loader,
-                   adata_loader=None, path=path or src.label, lod=lod)
+                   adata_loader=None, path=path or src.label, lod=lod,
+                   raw_genes=raw_genes,
+                   log1p_base=log1p_base_of({"base": manifest.get("log1p_base")}))

@@ -14,6 +14,7 @@ from .graph import CellGraph
 from .layers import anndata_layers, default_layer_of
 from .live import LiveCatalog
 from .obs import classify_obs
+from .raw import anndata_raw_genes, log1p_base_of
 
 
 def build_embeddings(obsm, n_cells: int) -> tuple[list, list[dict]]:
@@ -52,7 +53,8 @@ def graph_from(obsp) -> tuple[str | None, object]:
 
 
 def dataset_from_anndata(adata, *, embedding=None, layer=None, gene_symbols=None) -> Dataset:
-    """Build a :class:`Dataset` over ``adata`` (in memory, or backed with its X read in place).
+    """Build a :class:`Dataset` over ``adata`` (in memory, or backed with its X read in place),
+    with its ``.raw`` and ``uns["log1p"]["base"]`` (read as they are when asked).
 
     An in-memory AnnData gives a live dataset: its obs columns, ``obsm`` embeddings and ``uns``
     colours are read as they are when asked (see :mod:`cellucid.data.live`); a backed one is read
@@ -71,4 +73,6 @@ def dataset_from_anndata(adata, *, embedding=None, layer=None, gene_symbols=None
                    gene_symbols=gene_symbols, layers=layers, default_layer=default_layer,
                    graph_name=graph_name, graph_loader=graph_loader, adata_loader=lambda: adata,
                    path=str(adata.filename) if adata.isbacked else None,
+                   raw_genes=anndata_raw_genes(adata, gene_symbols),
+                   log1p_base=lambda: log1p_base_of(adata.uns.get("log1p")),
                    cell_names_loader=lambda: adata.obs_names)

@@ -1,8 +1,10 @@
-"""The expression matrices of a dataset (``X`` and ``layers``): one reader factory each, and the default.
+"""The expression matrices of a dataset (``X``, ``layers``, ``.raw``): one reader factory each.
 
-A dataset holds ``{"X": factory, "<layer>": factory, ...}``; calling a factory returns the column
-reader of :mod:`cellucid.data.expression` for that matrix. Factories run on the first gene read
-of their layer, because for a matrix on disk that is not CSC the first read builds the gene cache.
+A dataset holds ``{"X": factory, "<layer>": factory, ..., RAW: factory}``; calling a factory
+returns the column reader of :mod:`cellucid.data.expression` for that matrix. Factories run on
+the first gene read of their matrix, because for a matrix on disk that is not CSC the first read
+builds the gene cache. ``.raw`` (``adata.raw.X``, with its own genes) is held under the key
+`RAW`, which is not a layer: it is never listed as one nor chosen as the default layer.
 """
 
 from __future__ import annotations
@@ -13,13 +15,22 @@ from .expression import column_reader, csc_reader
 from .names import UnknownName
 
 
+RAW = ".raw"   # the key of ``adata.raw.X`` among a dataset's matrices
+
+
+def layer_names(matrices: dict) -> list[str]:
+    """The layers among ``matrices`` (``X`` first when present): every key but `RAW`."""
+    return [name for name in matrices if name != RAW]
+
+
 def default_layer_of(layers: dict, layer: str | None) -> str:
     """The layer gene values come from: ``layer`` if given (``KeyError`` if unknown), else ``X``."""
+    names = layer_names(layers)
     if layer is not None:
-        if layer not in layers:
-            raise UnknownName("layer", layer, list(layers))
+        if layer not in names:
+            raise UnknownName("layer", layer, names)
         return layer
-    return "X" if "X" in layers else next(iter(layers), "X")
+    return "X" if "X" in names else next(iter(names), "X")
 
 
 def matrix_factory(node, path: str, element: str, n: int, progress: bool = True):
@@ -36,31 +47,53 @@ def matrix_factory(node, path: str, element: str, n: int, progress: bool = True)
     return make
 
 
-def store_layers(root, path: str, n: int) -> dict:
-    """``{"X": factory, "<layer>": factory, ...}`` for the matrices of an h5py/zarr store."""
-    layers = {}
+def store_matrices(root) -> dict:
+    """``{"X": node, "<layer>": node, ..., RAW: node}``: the matrices of an h5py/zarr store,
+    unread, keyed as a dataset's matrices and in that order."""
+    found = {}
     if "X" in root:
-        layers["X"] = matrix_factory(root["X"], path, "X", n)
+        found["X"] = root["X"]
     if "layers" in root:
         for name in root["layers"].keys():
-            layers[str(name)] = matrix_factory(root["layers"][name], path, f"layers/{name}", n)
-    return layers
+            found[str(name)] = root["layers"][name]
+    if "raw" in root and "X" in root["raw"]:
+        found[RAW] = root["raw"]["X"]
+    return found
+
+
+def element_of(key: str) -> str:
+    """Where matrix ``key`` lives in an AnnData store: ``X``, ``layers/<name>`` or ``raw/X``."""
+    return "raw/X" if key == RAW else key if key == "X" else f"layers/{key}"
+
+
+def store_layers(root, path: str, n: int) -> dict:
+    """``{"X": factory, "<layer>": factory, ..., RAW: factory}`` for the matrices of an
+    h5py/zarr store."""
+    return {key: matrix_factory(node, path, element_of(key), n)
+            for key, node in store_matrices(root).items()}
 
 
 def anndata_layers(adata) -> dict:
-    """``{"X": factory, "<layer>": factory, ...}`` for an AnnData.
+    """``{"X": factory, "<layer>": factory, ..., RAW: factory}`` for an AnnData (`RAW` when it
+    has a ``.raw``).
 
-    In memory every matrix is read in place; a dask array (``X`` or a layer) is read as dask
-    tasks, one per row chunk, on the active scheduler. Opened backed by anndata, only ``X`` is on
-    disk (its layers are in memory) and is read like the ``X`` of a store.
+    In memory every matrix is read in place; a dask array (``X``, a layer or ``.raw``) is read as
+    dask tasks, one per row chunk, on the active scheduler. Opened backed by anndata, ``X`` and
+    ``.raw`` are on disk (the layers are in memory) and are read like the matrices of a store.
     """
     factories = {}
     if adata.isbacked:
-        x = adata.X
-        node = getattr(x, "group", x)  # anndata's backed sparse dataset wraps an h5py group
-        factories["X"] = matrix_factory(node, str(adata.filename), "X", adata.n_obs)
+        factories["X"] = _backed_factory(adata.X, adata, "X")
     elif adata.X is not None:
         factories["X"] = lambda: column_reader(adata.X)
     for name in adata.layers.keys():
         factories[str(name)] = lambda name=name: column_reader(adata.layers[name])
+    if adata.raw is not None:
+        factories[RAW] = _backed_factory(adata.raw.X, adata, "raw/X") if adata.isbacked else \
+            (lambda: column_reader(adata.raw.X))
     return factories
+
+
+def _backed_factory(matrix, adata, element: str):
+    node = getattr(matrix, "group", matrix)  # anndata's backed sparse dataset wraps an h5py group
+    return matrix_factory(node, str(adata.filename), element, adata.n_obs)

@@ -1,9 +1,10 @@
 """``prepare``: write a dataset as a cellucid export directory, the input that opens fastest.
 
 The format is described in ``docs/export-format.md``: cells in level-of-detail order, cut into
-tiles (:mod:`cellucid.data.tiled_writer`). The expression matrices are read once in row chunks
-and written gene by gene through scratch files, so an atlas larger than memory can be prepared
-from a backed ``.h5ad``, a ``.zarr`` store or a dask-backed AnnData.
+tiles (:mod:`cellucid.data.tiled_writer`). ``X``, the layers asked for and ``.raw`` are written,
+each with the genes it has. The expression matrices are read once in row chunks and written gene
+by gene through scratch files, so an atlas larger than memory can be prepared from a backed
+``.h5ad``, a ``.zarr`` store or a dask-backed AnnData.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from .._version import __version__
 from ..errors import DatasetError
 from .export import FORMAT, MANIFEST, VERSION, is_export_dir
+from .layers import RAW, store_matrices
 from .names import UnknownName
 from .open import open_dataset
 from .progress import progress_bar
@@ -32,7 +34,7 @@ GRAPH_COPY_VALUES = 16_000_000  # graph indices copied per step
 
 def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int | None = None,
             progress: bool = True, embedding: str | None = None, layers=None,
-            gene_symbols: str | None = None, overwrite: bool = False,
+            raw: bool = True, gene_symbols: str | None = None, overwrite: bool = False,
             storage_options: dict | None = None, keep_categories: str | None = None
             ) -> Path | str:
     """Write ``adata_or_path`` (AnnData, ``.h5ad``, ``.zarr``) as an export directory ``out_dir``.
@@ -45,6 +47,8 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
     ``chunk_cells`` sets the rows read at a time (default: about 4M stored values per chunk; for
     a dask array its own row chunks, computed as tasks on the active dask scheduler);
     ``layers`` lists the layers to export besides ``X`` (default none, ``"all"`` for every one);
+    ``.raw`` (its matrix and genes) is kept unless ``raw=False``, so comparisons and gene plots
+    of the export read what scanpy reads by default; ``uns["log1p"]["base"]`` is kept too;
     ``embedding``/``gene_symbols`` are recorded as the defaults of the export; the cells are
     tiled in ``embedding`` (see :mod:`cellucid.data.lod`), and every category of the
     categorical obs column ``keep_categories`` (default: the first with colours of its own, else
@@ -57,8 +61,8 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
         return prepare_with_urls(
             prepare, adata_or_path, out_dir, overwrite=overwrite, storage_options=storage_options,
             options={"float32": float32, "chunk_cells": chunk_cells, "progress": progress,
-                     "embedding": embedding, "layers": layers, "gene_symbols": gene_symbols,
-                     "keep_categories": keep_categories})
+                     "embedding": embedding, "layers": layers, "raw": raw,
+                     "gene_symbols": gene_symbols, "keep_categories": keep_categories})
     out = Path(out_dir).expanduser()
     if isinstance(adata_or_path, (str, os.PathLike)) and \
             is_export_dir(Path(adata_or_path).expanduser()):
@@ -70,7 +74,8 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
     dataset = open_dataset(adata_or_path, embedding=embedding, gene_symbols=gene_symbols)
     root = None if dataset.kind.startswith("anndata") else _store_root(dataset)
     try:
-        matrices = _matrices(dataset.adata if root is None else root, layers)
+        matrices = _matrices(dataset.adata if root is None else root, layers,
+                             raw and dataset.has_raw)
         tmp = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.tmp"
         tmp.mkdir(parents=True)
         try:
@@ -93,17 +98,18 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
     return out
 
 
-def _matrices(source, layers) -> dict:
-    """``{layer: matrix}`` to export: a store node (h5py/zarr) or an in-memory/backed matrix."""
+def _matrices(source, layers, raw: bool) -> dict:
+    """``{layer: matrix}`` to export (`RAW` for ``.raw`` when kept): a store node (h5py/zarr) or
+    an in-memory/backed matrix."""
     import anndata
     if isinstance(source, anndata.AnnData):
         matrix_x = source.X
         found = {str(k): source.layers[k] for k in source.layers.keys()}
+        matrix_raw = None if source.raw is None else source.raw.X
     else:
-        root = source
-        matrix_x = root["X"] if "X" in root else None
-        found = {str(k): root["layers"][k] for k in root["layers"].keys()} \
-            if "layers" in root else {}
+        stored = store_matrices(source)
+        matrix_x, matrix_raw = stored.pop("X", None), stored.pop(RAW, None)
+        found = stored
     chosen = {} if layers is None else (dict(found) if layers == "all" else {})
     if layers not in (None, "all"):
         for name in layers:
@@ -112,6 +118,8 @@ def _matrices(source, layers) -> dict:
             chosen[name] = found[name]
     result = {} if matrix_x is None else {"X": matrix_x}
     result.update(chosen)
+    if raw and matrix_raw is not None:
+        result[RAW] = matrix_raw
     return result
 
 
@@ -155,13 +163,15 @@ def _write_graph(dataset, root, out: Path, progress: bool) -> dict | None:
 
 def _write_all(dataset, root, matrices: dict, out: Path, *, float32: bool, chunk_cells, progress,
                keep_categories) -> dict:
-    genes = dataset.genes
     (out / "genes").mkdir()
-    (out / "genes/var.json").write_text(json.dumps({
-        "names": list(genes.names),
-        "symbols": None if genes.symbols is None else list(genes.symbols)}))
+    _write_genes(dataset.genes, out / "genes/var.json")
     cells = write_tiled_cells(dataset, matrices, out, float32=float32, chunk_cells=chunk_cells,
                               progress=progress, category=keep_categories)
+    layers = dict(cells["layers"])
+    raw = None
+    if RAW in layers:
+        raw = {"matrix": layers.pop(RAW), "var": "genes/raw_var.json"}
+        _write_genes(dataset.raw_genes, out / raw["var"])
     return {
         "format": FORMAT, "version": VERSION, "cellucid_version": __version__,
         "n_cells": dataset.n_cells, "n_genes": dataset.n_genes,
@@ -170,7 +180,15 @@ def _write_all(dataset, root, matrices: dict, out: Path, *, float32: bool, chunk
         "skipped_embeddings": dataset.manifest()["skipped_embeddings"],
         "obs": cells["obs"],
         "genes": {"var": "genes/var.json", "symbols_column": dataset.gene_symbols},
-        "layers": cells["layers"],
+        "layers": layers,
+        "raw": raw,
+        "log1p_base": dataset.log1p_base,
         "graph": _write_graph(dataset, root, out, progress),
         "lod": cells["lod"],
     }
+
+
+def _write_genes(genes, path: Path) -> None:
+    path.write_text(json.dumps({
+        "names": list(genes.names),
+        "symbols": None if genes.symbols is None else list(genes.symbols)}))

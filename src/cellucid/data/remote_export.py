@@ -7,7 +7,7 @@ for, with one request (or one byte range) through fsspec, kept in the local disk
 * an obs column when it is coloured by (its ``.npy`` file);
 * a gene when it is coloured by: the layer's ``columns.json`` and ``indptr.npy`` once, then one
   byte range of one block file per gene (version 2; version 1 exports need two ranges);
-* in a tiled export (version 3), a tile's positions, values or gene values: one byte range per
+* in a tiled export (version 4), a tile's positions, values or gene values: one byte range per
   run of tiles (:mod:`cellucid.data.tiled_export`);
 * the graph's two files on the first KNN query.
 """

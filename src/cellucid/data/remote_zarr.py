@@ -18,6 +18,7 @@ from .chunks import csc_arrays, encoding_of
 from .dataset import Dataset
 from .expression import csc_reader
 from .fs import Location, RemoteError
+from .layers import element_of, store_matrices
 
 SCAN_VALUES = 8_000_000   # stored values scanned per step of a CSR column read
 
@@ -104,15 +105,11 @@ def remote_matrix_factory(node, label: str, element: str, n: int, warned: set | 
 
 
 def remote_store_layers(root, label: str, n: int) -> dict:
-    """``{"X": factory, "<layer>": factory, ...}`` for the matrices of a remote zarr group."""
-    layers, warned = {}, set()   # one warning per store, with its first gene
-    if "X" in root:
-        layers["X"] = remote_matrix_factory(root["X"], label, "X", n, warned)
-    if "layers" in root:
-        for name in root["layers"].keys():
-            layers[str(name)] = remote_matrix_factory(root["layers"][name], label,
-                                                      f"layers/{name}", n, warned)
-    return layers
+    """``{"X": factory, "<layer>": factory, ..., RAW: factory}`` for the matrices of a remote
+    zarr group."""
+    warned: set = set()   # one warning per store, with its first gene
+    return {key: remote_matrix_factory(node, label, element_of(key), n, warned)
+            for key, node in store_matrices(root).items()}
 
 
 def open_remote_zarr(location: Location, **options) -> Dataset:

@@ -19,9 +19,10 @@ from .dataset import Dataset
 from .embeddings import default_embedding, make_embedding, obsm_shape, plan_embeddings
 from .genes import gene_index
 from .graph import CellGraph
-from .layers import default_layer_of, store_layers
+from .layers import RAW, default_layer_of, store_layers
 from .memory import release_freed_memory
 from .obs import SAMPLE_ROWS, classify_column, classify_from_sample
+from .raw import store_log1p_base, store_raw_genes
 
 
 def _text(value) -> str:
@@ -135,7 +136,8 @@ def dataset_from_store(root, path: str, kind: str, *, embedding=None, layer=None
     """Build a :class:`Dataset` over an open h5py file or zarr group holding an AnnData.
 
     ``layer_factories(root, path, n)`` gives the matrices' reader factories (default: read in
-    place when CSC, else through the gene cache).
+    place when CSC, else through the gene cache), ``.raw`` included; its genes come from
+    ``raw/var``, and the log1p base from ``uns/log1p``.
     """
     _check_anndata(root, repr(path))
     n = _n_obs(root)
@@ -144,10 +146,14 @@ def dataset_from_store(root, path: str, kind: str, *, embedding=None, layer=None
     var = read_elem(root["var"])
     genes = gene_index(var, var.index, gene_symbols)
     layers = layer_factories(root, path, n)
+    raw_genes = store_raw_genes(root, gene_symbols)
+    if raw_genes is None:
+        layers.pop(RAW, None)
     graph_name, loader = graph_loader(root)
     release_freed_memory()   # the chunks read for a few columns of each obsm entry
     return Dataset(kind=kind, n_cells=n, catalog=StaticCatalog(embeddings, skipped, obs),
                    default_embedding=default, genes=genes, gene_symbols=gene_symbols,
                    layers=layers, default_layer=default_layer_of(layers, layer),
                    graph_name=graph_name, graph_loader=loader, adata_loader=adata_loader,
-                   closer=closer, path=path, cell_names_loader=lambda: obs_index(root))
+                   closer=closer, path=path, raw_genes=raw_genes,
+                   log1p_base=store_log1p_base(root), cell_names_loader=lambda: obs_index(root))

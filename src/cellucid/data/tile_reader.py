@@ -8,8 +8,8 @@ Consecutive tiles asked together are read with one read (one range request of a 
 at most ``RUN_TILES`` tiles at a time.
 
 :class:`MemoryTiles` reads a dataset whose values are in memory or read whole (an AnnData, an
-``.h5ad`` file, a ``.zarr`` store, an export of version 1 or 2) through a :class:`~cellucid.data.
-lod.LodOrder` computed for it; a tiled export (version 3) has its own reader
+``.h5ad`` file, a ``.zarr`` store, an export of version 1 to 3) through a :class:`~cellucid.data.
+lod.LodOrder` computed for it; a tiled export (version 4) has its own reader
 (:class:`cellucid.data.tiled_export.ExportTiles`, the dataset's ``lod``). :func:`dataset_tiles`
 gives whichever applies.
 """
@@ -152,7 +152,7 @@ class MemoryTiles(TileReader):
     def gene_range(self, gene: str, t0: int, t1: int, layer: str | None) -> np.ndarray:
         """Values of ``gene`` in tiles ``[t0, t1)`` (its whole column is read once and kept,
         with the last ``KEPT_COLUMNS`` genes asked for)."""
-        key = (layer or self.dataset.default_layer, self.dataset.genes.position(gene))
+        key = (layer or self.dataset.default_layer, self.dataset.genes_of(layer).position(gene))
         with self._lock:
             column = self._columns.get(key)
             if column is not None:

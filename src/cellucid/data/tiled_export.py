@@ -1,6 +1,7 @@
-"""Reading a tiled export (format version 3): cells stored in level-of-detail order.
+"""Reading a tiled export (format version 4): cells stored in level-of-detail order.
 
-Every per-cell file of a version-3 export (positions, obs columns, genes) holds the cells in the
+Every per-cell file of a version-4 export (positions, obs columns, genes of ``X``, the layers and
+``.raw``) holds the cells in the
 order of ``lod/order.npy`` (position → obs row), so the cells of a run of tiles are one range of
 each file (``docs/export-format.md``). Two ways of reading it:
 
@@ -15,7 +16,7 @@ range past its end is read: a :class:`TileError` names the tile, its level and t
 local export's files are memory-mapped as far as they go.
 
 :func:`open_export` and :func:`export_dataset` open an export of any version this cellucid
-reads, versions 1 and 2 through :mod:`cellucid.data.export`.
+reads, versions 1 to 3 through :mod:`cellucid.data.export`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from .colstore import ColumnStoreError
 from .dataset import Dataset
 from .embeddings import Embedding
 from .export import Corrupt, LazyObsField, LocalExport, assemble_dataset, dataset_from_export, \
-    graph_of, manifest_errors, read_manifest
+    graph_of, manifest_errors, raw_genes_of, read_manifest
+from .layers import RAW
 from .names import UnknownName
 from .obs import ObsField
 from .parallel import map_ranges
@@ -39,7 +41,7 @@ from .tile_reader import TileReader
 from .tiled_genes import TiledColumnStore
 from .tiles import TileIndex
 
-TILED_VERSION = 3
+TILED_VERSION = 4   # the first export format version in level-of-detail order
 GATHER_CHUNK = 1 << 22
 
 
@@ -125,7 +127,7 @@ def _decode(raw: np.ndarray, entry: dict) -> np.ndarray:
 
 
 class ExportTiles(TileReader):
-    """The tiles of a version-3 export (see module docstring). ``dataset`` is set once the
+    """The tiles of a version-4 export (see module docstring). ``dataset`` is set once the
     :class:`Dataset` over the same export is built (gene names and layers come from it)."""
 
     def __init__(self, files, manifest: dict) -> None:
@@ -238,7 +240,7 @@ class ExportTiles(TileReader):
         """Values of ``gene`` in tiles ``[t0, t1)``: its tile offsets, then one range read."""
         dataset = self.dataset
         store = dataset.column_store(layer)
-        j = dataset.genes.position(gene)
+        j = dataset.genes_of(layer).position(gene)
         a, b = int(self.tiles.starts[t0]), int(self.tiles.starts[t1])
 
         def read(start: int, stop: int) -> np.ndarray:
@@ -330,8 +332,8 @@ def _layer(src, tiles: ExportTiles, rel: str, order, n: int, n_genes: int, name:
 
 def tiled_dataset(src, manifest: dict, *, embedding=None, layer=None, gene_symbols=None,
                   path: str | None = None) -> Dataset:
-    """A :class:`Dataset` over the version-3 export files ``src`` (local or remote), its
-    ``lod`` an :class:`ExportTiles`. Raises `Corrupt` for a manifest or files that do not
+    """A :class:`Dataset` over the version-4 export files ``src`` (local or remote), its
+    ``lod`` an :class:`ExportTiles`, with its ``.raw`` when it has one. Raises `Corrupt` for a manifest or files that do not
     match, ``KeyError`` for an unknown ``embedding``, ``layer`` or ``gene_symbols``."""
     tiles = ExportTiles(_cell_files(src), manifest)
     tiles.files_are_remote = bool(getattr(src, "lazy", False))
@@ -349,11 +351,15 @@ def tiled_dataset(src, manifest: dict, *, embedding=None, layer=None, gene_symbo
         order = _memo(lambda: tiles.whole(lod["order"], np.uint32, n, "the cell order"))
         layers = {name: _layer(src, tiles, rel, order, n, n_genes, name)
                   for name, rel in manifest["layers"].items()}
+        raw = manifest.get("raw")
+        raw_genes = raw_genes_of(src, raw)
+        if raw_genes is not None:
+            layers[RAW] = _layer(src, tiles, raw["matrix"], order, n, len(raw_genes), ".raw")
         graph = manifest.get("graph")
         graph_loader = graph_of(src, graph, n) if graph else None
     dataset = assemble_dataset(src, manifest, embeddings, obs, var, layers, graph_loader,
                                embedding=embedding, layer=layer, gene_symbols=gene_symbols,
-                               path=path, lod=tiles)
+                               path=path, lod=tiles, raw_genes=raw_genes)
     tiles.dataset = dataset
     return dataset
 

@@ -41,8 +41,8 @@ GROUP_VALUES = 16_000_000   # values sorted at once (scratch file group, CSC sla
 
 
 class TiledColumnStore(ColumnStore):
-    """Read a version-3 store in obs order (``column``, ``columns``) and by tile
-    (``tile_values``). ``order()`` gives the order (position → obs row), read when first needed.
+    """Read a version-3 column store in obs order (``column``, ``columns``) and by tile
+    (``tile_pairs``). ``order()`` gives the order (position → obs row), read when first needed.
     Raises ``ColumnStoreError`` for a store of another version."""
 
     def __init__(self, source, order: Callable[[], np.ndarray]) -> None:

@@ -1,4 +1,4 @@
-"""Writing the per-cell files of a tiled export (format version 3) in level-of-detail order.
+"""Writing the per-cell files of a tiled export (format version 4) in level-of-detail order.
 
 :func:`write_tiled_cells` computes the order of the dataset's cells (:mod:`cellucid.data.lod`)
 from its default embedding and a categorical column, writes the order and its tile index

@@ -103,8 +103,10 @@ export class App {
   resize(cssWidth, cssHeight, dpr) {
     this.camera.resize(cssWidth, cssHeight);
     this.renderer.resize(cssWidth, cssHeight, dpr);
-    // Until the user moves the camera, the view keeps fitting the data as the frame resizes.
+    // Until the user moves the camera, the view keeps fitting the data as the frame resizes;
+    // after, it keeps showing what the user chose to look at (zooming out when the frame shrinks).
     if (!this.cameraTouched && this.embedding) this.resetCamera();
+    else this.camera.keepView();
     this.invalidate();
   }
 
@@ -189,17 +191,18 @@ export class App {
 
   /**
    * Colour by an obs column, Python-pushed ones included (`kind` "obs"), or a gene ("gene"); kind
-   * is guessed when absent. Obs values come from the values cache by (name, version).
+   * is guessed when absent. Obs values come from the values cache by (name, version). A gene's
+   * values come from matrix `layer` (`.raw`, `X`, a layer; default: the default layer).
    */
-  async setColorBy(field, kind) {
-    (await this.fetchColor(field, kind))();
+  async setColorBy(field, kind, layer) {
+    (await this.fetchColor(field, kind, layer))();
   }
 
   /**
    * Fetch what colouring by `field` needs; resolves to a function that applies it (so the fetch
    * can overlap other loading). Throws for an unknown or uncolourable field.
    */
-  async fetchColor(field, kind) {
+  async fetchColor(field, kind, layer) {
     const ticket = (this.colorTicket = (this.colorTicket || 0) + 1);
     const obs = this.manifest.obs.find((o) => o.name === field);
     if (!kind) kind = obs ? "obs" : "gene";
@@ -213,8 +216,9 @@ export class App {
         ? () => this.applyContinuous({ field, kind, title, version, raw, min: obs.min, max: obs.max })
         : () => this.applyCategorical({ field, kind, title, version, codes: raw, meta: obs });
     } else {
-      const g = await this.data.gene(field);
-      apply = () => this.applyContinuous({ field, kind, title: field, version: null, raw: g.values, min: g.min, max: g.max });
+      const g = await this.data.gene(field, layer);
+      const title = layer && layer !== this.manifest.default_layer ? `${field} (${layer === ".raw" ? ".raw" : layer})` : field;
+      apply = () => this.applyContinuous({ field, kind, title, version: null, raw: g.values, min: g.min, max: g.max });
     }
     return () => {
       // A later request (the user picked again meanwhile) wins.

@@ -1,6 +1,8 @@
 // Cameras: an orthographic pan/zoom camera for 1D/2D and an orbit camera for 3D.
 // Screen coordinates are CSS pixels from the canvas's top-left corner, y down.
-// Both expose the same surface: resize, fit, viewProjection, project, unproject, pan, zoomAt, state.
+// Both expose the same surface: resize, fit, viewProjection, project, unproject, pan, zoomAt,
+// keepView, state. Each remembers the extent of data it was last fitted or zoomed to show, so
+// that `keepView` after a resize (a panel docking beside the view) shows that extent again.
 
 export const defaults = {
   fitPadding: 0.06,
@@ -84,6 +86,17 @@ export class Camera2D extends CameraBase {
     this.cy = ((min[1] ?? 0) + (max[1] ?? 0)) / 2;
     this.scale = Math.min(this.width / (rx * pad), this.height / (ry * pad));
     this.home = { min: min.slice(), max: max.slice() };
+    this.remember();
+  }
+
+  /** Remember the data extent shown now, for `keepView`. */
+  remember() {
+    this.shown = { w: this.width / this.scale, h: this.height / this.scale };
+  }
+
+  /** After a resize: the remembered extent, whole, around the same centre (zoomed out to fit). */
+  keepView() {
+    if (this.shown) this.scale = Math.max(defaults.minScale, Math.min(this.width / this.shown.w, this.height / this.shown.h));
   }
 
   reset() {
@@ -132,6 +145,7 @@ export class Camera2D extends CameraBase {
     this.scale = Math.max(defaults.minScale, this.scale * factor);
     this.cx = p[0] - (sx - this.width / 2) / this.scale;
     this.cy = p[1] + (sy - this.height / 2) / this.scale;
+    this.remember();
   }
 
   rotate() {}
@@ -141,7 +155,10 @@ export class Camera2D extends CameraBase {
   }
 
   setState(s) {
-    if (s && s.kind === this.kind) Object.assign(this, { cx: s.cx, cy: s.cy, scale: s.scale });
+    if (s && s.kind === this.kind) {
+      Object.assign(this, { cx: s.cx, cy: s.cy, scale: s.scale });
+      this.remember();
+    }
   }
 }
 
@@ -167,6 +184,17 @@ export class OrbitCamera extends CameraBase {
     this.yaw = defaults.initialYaw;
     this.pitch = defaults.initialPitch;
     this.home = { min: min.slice(), max: max.slice(), radius };
+    this.remember();
+  }
+
+  /** Remember the extent shown now (distance and aspect), for `keepView`. */
+  remember() {
+    this.shown = { distance: this.distance, aspect: this.width / this.height };
+  }
+
+  /** After a resize: back off so the remembered extent fits across the new width as well. */
+  keepView() {
+    if (this.shown) this.distance = this.shown.distance * Math.max(1, this.shown.aspect / (this.width / this.height));
   }
 
   /**
@@ -189,6 +217,7 @@ export class OrbitCamera extends CameraBase {
       this.distance *= Math.max(0.5, Math.min(1, extent / defaults.fitSpan));
     }
     this.home.distance = this.distance;
+    this.remember();
   }
 
   reset() {
@@ -196,6 +225,7 @@ export class OrbitCamera extends CameraBase {
     const distance = this.home.distance;
     this.fit(this.home.min, this.home.max, this.home.radius);
     if (distance) { this.distance = distance; this.home.distance = distance; }
+    this.remember();
   }
 
   /** Camera basis: eye position, right, up and forward unit vectors. */
@@ -260,6 +290,7 @@ export class OrbitCamera extends CameraBase {
     const p = this.unproject(sx, sy);
     this.target = this.target.map((t, i) => p[i] + (t - p[i]) / factor);
     this.distance = Math.max(this.radius * 1e-4, this.distance / factor);
+    this.remember();
   }
 
   rotate(dx, dy) {
@@ -272,7 +303,10 @@ export class OrbitCamera extends CameraBase {
   }
 
   setState(s) {
-    if (s && s.kind === this.kind) Object.assign(this, { target: s.target.slice(), distance: s.distance, yaw: s.yaw, pitch: s.pitch });
+    if (s && s.kind === this.kind) {
+      Object.assign(this, { target: s.target.slice(), distance: s.distance, yaw: s.yaw, pitch: s.pitch });
+      this.remember();
+    }
   }
 }
 

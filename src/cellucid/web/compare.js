@@ -1,6 +1,7 @@
 // What the compare and gene-plot panels compute without the DOM: the `compare_request` and
-// `plot_genes_request` payloads, the ranked table's rows, the volcano's points, the reference
-// choices and the groupby field (docs/protocol.md).
+// `plot_genes_request` payloads, the matrix choices (scanpy's: `.raw` first when the data has
+// one), the ranked table's rows, the volcano's points and axes, the reference choices and the
+// groupby field (docs/protocol.md).
 
 import { encodeCells } from "./cells.js";
 
@@ -13,6 +14,7 @@ export const defaults = {
   groupLabel: "selection",
   restLabel: "rest",
   savedLabel: "saved selection",
+  rawKey: ".raw",
   // When no adjusted p is above 0, every p of 0 is drawn at this one.
   zeroPFloor: 1e-300,
 };
@@ -76,7 +78,9 @@ function at(column, i) {
 /**
  * The volcano's points: `{gene, x: log fold change, y: −log10 adjusted p, p, score, top, clamped}` for
  * every gene with a finite fold change and p. A p of 0 is drawn at the smallest positive p of
- * the comparison (`clamped`); `top` marks the `top` genes of highest score. Returns {points, floor}.
+ * the comparison (`clamped`); `top` marks the `top` genes of highest score. Returns {points,
+ * floor, omitted (genes left out: no finite fold change or p), x: [min, max], y: [0, max]}: the
+ * axes' domains, fitted to the points drawn (x always spans 0).
  */
 export function volcanoPoints(genes, top = defaults.volcanoTop) {
   const names = genes.names || [];
@@ -87,13 +91,51 @@ export function volcanoPoints(genes, top = defaults.volcanoTop) {
   const ranked = names.map((_, i) => i).filter((i) => isNum(scores[i])).sort((a, b) => scores[b] - scores[a] || a - b);
   const best = new Set(ranked.slice(0, top));
   const points = [];
+  let xMin = 0, xMax = 0, yMax = 0;
   for (let i = 0; i < names.length; i++) {
     const x = lfc[i], p = padj[i];
     if (!isNum(x) || !isNum(p) || p < 0) continue;
     const clamped = p === 0;
-    points.push({ gene: String(names[i]), x, y: -Math.log10(clamped ? floor : p), p, score: isNum(scores[i]) ? scores[i] : null, top: best.has(i), clamped });
+    const y = -Math.log10(clamped ? floor : p);
+    points.push({ gene: String(names[i]), x, y, p, score: isNum(scores[i]) ? scores[i] : null, top: best.has(i), clamped });
+    xMin = Math.min(xMin, x);
+    xMax = Math.max(xMax, x);
+    yMax = Math.max(yMax, y);
   }
-  return { points, floor };
+  return { points, floor, omitted: names.length - points.length, x: padded(xMin, xMax), y: [0, yMax > 0 ? yMax * 1.06 : 1] };
+}
+
+function padded(lo, hi) {
+  const pad = (hi - lo) * 0.05 || 1;
+  return [lo - pad, hi + pad];
+}
+
+/** The line under the volcano about the genes it could not draw, or "" when it drew them all. */
+export function omittedNote(omitted) {
+  if (!omitted) return "";
+  const genes = omitted === 1 ? "1 gene has" : `${omitted.toLocaleString("en-US")} genes have`;
+  return `${genes} no finite log fold change and ${omitted === 1 ? "is" : "are"} not drawn (see the table).`;
+}
+
+/**
+ * The matrices a comparison or gene plot can read, from the manifest: `.raw` first when the data
+ * has one (scanpy's default), then `X` and the layers: `[{value, label, useRaw, layer}]`. The
+ * default choice is the first: `.raw`, else the manifest's default layer (listed first).
+ */
+export function matrixChoices(manifest) {
+  const m = manifest || {};
+  const out = [];
+  if (m.raw) out.push({ value: defaults.rawKey, label: ".raw", useRaw: true, layer: null });
+  const layers = (m.layers || []).slice();
+  const first = layers.indexOf(m.default_layer);
+  if (first > 0) layers.unshift(...layers.splice(first, 1));
+  for (const name of layers) out.push({ value: `layer:${name}`, label: name === "X" ? "X" : `layer ${name}`, useRaw: false, layer: name });
+  return out;
+}
+
+/** The matrix choice whose key (`.raw`, `X` or a layer name, as a result's `matrix.key`) is `key`. */
+export function choiceOfKey(choices, key) {
+  return choices.find((c) => (key === defaults.rawKey ? c.useRaw : c.layer === key)) || null;
 }
 
 function isNum(v) {
@@ -113,10 +155,11 @@ export function referenceChoices(groups, saved) {
 
 /**
  * The `compare_request` payload: `group` (sorted cells) against `reference` ("rest" or sorted
- * cells), both in their wire form for a dataset of `n` cells. Throws an Error for the user when
- * the group or reference is empty or the method unknown.
+ * cells), both in their wire form for a dataset of `n` cells, in the matrix `matrix` (a choice
+ * of `matrixChoices`; none: Python's default, scanpy's), with `tieCorrect` (Wilcoxon). Throws an
+ * Error for the user when the group or reference is empty or the method unknown.
  */
-export async function buildCompareRequest({ requestId, group, reference, method, groupLabel, referenceLabel }, n) {
+export async function buildCompareRequest({ requestId, group, reference, method, groupLabel, referenceLabel, matrix, tieCorrect }, n) {
   if (!group || group.length === 0) throw new Error("Select the cells to compare first (the group), then Run.");
   if (!defaults.methods.includes(method)) throw new Error(`unknown method ${method}; one of ${defaults.methods.join(", ")}`);
   const rest = reference === "rest" || reference == null;
@@ -124,18 +167,26 @@ export async function buildCompareRequest({ requestId, group, reference, method,
   const payload = { requestId, group: await encodeCells(group, n), reference: rest ? "rest" : await encodeCells(reference, n), method };
   if (groupLabel) payload.groupLabel = groupLabel;
   if (referenceLabel) payload.referenceLabel = referenceLabel;
+  Object.assign(payload, matrixFields(matrix));
+  if (tieCorrect) payload.tieCorrect = true;
   return payload;
 }
 
+/** `{useRaw, layer}` of a request for matrix choice `matrix` ({} for none: Python's default). */
+export function matrixFields(matrix) {
+  return matrix ? { useRaw: Boolean(matrix.useRaw), layer: matrix.layer ?? null } : {};
+}
+
 /**
- * The `plot_genes_request` payload; throws for no genes, more than `maxPlotGenes`, or no groupby.
+ * The `plot_genes_request` payload, in the matrix `matrix` (as for `buildCompareRequest`); throws
+ * for no genes, more than `maxPlotGenes`, or no groupby.
  */
-export function buildGenePlotRequest({ requestId, genes, groupby }) {
+export function buildGenePlotRequest({ requestId, genes, groupby, matrix }) {
   const list = (genes || []).map(String);
   if (!list.length) throw new Error("No genes to plot.");
   if (list.length > defaults.maxPlotGenes) throw new Error(`At most ${defaults.maxPlotGenes} genes can be plotted at once.`);
   if (!groupby) throw new Error("No categorical column to group the cells by.");
-  return { requestId, genes: list, groupby };
+  return { requestId, genes: list, groupby, ...matrixFields(matrix) };
 }
 
 /**

@@ -62,8 +62,9 @@ export class DataClient {
   /** Values of obs column (or Python-pushed column) `name`; `version` as for `embedding`. */
   async obs(name, version) { return (await this.array("data/obs", withVersion({ name }, version))).array; }
 
-  async gene(name) {
-    const { array, headers } = await this.array("data/gene", { name });
+  /** Values of gene `name` in matrix `layer` (`X`, a layer, `.raw`; default: the default layer). */
+  async gene(name, layer) {
+    const { array, headers } = await this.array("data/gene", layer ? { name, layer } : { name });
     const min = Number(headers.get("X-Cellucid-Min")), max = Number(headers.get("X-Cellucid-Max"));
     return { values: array, min: headers.get("X-Cellucid-Min") === null ? undefined : min, max: headers.get("X-Cellucid-Max") === null ? undefined : max };
   }

@@ -24,7 +24,8 @@ import { createGeneSearch } from "./ui/search.js";
 import { Messages } from "./ui/messages.js";
 import { Tooltip, describeCell } from "./ui/tooltip.js";
 import { createControls } from "./ui/controls.js";
-import { annotationsKey, createAnnotate } from "./ui/annotate.js";
+import { createDock } from "./ui/dock.js";
+import { annotationsKey, createAnnotate, createAnnotatePanel } from "./ui/annotate.js";
 import { createComparePanel } from "./ui/compare.js";
 import { createGenePlotPanel } from "./ui/geneplots.js";
 import { downloadBlob } from "./ui/dom.js";
@@ -124,6 +125,9 @@ async function main() {
   interaction.setTool("click");
   app.setTheme(app.theme);
 
+  // The panels dock beside (or below) the stage; the stage keeps the rest, and `fit` follows it.
+  const annotatePanel = createAnnotatePanel($("#annotate"));
+  createDock({ view: $("#view"), dock: $("#dock") });
   const fit = () => {
     const r = stage.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
@@ -152,7 +156,7 @@ async function main() {
   if (info.title) document.title = `${info.title} · cellucid`;
   document.body.dataset.cellucidRevision = String(revisionOf(manifest));
   annotate = createAnnotate({
-    box: $("#annotate"), input: $("#annotate-label"), app, bridge,
+    box: annotatePanel.box, input: annotatePanel.input, app, bridge,
     key: annotationsKey(info), toast: (t) => messages.toast(t),
   });
 
@@ -161,14 +165,14 @@ async function main() {
     embeddingSelect: $("#embedding"), colorSelect: $("#colorby"), manifest, app,
     onError: (err) => messages.toast(err.message),
   });
-  const colorByGene = (name) => app.setColorBy(name, "gene").catch((err) => messages.toast(err.message));
+  const colorByGene = (name, layer) => app.setColorBy(name, "gene", layer).catch((err) => messages.toast(err.message));
   createGeneSearch($("#gene"), $("#gene-suggestions"), {
     search: (q, limit) => data.searchGenes(q, limit),
     onPick: colorByGene,
   });
   genePlots = createGenePlotPanel($("#geneplots"), { app, bridge, data, onGene: colorByGene });
   compare = createComparePanel($("#compare"), {
-    app, bridge, data, onGene: colorByGene, onPlotGenes: (genes) => genePlots.request(genes),
+    app, bridge, data, onGene: colorByGene, onPlotGenes: (genes, matrix) => genePlots.request(genes, matrix),
   });
 
   const legendEl = $("#legend"), colorbarEl = $("#colorbar"), highlightsEl = $("#highlights"), statusEl = $("#status");

@@ -1,5 +1,8 @@
-// Annotate (A): a small text field over the view; Enter posts an `annotation` event
+// Annotate (A): a text field in a docked panel; Enter posts an `annotation` event
 // {key, label, cells} with the current selection to Python, Escape cancels. The selection stays.
+
+import { element } from "./dom.js";
+import { createPanel } from "./panel.js";
 
 export const defaults = {
   // The annotations key when Python did not name one (`annotationsKey` null in `_cellucid/info`).
@@ -31,6 +34,25 @@ export function buildAnnotation({ key, label, cells }) {
   if (text.length > defaults.maxLabelChars) throw new Error(`A label has at most ${defaults.maxLabelChars} characters.`);
   const k = String(key || defaults.key).slice(0, defaults.maxKeyChars);
   return { key: k, label: text, cells };
+}
+
+/**
+ * The annotate panel in `el`: a panel holding the label field. Returns {panel, input, box}: `box`
+ * is what `createAnnotate` shows and hides (`box.hidden`), the panel (opening expands it).
+ */
+export function createAnnotatePanel(el) {
+  const panel = createPanel(el, { title: "Annotate", testid: "cellucid-annotate-panel" });
+  const input = element("input");
+  Object.assign(input, { type: "text", maxLength: defaults.maxLabelChars, autocomplete: "off", spellcheck: false });
+  input.dataset.testid = "cellucid-annotate-label";
+  input.setAttribute("aria-label", "Label for the selected cells");
+  const hint = element("div", "muted", "Enter sends the label with the selection to Python; Esc cancels.");
+  panel.body.append(input, hint);
+  const box = {
+    get hidden() { return !panel.isOpen(); },
+    set hidden(flag) { if (flag) panel.close(); else panel.open(); },
+  };
+  return { panel, input, box };
 }
 
 /**

@@ -1,127 +1,105 @@
 // The compare panel: the current selection (the group) against a reference (rest, a highlight
-// group, or a saved selection) by a method. Run posts `compare_request`; the reply
-// (`showComparison`) fills the ranked table and the volcano plot. A row or a point colours the
-// view by its gene; "Plot genes" asks for gene plots of the top genes.
+// group, or a saved selection) in a matrix (scanpy's default: `.raw` when the data has one) by a
+// method. Run posts `compare_request`; the reply (`showComparison`) is drawn by the result view
+// (`compareresult.js`: the matrix compared and its notes, the volcano, the ranked table), and the
+// form is set to what was compared. A row or a point colours the view by its gene; "Plot genes"
+// asks for gene plots of the top genes, in the same matrix.
 
 import {
-  buildCompareRequest, defaults as compareDefaults, formatFold, formatP, isCurrentReply, newRequestId,
-  rankedRows, referenceChoices, volcanoPoints,
+  buildCompareRequest, choiceOfKey, defaults as compareDefaults, isCurrentReply, matrixChoices,
+  newRequestId, referenceChoices,
 } from "../compare.js";
-import { loadPlot } from "../plots.js";
+import { createResultView } from "./compareresult.js";
 import { element, option } from "./dom.js";
 import { createPanel, fetchShownResult } from "./panel.js";
-import { createPlotFrame } from "./plotframe.js";
 
-export const defaults = {
-  volcanoWidth: 420,
-  volcanoHeight: 300,
-  pickRadiusPx: 12,
-  colors: { top: "#d62728", rest: "#8f959e" },
-};
+function labelled(text, control) {
+  const label = element("label", "", text);
+  label.appendChild(control);
+  return label;
+}
 
-/** The volcano plot of `points` (from `volcanoPoints`); `onPick(gene)` on a click at or near a point. */
-export function volcanoPlot(Plot, points, { width, onPick }) {
-  const hits = [];
-  // Plot draws one <circle> per index, in index order: tag each with its gene, keep its position.
-  const tag = (data) => (index, scales, values, dimensions, context, next) => {
-    const g = next(index, scales, values, dimensions, context);
-    const circles = g.querySelectorAll("circle");
-    index.forEach((i, k) => {
-      if (circles[k]) circles[k].dataset.gene = data[i].gene;
-      hits.push({ gene: data[i].gene, x: values.x[i], y: values.y[i] });
-    });
-    return g;
-  };
-  const rest = points.filter((p) => !p.top), top = points.filter((p) => p.top);
-  const title = (p) => `${p.gene}\nlog fold change ${formatFold(p.x)}\nadjusted p ${formatP(p.p)}${p.clamped ? " (drawn at the smallest p)" : ""}`;
-  const svg = Plot.plot({
-    width,
-    height: defaults.volcanoHeight,
-    marginLeft: 46,
-    x: { label: "log fold change", grid: true },
-    y: { label: "−log10 adjusted p", grid: true },
-    marks: [
-      Plot.ruleX([0], { stroke: "#bbb" }),
-      Plot.dot(rest, { x: "x", y: "y", r: 2.5, fill: defaults.colors.rest, fillOpacity: 0.65, title, render: tag(rest) }),
-      Plot.dot(top, { x: "x", y: "y", r: 3.5, fill: defaults.colors.top, title, render: tag(top) }),
-      Plot.text(top, { x: "x", y: "y", text: "gene", dy: -9, fontSize: 10, fill: "currentColor" }),
-    ],
-  });
-  svg.addEventListener("click", (ev) => {
-    const r = svg.getBoundingClientRect();
-    const k = (svg.viewBox.baseVal && svg.viewBox.baseVal.width ? svg.viewBox.baseVal.width : r.width) / r.width;
-    const x = (ev.clientX - r.left) * k, y = (ev.clientY - r.top) * k;
-    let best = null, bestD = (defaults.pickRadiusPx * k) ** 2;
-    for (const h of hits) {
-      const d = (h.x - x) ** 2 + (h.y - y) ** 2;
-      if (d <= bestD) { bestD = d; best = h; }
-    }
-    if (best) onPick(best.gene);
-  });
-  return svg;
+function button(text, testid, title, className = "") {
+  const b = element("button", className, text);
+  b.type = "button";
+  b.dataset.testid = testid;
+  if (title) b.title = title;
+  return b;
 }
 
 /**
- * Build the compare panel into `el`. `env`: app, bridge, data (DataClient), onGene(name) (colour
- * the view by a gene), onPlotGenes(genes) ("Plot genes"). Returns {open(), run(), show(command),
- * sync(kind)}: `show` applies a `showComparison` command (resolves once the table and volcano are
- * drawn; rejects when the comparison cannot be fetched); `sync` takes the app's change kinds.
+ * The form: reference (with "Selection as reference"), matrix, method, tie correction, Run.
+ * Returns its controls and rows; `setTo(comparison)` shows what a comparison compared;
+ * `syncTies()` enables tie correction for Wilcoxon only.
+ */
+function createForm(matrices) {
+  const refSelect = element("select");
+  refSelect.dataset.testid = "cellucid-compare-reference";
+  refSelect.title = "Compare the group with these cells";
+  const setRef = button("Selection as reference", "cellucid-compare-set-reference", "Save the current selection as the reference, then select the group");
+  const method = element("select");
+  method.dataset.testid = "cellucid-compare-method";
+  method.append(...compareDefaults.methods.map((m) => option(m, m)));
+  const matrix = element("select");
+  matrix.dataset.testid = "cellucid-compare-matrix";
+  matrix.title = "The expression matrix compared: .raw (scanpy's default when the data has one), X or a layer";
+  matrix.append(...matrices.map((c) => option(c.value, c.label)));
+  const ties = element("input");
+  ties.type = "checkbox";
+  ties.dataset.testid = "cellucid-compare-tie-correct";
+  const tiesLabel = element("label", "", " tie correction");
+  tiesLabel.prepend(ties);
+  tiesLabel.title = "Correct the Wilcoxon test for tied values (scanpy's tie_correct)";
+  const runBtn = button("Run", "cellucid-compare-run", "", "primary");
+  const rows = [element("div", "panel-row"), element("div", "panel-row")];
+  rows[0].append(labelled("Reference ", refSelect), setRef);
+  rows[1].append(labelled("Matrix ", matrix), labelled("Method ", method), tiesLabel, runBtn);
+  const syncTies = () => { ties.disabled = method.value !== "wilcoxon"; };
+  method.addEventListener("change", syncTies);
+  syncTies();
+  const setTo = (comparison) => {
+    const choice = comparison.matrix && choiceOfKey(matrices, comparison.matrix.key);
+    if (choice) matrix.value = choice.value;
+    if (compareDefaults.methods.includes(comparison.method)) method.value = comparison.method;
+    ties.checked = Boolean(comparison.tie_correct);
+    syncTies();
+  };
+  return {
+    rows, refSelect, setRef, runBtn, setTo,
+    method: () => method.value,
+    matrix: () => matrices.find((c) => c.value === matrix.value),
+    matrixLabel: () => (matrix.selectedOptions.length ? matrix.selectedOptions[0].textContent : ""),
+    tieCorrect: () => !ties.disabled && ties.checked,
+  };
+}
+
+/**
+ * Build the compare panel into `el`. `env`: app, bridge, data (DataClient), onGene(name, key)
+ * (colour the view by a gene of the compared matrix, `key` as a result's `matrix.key`),
+ * onPlotGenes(genes, matrix) ("Plot genes", a `matrixChoices` choice). Returns {open(), run(),
+ * show(command), sync(kind)}: `show` applies a `showComparison` command (resolves once the table
+ * and volcano are drawn; rejects when the comparison cannot be fetched); `sync` takes the app's
+ * change kinds.
  */
 export function createComparePanel(el, env) {
   const { app, bridge, data } = env;
   const panel = createPanel(el, { title: "Compare", testid: "cellucid-compare-panel" });
   const sent = new Set();
-  let latest = null, saved = null, choices = [], topGenes = [];
+  let latest = null, saved = null, choices = [], shownMatrix = null;
+  const matrices = matrixChoices(app.manifest);
 
   const groupLine = element("div", "muted compare-group");
-  const refSelect = element("select");
-  refSelect.dataset.testid = "cellucid-compare-reference";
-  refSelect.title = "Compare the group with these cells";
-  const setRef = element("button", "", "Selection as reference");
-  setRef.type = "button";
-  setRef.dataset.testid = "cellucid-compare-set-reference";
-  setRef.title = "Save the current selection as the reference, then select the group";
-  const method = element("select");
-  method.dataset.testid = "cellucid-compare-method";
-  method.append(...compareDefaults.methods.map((m) => option(m, m)));
-  const runBtn = element("button", "primary", "Run");
-  runBtn.type = "button";
-  runBtn.dataset.testid = "cellucid-compare-run";
-  const refLabel = element("label", "", "Reference ");
-  refLabel.appendChild(refSelect);
-  const methodLabel = element("label", "", "Method ");
-  methodLabel.appendChild(method);
-  const form = element("div", "panel-row");
-  form.append(refLabel, setRef);
-  const form2 = element("div", "panel-row");
-  form2.append(methodLabel, runBtn);
-
-  const result = element("div", "compare-result");
-  result.hidden = true;
-  const summary = element("div", "muted compare-summary");
-  const volcano = createPlotFrame({ testid: "cellucid-volcano", title: "Volcano", filename: "cellucid-volcano.svg" });
-  const tableHead = element("div", "plot-head");
-  const plotGenes = element("button", "", "Plot genes");
-  plotGenes.type = "button";
-  plotGenes.dataset.testid = "cellucid-plot-genes";
-  plotGenes.title = `Dot plot and violins of the top ${compareDefaults.plotGenes} genes`;
-  tableHead.append(element("span", "plot-title", "Ranked genes"), plotGenes);
-  const table = element("table", "ranked");
-  table.dataset.testid = "cellucid-compare-table";
-  const thead = element("thead");
-  const headRow = element("tr");
-  for (const [text, tip] of [["gene", ""], ["log FC", "log2 fold change, group vs reference"], ["adj. p", "adjusted p-value"], ["% group", "cells expressing, in the group"], ["% ref", "cells expressing, in the reference"]]) {
-    const th = element("th", "", text);
-    if (tip) th.title = tip;
-    headRow.appendChild(th);
-  }
-  thead.appendChild(headRow);
-  const tbody = element("tbody");
-  table.append(thead, tbody);
-  const tableWrap = element("div", "table-wrap");
-  tableWrap.appendChild(table);
-  result.append(summary, volcano.el, tableHead, tableWrap);
-  panel.body.append(groupLine, form, form2, result);
+  const form = createForm(matrices);
+  const { refSelect } = form;
+  const pickGene = (gene) => {
+    view.mark(gene);
+    env.onGene(gene, shownMatrix && shownMatrix.key);
+  };
+  const view = createResultView({
+    onPick: pickGene,
+    onPlotGenes: (genes) => env.onPlotGenes(genes, shownMatrix && choiceOfKey(matrices, shownMatrix.key)),
+  });
+  panel.body.append(groupLine, ...form.rows, view.el);
 
   const fillReferences = () => {
     const before = refSelect.value;
@@ -140,11 +118,6 @@ export function createComparePanel(el, env) {
       : "Group: select cells (lasso, click, a legend category), then Run";
   };
 
-  const pickGene = (gene) => {
-    for (const tr of tbody.children) tr.classList.toggle("active", tr.dataset.gene === gene);
-    env.onGene(gene);
-  };
-
   const run = async () => {
     panel.open();
     const choice = choices.find((c) => c.value === refSelect.value) || choices[0];
@@ -152,8 +125,9 @@ export function createComparePanel(el, env) {
     let payload;
     try {
       payload = await buildCompareRequest({
-        requestId, group: app.selection, reference: choice.cells || "rest", method: method.value,
+        requestId, group: app.selection, reference: choice.cells || "rest", method: form.method(),
         groupLabel: compareDefaults.groupLabel, referenceLabel: choice.label,
+        matrix: form.matrix(), tieCorrect: form.tieCorrect(),
       }, app.n);
     } catch (err) {
       panel.status(err.message, "error");
@@ -161,45 +135,10 @@ export function createComparePanel(el, env) {
     }
     latest = requestId;
     sent.add(requestId);
-    panel.status(`Comparing ${app.selection.length.toLocaleString("en-US")} selected cells with ${choice.label} (${payload.method})…`, "busy");
+    const what = form.matrixLabel() ? ` in ${form.matrixLabel()}` : "";
+    panel.status(`Comparing ${app.selection.length.toLocaleString("en-US")} selected cells with ${choice.label}${what} (${payload.method})…`, "busy");
     const delivered = await bridge.send("compare_request", payload);
     if (!delivered && latest === requestId) panel.status("The request did not reach Python.", "error");
-  };
-
-  const drawVolcano = async (comparison) => {
-    volcano.message("Drawing…");
-    let Plot;
-    try {
-      Plot = await loadPlot();
-    } catch (err) {
-      volcano.message(err.message, true);
-      return;
-    }
-    const { points } = volcanoPoints(comparison.genes || {});
-    const width = Math.max(260, Math.floor(volcano.body.clientWidth) || defaults.volcanoWidth);
-    volcano.show(volcanoPlot(Plot, points, { width, onPick: pickGene }));
-  };
-
-  const render = async (comparison) => {
-    const genes = comparison.genes || {};
-    const rows = rankedRows(genes);
-    topGenes = rows.slice(0, compareDefaults.plotGenes).map((r) => r.gene);
-    tbody.replaceChildren(...rows.map((r) => {
-      const tr = element("tr");
-      tr.dataset.gene = r.gene;
-      tr.title = `Colour the view by ${r.gene}`;
-      tr.append(...r.cells.map((text) => element("td", "", text)));
-      tr.addEventListener("click", () => pickGene(r.gene));
-      return tr;
-    }));
-    const g = comparison.group || {}, ref = comparison.reference || {};
-    const total = (genes.names || []).length;
-    summary.textContent = `${g.label ?? "group"} (${Number(g.n_cells ?? 0).toLocaleString("en-US")} cells) vs ` +
-      `${ref.label ?? "reference"} (${Number(ref.n_cells ?? 0).toLocaleString("en-US")} cells) · ${comparison.method ?? ""} · ` +
-      `${total.toLocaleString("en-US")} genes${total > rows.length ? `, top ${rows.length} shown` : ""}`;
-    plotGenes.disabled = topGenes.length === 0;
-    result.hidden = false;
-    await drawVolcano(comparison);
   };
 
   const show = async (c) => {
@@ -209,21 +148,22 @@ export function createComparePanel(el, env) {
     });
     if (!shown) return;
     const { id, result: comparison } = shown;
-    await render(comparison);
+    shownMatrix = comparison.matrix || null;
+    form.setTo(comparison);   // so Run compares the same way again
+    await view.render(comparison);
     panel.status("");
     document.body.dataset.cellucidComparison = String(id);
   };
 
   refSelect.addEventListener("change", () => panel.status(""));
-  setRef.addEventListener("click", () => {
+  form.setRef.addEventListener("click", () => {
     if (!app.selection.length) { panel.status("Select the reference cells first, then press this button.", "error"); return; }
     saved = app.selection.slice();
     fillReferences();
     refSelect.value = "saved";
     panel.status(`Reference saved: ${saved.length.toLocaleString("en-US")} cells. Now select the group and Run.`);
   });
-  runBtn.addEventListener("click", () => run());
-  plotGenes.addEventListener("click", () => env.onPlotGenes(topGenes));
+  form.runBtn.addEventListener("click", () => run());
   fillReferences();
   updateGroup();
 

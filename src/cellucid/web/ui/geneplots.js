@@ -6,9 +6,8 @@
 import { categoryColors } from "../colors.js";
 import { buildGenePlotRequest, groupbyFor, isCurrentReply, newRequestId } from "../compare.js";
 import { violinShape } from "../kde.js";
-import { loadPlot } from "../plots.js";
 import { createPanel, fetchShownResult } from "./panel.js";
-import { createPlotFrame } from "./plotframe.js";
+import { createPlotFrame, plotFor } from "./plotframe.js";
 
 export const defaults = {
   dotCellPx: 24,
@@ -140,10 +139,11 @@ export function violinPlot(Plot, plot, colors) {
 }
 
 /**
- * Build the gene plots panel into `el`. `env`: app, bridge, data (DataClient), onGene(name).
- * Returns {request(genes), show(command), open()}: `request` posts `plot_genes_request` grouped
- * by the categorical field coloured by (else the first categorical obs column); `show` applies
- * a `showGenePlot` command.
+ * Build the gene plots panel into `el`. `env`: app, bridge, data (DataClient), onGene(name, key).
+ * Returns {request(genes, matrix), show(command), open()}: `request` posts `plot_genes_request`
+ * grouped by the categorical field coloured by (else the first categorical obs column), in the
+ * matrix choice `matrix` (none: Python's default, scanpy's); `show` applies a `showGenePlot`
+ * command.
  */
 export function createGenePlotPanel(el, env) {
   const { app, bridge, data } = env;
@@ -155,12 +155,13 @@ export function createGenePlotPanel(el, env) {
   panel.body.append(dots.el, violins.el);
   dots.el.hidden = violins.el.hidden = true;
 
-  const request = async (genes) => {
+  let matrixKey = null;
+  const request = async (genes, matrix) => {
     panel.open();
     const requestId = newRequestId("geneplot");
     let payload;
     try {
-      payload = buildGenePlotRequest({ requestId, genes, groupby: groupbyFor(app.manifest, app.colorBy) });
+      payload = buildGenePlotRequest({ requestId, genes, groupby: groupbyFor(app.manifest, app.colorBy), matrix });
     } catch (err) {
       panel.status(err.message, "error");
       return;
@@ -175,18 +176,10 @@ export function createGenePlotPanel(el, env) {
 
   const draw = async (plot) => {
     dots.el.hidden = violins.el.hidden = false;
-    dots.message("Drawing…");
-    violins.message("Drawing…");
-    let Plot;
-    try {
-      Plot = await loadPlot();
-    } catch (err) {
-      dots.message(err.message, true);
-      violins.message(err.message, true);
-      return;
-    }
+    const Plot = await plotFor([dots, violins]);
+    if (!Plot) return;
     const cats = (plot.categories || []).map(String);
-    dots.show(dotPlot(Plot, plot, { onGene: env.onGene }));
+    dots.show(dotPlot(Plot, plot, { onGene: (gene) => env.onGene(gene, matrixKey) }));
     violins.show(violinPlot(Plot, plot, groupColors(app.manifest, plot.groupby, cats)));
   };
 
@@ -197,8 +190,9 @@ export function createGenePlotPanel(el, env) {
     });
     if (!shown) return;
     const { id, result: plot } = shown;
+    matrixKey = plot.matrix ? plot.matrix.key : null;
     await draw(plot);
-    panel.status(`${(plot.genes || []).length} genes by ${plot.groupby}`);
+    panel.status(`${(plot.genes || []).length} genes by ${plot.groupby}` + (plot.matrix ? ` · ${plot.matrix.label}` : ""));
     el.scrollIntoView({ block: "nearest" });
     document.body.dataset.cellucidGenePlot = String(id);
   };

@@ -1,23 +1,29 @@
-// A floating panel over the view (compare, gene plots): a title bar with a close button, a status
-// line for progress and refusals, and a body.
+// A panel docked beside the view (compare, gene plots, annotate; see dock.js): a title bar with
+// collapse and close buttons, a status line for progress and refusals, and a body.
 
 import { element } from "./dom.js";
 
 /**
  * Make `el` a panel titled `title` with test id `testid`; hidden until `open()`. Returns {el, body,
- * open(), close(), isOpen(), status(text, kind)}: `kind` "busy", "error" or "" (a plain note);
- * an empty text hides the status line.
+ * open(), close(), isOpen(), collapse(flag), isCollapsed(), status(text, kind)}: `open` also
+ * expands a collapsed panel; `kind` "busy", "error" or "" (a plain note); an empty text hides the
+ * status line. A collapsed panel shows its title bar only.
  */
 export function createPanel(el, { title, testid }) {
   el.classList.add("panel");
   el.dataset.testid = testid;
   el.hidden = true;
   const head = element("div", "panel-head");
+  const name = element("span", "panel-title", title);
+  const fold = element("button", "panel-fold");
+  fold.type = "button";
+  fold.dataset.testid = `${testid}-collapse`;
   const close = element("button", "panel-close", "\u00d7");
   close.type = "button";
+  close.dataset.testid = `${testid}-close`;
   close.title = `Close ${title}`;
   close.setAttribute("aria-label", `Close ${title}`);
-  head.append(element("span", "panel-title", title), close);
+  head.append(name, fold, close);
   const statusEl = element("div", "panel-status");
   statusEl.dataset.testid = `${testid}-status`;
   statusEl.setAttribute("role", "status");
@@ -27,9 +33,17 @@ export function createPanel(el, { title, testid }) {
   const api = {
     el,
     body,
-    open() { el.hidden = false; },
+    open() { api.collapse(false); el.hidden = false; },
     close() { el.hidden = true; },
     isOpen: () => !el.hidden,
+    collapse(flag) {
+      el.classList.toggle("collapsed", flag);
+      fold.textContent = flag ? "\u25b8" : "\u25be";
+      fold.title = `${flag ? "Expand" : "Collapse"} ${title}`;
+      fold.setAttribute("aria-label", fold.title);
+      fold.setAttribute("aria-expanded", String(!flag));
+    },
+    isCollapsed: () => el.classList.contains("collapsed"),
     status(text, kind = "") {
       statusEl.textContent = text || "";
       statusEl.hidden = !text;
@@ -37,7 +51,10 @@ export function createPanel(el, { title, testid }) {
       statusEl.classList.toggle("panel-error", kind === "error");
     },
   };
+  api.collapse(false);
   close.addEventListener("click", () => api.close());
+  fold.addEventListener("click", () => api.collapse(!api.isCollapsed()));
+  name.addEventListener("dblclick", () => api.collapse(!api.isCollapsed()));
   return api;
 }
 

@@ -1,7 +1,7 @@
 // The frame of one plot in a panel: a title, an "SVG" button that downloads the plot as a file,
 // and the plot itself (or a line saying it is being drawn, or why it could not be).
 
-import { svgMarkup } from "../plots.js";
+import { loadPlot, svgMarkup } from "../plots.js";
 import { downloadBlob, element } from "./dom.js";
 
 /**
@@ -41,4 +41,18 @@ export function createPlotFrame({ testid, title, filename, note }) {
       body.replaceChildren(element("div", isError ? "panel-error" : "muted", text));
     },
   };
+}
+
+/**
+ * Observable Plot for drawing into `frames` (plot frames): each says "Drawing…" meanwhile.
+ * Resolves to Plot, or to null when it cannot be loaded (each frame then says why).
+ */
+export async function plotFor(frames) {
+  for (const f of frames) f.message("Drawing…");
+  try {
+    return await loadPlot();
+  } catch (err) {
+    for (const f of frames) f.message(err.message, true);
+    return null;
+  }
 }
