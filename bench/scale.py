@@ -125,10 +125,13 @@ def directory_bytes(path: Path) -> int:
 
 
 def prepared(n: int, keep_inputs: bool) -> tuple[Path, dict]:
-    """The cached export of ``n`` cells and what making it cost (measured when it was made)."""
+    """The cached export of ``n`` cells and what making it cost (measured when it was made);
+    a cached export of another format version is prepared again."""
+    from cellucid.data.export import VERSION
     CACHE.mkdir(parents=True, exist_ok=True)
     export, record = CACHE / f"synthetic_{n}.cellucid", CACHE / f"prepared_{n}.json"
-    if (export / "manifest.json").exists() and record.exists():
+    if (export / "manifest.json").exists() and record.exists() and \
+            json.loads((export / "manifest.json").read_text()).get("version") == VERSION:
         return export, json.loads(record.read_text())
     source = CACHE / f"synthetic_{n}.zarr"
     figures = {}

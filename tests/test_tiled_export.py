@@ -189,6 +189,9 @@ def test_older_versions_still_open_and_a_newer_one_is_refused(atlas, export, tmp
     newer = tmp_path / "v5"
     shutil.copytree(export, newer)
     manifest = json.loads((newer / "manifest.json").read_text())
+    (newer / "manifest.json").write_text(json.dumps({**manifest, "version": 3}))
+    with pytest.raises(DatasetError, match="says format version 3 but has a level-of-detail"):
+        open_dataset(newer)   # tiled files read as if in obs order would be wrong, not slow
     (newer / "manifest.json").write_text(json.dumps({**manifest, "version": 5}))
     with pytest.raises(DatasetError, match="newer cellucid .export format version 5.*upgrade"):
         open_dataset(newer)

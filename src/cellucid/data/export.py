@@ -36,6 +36,7 @@ from .raw import log1p_base_of
 FORMAT = "cellucid-export"
 VERSION = 4
 READABLE_VERSIONS = (1, 2, 3, 4)
+TILED_VERSION = 4   # the first version whose cells are in level-of-detail order
 MANIFEST = "manifest.json"
 
 
@@ -68,6 +69,9 @@ def check_manifest(manifest, label: str) -> dict:
             f"reads versions up to {VERSION}: upgrade cellucid (pip install -U cellucid)")
     if version not in READABLE_VERSIONS:
         raise Corrupt(label, f"{MANIFEST} has an unknown format version {version!r}")
+    if "lod" in manifest and version < TILED_VERSION:   # its files would be read in obs order
+        raise Corrupt(label, f"{MANIFEST} says format version {version} but has a level-of-detail "
+                             f"index, which only version {TILED_VERSION} exports have")
     return manifest
 
 

@@ -30,8 +30,8 @@ from ..errors import DatasetError
 from .colstore import ColumnStoreError
 from .dataset import Dataset
 from .embeddings import Embedding
-from .export import Corrupt, LazyObsField, LocalExport, assemble_dataset, dataset_from_export, \
-    graph_of, manifest_errors, raw_genes_of, read_manifest
+from .export import TILED_VERSION, Corrupt, LazyObsField, LocalExport, assemble_dataset, \
+    dataset_from_export, graph_of, manifest_errors, raw_genes_of, read_manifest
 from .layers import RAW
 from .names import UnknownName
 from .obs import ObsField
@@ -41,7 +41,6 @@ from .tile_reader import TileReader
 from .tiled_genes import TiledColumnStore
 from .tiles import TileIndex
 
-TILED_VERSION = 4   # the first export format version in level-of-detail order
 GATHER_CHUNK = 1 << 22
 
 
@@ -333,8 +332,9 @@ def _layer(src, tiles: ExportTiles, rel: str, order, n: int, n_genes: int, name:
 def tiled_dataset(src, manifest: dict, *, embedding=None, layer=None, gene_symbols=None,
                   path: str | None = None) -> Dataset:
     """A :class:`Dataset` over the version-4 export files ``src`` (local or remote), its
-    ``lod`` an :class:`ExportTiles`, with its ``.raw`` when it has one. Raises `Corrupt` for a manifest or files that do not
-    match, ``KeyError`` for an unknown ``embedding``, ``layer`` or ``gene_symbols``."""
+    ``lod`` an :class:`ExportTiles`, with its ``.raw`` when it has one. Raises `Corrupt` for a
+    manifest or files that do not match, ``KeyError`` for an unknown ``embedding``, ``layer`` or
+    ``gene_symbols``."""
     tiles = ExportTiles(_cell_files(src), manifest)
     tiles.files_are_remote = bool(getattr(src, "lazy", False))
     with manifest_errors(src.label):
