@@ -8,6 +8,7 @@ its colour as more are added.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -17,9 +18,13 @@ MAX_LABEL_LENGTH = 200
 
 
 class Annotations:
-    """The labels of one viewer's cells: ``series()`` is NaN where a cell has none."""
+    """The labels of one viewer's cells: ``series()`` is NaN where a cell has none.
 
-    def __init__(self, key: str, n_cells: int, cell_names: pd.Index | None) -> None:
+    ``cell_names`` (the index of ``series()``) may be a function giving them, called when a
+    series is made: reading a file's cell names can cost more than showing it."""
+
+    def __init__(self, key: str, n_cells: int,
+                 cell_names: pd.Index | Callable[[], pd.Index | None] | None) -> None:
         self.key = key
         self.n_cells = n_cells
         self.cell_names = cell_names
@@ -42,5 +47,6 @@ class Annotations:
 
     def _series(self) -> pd.Series:
         labels = pd.Categorical.from_codes(self._codes.copy(), categories=list(self.labels))
-        index = self.cell_names if self.cell_names is not None else pd.RangeIndex(self.n_cells)
+        names = self.cell_names() if callable(self.cell_names) else self.cell_names
+        index = names if names is not None else pd.RangeIndex(self.n_cells)
         return pd.Series(labels, index=index, name=self.key)

@@ -10,18 +10,22 @@ from .data import open_dataset
 from .hosts import DEFAULT_HOST, DEFAULT_SERVE_PORT
 from .notebook import display_viewer, in_notebook
 from .server import get_server
+from .tiled_view import check_budget
 from .viewer import Viewer
 
 
 def _open_viewer(data, *, embedding, color, height, port, layer, gene_symbols, title,
                  host=DEFAULT_HOST, annotations_key=DEFAULT_ANNOTATIONS_KEY,
-                 storage_options=None) -> Viewer:
+                 storage_options=None, point_budget=None) -> Viewer:
+    if point_budget is not None:
+        check_budget(point_budget)   # before opening anything
     server = get_server(port, host)
     dataset = open_dataset(data, embedding=embedding, layer=layer, gene_symbols=gene_symbols,
                            storage_options=storage_options)
     try:
         viewer = Viewer(dataset, embedding=embedding, color=color, height=height, title=title,
-                        server=server, annotations_key=annotations_key)
+                        server=server, annotations_key=annotations_key,
+                        point_budget=point_budget)
     except BaseException:
         dataset.close()   # a bad embedding or colour name: release the file at once
         raise
@@ -33,7 +37,8 @@ def show_anndata(data, *, embedding: str | None = None, color: str | None = None
                  height: int = 600, port: int | None = None, layer: str | None = None,
                  gene_symbols: str | None = None, title: str | None = None,
                  annotations_key: str | None = DEFAULT_ANNOTATIONS_KEY,
-                 storage_options: dict | None = None) -> Viewer:
+                 storage_options: dict | None = None,
+                 point_budget: int | None = None) -> Viewer:
     """Show an AnnData, ``.h5ad``, ``.zarr`` or export directory in an interactive viewer.
 
     ``data`` may also be the URL of an export or ``.zarr`` store (``s3://``, ``gs://``,
@@ -45,13 +50,21 @@ def show_anndata(data, *, embedding: str | None = None, color: str | None = None
     ``viewer.annotations`` and, for an in-memory AnnData, written to
     ``adata.obs[annotations_key]`` as they arrive (``None``: not written).
 
+    ``point_budget`` is the most cells the page draws at once (default 1,000,000). Data with
+    more cells is drawn by level of detail: a uniform sample of the cells first, more of them
+    where the view zooms in, never more than the budget (the page lowers it further while
+    frames are slow); selections are still resolved over every cell, in Python (see
+    ``docs/scale.md``).
+
     Raises `FileNotFoundError` for a missing path or URL, `PermissionError` for refused access,
     `cellucid.DatasetError` for data that cannot be shown, `KeyError` for an unknown
-    ``embedding`` or ``color``.
+    ``embedding`` or ``color``, `ValueError` for a ``point_budget`` that is not a whole
+    number ≥ 1.
     """
     viewer = _open_viewer(data, embedding=embedding, color=color, height=height, port=port,
                           layer=layer, gene_symbols=gene_symbols, title=title,
-                          annotations_key=annotations_key, storage_options=storage_options)
+                          annotations_key=annotations_key, storage_options=storage_options,
+                          point_budget=point_budget)
     if in_notebook():
         display_viewer(viewer)
     else:
@@ -67,7 +80,7 @@ def show(path: str | os.PathLike, **options) -> Viewer:
 def serve(data, *, port: int = DEFAULT_SERVE_PORT, host: str = DEFAULT_HOST,
           open_browser: bool = True, block: bool = True, embedding: str | None = None,
           color: str | None = None, layer: str | None = None, gene_symbols: str | None = None,
-          storage_options: dict | None = None) -> Viewer:
+          storage_options: dict | None = None, point_budget: int | None = None) -> Viewer:
     """Serve a viewer of ``data`` (anything `show_anndata` takes, URLs too) on ``host:port``
     and open it in the browser.
 
@@ -77,7 +90,7 @@ def serve(data, *, port: int = DEFAULT_SERVE_PORT, host: str = DEFAULT_HOST,
     """
     viewer = _open_viewer(data, embedding=embedding, color=color, height=600, port=port,
                           layer=layer, gene_symbols=gene_symbols, title=None, host=host,
-                          storage_options=storage_options)
+                          storage_options=storage_options, point_budget=point_budget)
     print(f"cellucid viewer: {viewer.viewer_url}", flush=True)
     if open_browser:
         webbrowser.open(viewer.viewer_url)

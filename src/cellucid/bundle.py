@@ -59,17 +59,21 @@ class SessionBundle:
     """The number of cells of the dataset."""
 
     @classmethod
-    def from_json(cls, data: dict, n_cells: int) -> "SessionBundle":
-        """Build a bundle from its JSON form; raises `ValueError` saying what is wrong."""
+    def from_json(cls, data: dict, n_cells: int, refs=None) -> "SessionBundle":
+        """Build a bundle from its JSON form; raises `ValueError` saying what is wrong.
+
+        ``refs(name)`` gives the cells of a set the kernel holds (a tiled page's bundle names
+        its selection and groups by reference, ``{"encoding": "ref", "mask": name}``)."""
         if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
             raise ValueError("not a cellucid session bundle (no \"format\": "
                              "\"cellucid-session\" field)")
         try:
             groups = [HighlightGroup(str(g["name"]), str(g["color"]),
-                                     decode_cells(g["cells"], n_cells).tolist())
+                                     decode_cells(g["cells"], n_cells, refs=refs).tolist())
                       for g in data.get("highlightGroups") or []]
             selection = data.get("selection")
-            cells = decode_cells(selection, n_cells).tolist() if selection is not None else []
+            cells = decode_cells(selection, n_cells, refs=refs).tolist() \
+                if selection is not None else []
         except (KeyError, TypeError) as exc:
             raise ValueError(f"session bundle has a malformed highlight group ({exc})") from None
         except BadEvent as exc:

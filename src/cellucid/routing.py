@@ -26,6 +26,7 @@ from .events import events_endpoint
 from .image import image_endpoint
 from .registry import Registry
 from .security import AllowedHosts, HostCheckMiddleware
+from .tile_routes import tile_routes
 from .webapp import index_endpoint, web_endpoint
 
 logger = logging.getLogger("cellucid")
@@ -57,6 +58,7 @@ def routes() -> list[Route]:
         Route("/_cellucid/session_bundle", session_bundle_endpoint, methods=["POST"]),
         Route("/_cellucid/image", image_endpoint, methods=["POST"]),
         *dataset_routes(),
+        *tile_routes(),
     ]
 
 

@@ -16,7 +16,10 @@ from .analyses import Analyses
 from .cells import event_size_limit
 from .commands import CommandChannel
 from .dispatch import Dispatcher
+from .errors import CommandError
 from .local_data import LocalData, ViewData
+from .selection_state import SelectionState
+from .tiled_view import DEFAULT_POINT_BUDGET, TiledView
 from .transport import TransportLog
 
 RECENT_EVENT_IDS = 10_000
@@ -74,8 +77,21 @@ class ViewerSession:
         self.local = LocalData(self.n_cells)
         self.data = ViewData(self.dataset, self.local)
         self.analyses = Analyses(self.data)
+        # The cells by tile (for a page drawing a point budget) and the sets of cells (the
+        # selection, highlight groups, hidden cells) kept over every cell.
+        self.tiles = TiledView(self.data, self.options.get("pointBudget", DEFAULT_POINT_BUDGET))
+        self.selection = SelectionState(self.data, self.tiles, self._tell_page_of_masks)
         # What the viewer does with an event as it is routed (before the callbacks see it).
-        self.on_routed: dict[str, Callable[[dict], None]] = {}
+        self.on_routed: dict[str, Callable[[dict], None]] = {
+            "selection": self.selection.on_selection, "mask": self.selection.on_mask_event}
+
+    def _tell_page_of_masks(self, fields: dict) -> None:
+        # A tiled page reads a changed set's bits for the tiles it draws.
+        if self.tiles.tiled and not self.stopped:
+            try:
+                self.commands.push("masks", fields)
+            except CommandError:   # stopped meanwhile, or no page takes commands: none to tell
+                pass
 
     def start(self) -> "ViewerSession":
         """Start delivering events to callbacks (the dispatcher's thread); returns self."""

@@ -20,9 +20,12 @@ from .colors import normalize_color
 from .diagnostics import connection_report
 from .dispatch import MESSAGE
 from .errors import CommandError, ViewerStopped
+from .selection.sequence import CellSequence
 from .interrupt import block_until_interrupted
 from .server import Server, get_server
 from .session import ViewerSession
+from .selection.masks import PYTHON, group_mask
+from .tiled_view import DEFAULT_POINT_BUDGET, check_budget
 from .transport import marimo_hint, page_unreachable
 from .uploads import close_upload_request, open_upload_request
 from .viewer_analysis import AnalysisMethods
@@ -38,8 +41,10 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
     def __init__(self, dataset, *, embedding: str | None = None, color: str | None = None,
                  height: int = 600, port: int | None = None, title: str | None = None,
                  server: Server | None = None,
-                 annotations_key: str | None = DEFAULT_ANNOTATIONS_KEY) -> None:
+                 annotations_key: str | None = DEFAULT_ANNOTATIONS_KEY,
+                 point_budget: int | None = None) -> None:
         self.dataset = dataset
+        budget = check_budget(DEFAULT_POINT_BUDGET if point_budget is None else point_budget)
         self.height = int(height)
         self._server = server or get_server(port)
         embedding = embedding or dataset.default_embedding
@@ -50,17 +55,20 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
             color_field = {"field": name, "kind": kind}
         self._session = ViewerSession(dataset=dataset, n_cells=int(dataset.n_cells), options={
             "embedding": embedding, "color": color_field, "title": title,
-            "annotationsKey": annotations_key or DEFAULT_ANNOTATIONS_KEY})
+            "annotationsKey": annotations_key or DEFAULT_ANNOTATIONS_KEY,
+            "pointBudget": budget, "tiled": int(dataset.n_cells) > budget})
         self._group_count = 0
         self.owns_dataset = False   # set when cellucid opened the dataset (then stop closes it)
         self._labels = Annotations(annotations_key or DEFAULT_ANNOTATIONS_KEY, self.n_cells,
-                                   self._cell_names())
+                                   self._cell_names)
         self._write_labels = annotations_key is not None and self._in_memory_adata() is not None
         self._groups: dict[str, list[int]] = {}   # highlight groups made from Python
         self._session.on_routed.update(annotation=self._on_annotation,
                                        compare_request=self._on_compare_request,
                                        plot_genes_request=self._on_plot_genes_request)
         self._session.start()
+        if self._session.tiles.tiled:
+            self._session.tiles.start()   # the page's first request need not wait for the order
         self._server.registry.add(self._session)
 
     # -- identity and URLs --------------------------------------------------------------------
@@ -149,9 +157,11 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
 
     @property
     def selection(self) -> list[int]:
-        """The cells of the latest selection (empty before any)."""
+        """The cells of the latest selection (empty before any): a list, or a read-only
+        `CellSequence` for more than a million cells."""
         latest = self._session.state["selection"] or {}
-        return list(latest.get("cells") or [])
+        cells = latest.get("cells")
+        return [] if cells is None else cells if isinstance(cells, CellSequence) else list(cells)
 
     def wait_for_event(self, event_type: str | None, timeout: float | None = 30,
                        predicate: Callable[[dict], bool] | None = None) -> dict:
@@ -255,23 +265,27 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
             self._group_count += 1
             name = f"group {self._group_count}"
         cells = as_index_array(cells, self.n_cells)
-        self._command("highlight", {"name": str(name), "color": color,
-                                    "cells": encode_cells(cells, self.n_cells)})
-        self._groups[str(name)] = cells.tolist()
+        self._check_running()
+        fields = self._session.selection.command_cells(group_mask(name), cells)
+        self._command("highlight", {"name": str(name), "color": color, **fields})
+        self._groups[str(name)] = cells
         return str(name)
 
     def clear_highlights(self, name: str | None = None) -> None:
         """Remove one highlight group, or all of them."""
         self._command("clearHighlights", {"name": name})
-        if name is None:
-            self._groups.clear()
-        else:
-            self._groups.pop(str(name), None)
+        names = list(self._groups) if name is None else [str(name)]
+        for group in names:
+            self._groups.pop(group, None)
+            self._session.selection.masks.drop(group_mask(group))
 
     def set_visibility(self, cells=None, visible: bool = True) -> None:
         """Show or hide cells (``cells=None``: all of them)."""
-        self._command("setVisibility", {"cells": None if cells is None else self._cells(cells),
-                                        "visible": bool(visible)})
+        chosen = None if cells is None else as_index_array(cells, self.n_cells)
+        self._check_running()
+        fields = self._session.selection.hide(chosen, bool(visible)) or \
+            {"cells": None if chosen is None else self._cells(chosen)}
+        self._command("setVisibility", {**fields, "visible": bool(visible)})
 
     def reset_view(self) -> None:
         """Fit the camera to the data again."""
@@ -279,7 +293,9 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
 
     def select(self, cells) -> None:
         """Set the viewer's selection (it then emits ``selection`` with source ``python``)."""
-        self._command("select", {"cells": self._cells(cells)})
+        chosen = as_index_array(cells, self.n_cells)
+        self._check_running()
+        self._command("select", self._session.selection.command_cells(PYTHON, chosen))
 
     def send_message(self, message: dict) -> None:
         """Send any JSON object to the page (custom front-end extensions receive it)."""
@@ -311,7 +327,8 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         finally:
             path.unlink(missing_ok=True)
         try:
-            return SessionBundle.from_json(data, self.n_cells)
+            return SessionBundle.from_json(data, self.n_cells,
+                                           refs=self._session.selection.resolve_ref)
         except ValueError as exc:
             raise CommandError(f"the viewer sent a malformed session bundle: {exc}") from None
 
@@ -358,9 +375,7 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         if adata is None:
             raise TypeError("this viewer shows an export directory, which has no AnnData to "
                             "write to; use viewer.selection to get the cells")
-        mask = np.zeros(self.n_cells, dtype=bool)
-        mask[self.selection] = True
-        adata.obs[key] = mask
+        adata.obs[key] = np.array(self._session.selection.selected())
         return key
 
     # -- lifecycle ----------------------------------------------------------------------------

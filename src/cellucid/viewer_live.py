@@ -4,6 +4,9 @@ page (docs/live-analysis.md)."""
 
 from __future__ import annotations
 
+import pandas as pd
+
+from .cells import as_index_array
 from .local_data import ID_PREFIX
 from .values import cell_coordinates, cell_values, values_title
 
@@ -27,7 +30,8 @@ class LiveMethods:
             kind, field_id = self._resolve_color_name(field)
         else:
             title = values_title(field, name)
-            series = cell_values(field, self.n_cells, self._cell_names())
+            names = self._cell_names() if isinstance(field, pd.Series) else None
+            series = cell_values(field, self.n_cells, names)
             self._check_running()
             kind, field_id = "obs", self._session.local.put_values(title, series)
         self._command("setColorBy", {"field": field_id, "kind": kind,
@@ -79,11 +83,15 @@ class LiveMethods:
 
         Raises `IndexError` for a cell out of range.
         """
-        self._command("showOnly", {"cells": self._cells(cells)})
+        chosen = as_index_array(cells, self.n_cells)
+        self._check_running()
+        fields = self._session.selection.show_only(chosen) or {"cells": self._cells(chosen)}
+        self._command("showOnly", fields)
 
     def show_all(self) -> None:
         """Show every cell again and fit the view to them."""
-        self._command("showAll")
+        self._check_running()
+        self._command("showAll", self._session.selection.show_only(None))
 
     # -- labels made in the page --------------------------------------------------------------
     @property
@@ -111,5 +119,6 @@ class LiveMethods:
         return adata if adata is not None and not getattr(adata, "isbacked", False) else None
 
     def _cell_names(self):
-        adata = getattr(self.dataset, "adata", None)
-        return adata.obs_names if adata is not None else None
+        # Read when labels or values need them: opening a file's names can cost far more than
+        # showing it.
+        return self.dataset.cell_names
