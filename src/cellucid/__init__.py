@@ -7,9 +7,10 @@ from .api import serve, show, show_anndata
 from .data import prepare
 from .errors import CommandError, DatasetError, ViewerStopped
 from .bundle import HighlightGroup, SessionBundle
+from .selection.sequence import CellSequence, json_default
 from .viewer import Viewer
 
 __all__ = [
-    "CommandError", "DatasetError", "HighlightGroup", "SessionBundle", "Viewer", "ViewerStopped",
-    "__version__", "prepare", "serve", "show", "show_anndata",
+    "CellSequence", "CommandError", "DatasetError", "HighlightGroup", "SessionBundle", "Viewer",
+    "ViewerStopped", "__version__", "json_default", "prepare", "serve", "show", "show_anndata",
 ]
