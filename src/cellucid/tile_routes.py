@@ -22,6 +22,7 @@ from .auth import viewer_from_query
 from .dataset_routes import binary_response
 from .errors import ApiError
 from .selection.masks import check_name
+from .selection.steps import MAX_HOPS
 
 MAX_TILES_PARAM = 16_384          # characters of the ``tiles`` parameter
 MAX_CELLS_PER_REQUEST = 1 << 22   # cells one reply may hold (positions: 48 MB in 3-D)
@@ -85,6 +86,14 @@ def _name(request: Request, key: str = "name") -> str:
     return value
 
 
+def _int(request: Request, key: str, lo: int, hi: int) -> int:
+    raw = request.query_params.get(key)
+    if raw is None or not raw.isdigit() or len(raw) > 12 or not lo <= int(raw) <= hi:
+        raise ApiError(400, f"{key!r} must be an integer between {lo} and {hi}, got "
+                            f"{str(raw)[:40]!r}")
+    return int(raw)
+
+
 def _tile_reply(values: np.ndarray, tiles: list[int], headers: dict | None = None) -> Response:
     return binary_response(values, {"X-Cellucid-Tiles": format_tiles(tiles), **(headers or {})})
 
@@ -145,6 +154,21 @@ def mask_endpoint(request: Request) -> Response:
                         "X-Cellucid-Count": str(info.count)})
 
 
+def knn_endpoint(request: Request) -> Response:
+    """``GET _cellucid/tiles/knn?seed=&hops=&tiles=``: the cells within ``hops`` graph hops of
+    ``seed`` (over every cell), as bits packed per tile of ``tiles``; their count in a header."""
+    session, view, tiles = _view_and_tiles(request)
+    cells = session.selection.cells
+    seed = _int(request, "seed", 0, cells.n_cells - 1)
+    hops = _int(request, "hops", 0, MAX_HOPS)
+    try:
+        mask = cells.knn(seed, hops)
+    except ValueError as exc:
+        raise ApiError(404, str(exc)) from None
+    return _tile_reply(view.mask_bits(mask, tiles), tiles,
+                       {"X-Cellucid-Count": str(int(mask.sum()))})
+
+
 def extent_endpoint(request: Request) -> JSONResponse:
     """``GET _cellucid/tiles/extent?embedding=``: bounds and count of the cells not hidden."""
     session = viewer_from_query(request)
@@ -162,5 +186,6 @@ def tile_routes() -> list[Route]:
         Route("/_cellucid/tiles/obs", obs_endpoint, methods=["GET"]),
         Route("/_cellucid/tiles/gene", gene_endpoint, methods=["GET"]),
         Route("/_cellucid/tiles/mask", mask_endpoint, methods=["GET"]),
+        Route("/_cellucid/tiles/knn", knn_endpoint, methods=["GET"]),
         Route("/_cellucid/tiles/extent", extent_endpoint, methods=["GET"]),
     ]

@@ -8,6 +8,7 @@ import { fetcher, replyMessage } from "./http.js";
 import { defaults as groupDefaults } from "./highlights.js";
 import { imageUploadUrl } from "./image.js";
 import { refreshView, syncRevision } from "./manifest.js";
+import { KernelCells } from "./lod/sets.js";
 
 export const defaults = {
   bundlePath: "_cellucid/session_bundle",
@@ -37,6 +38,8 @@ export async function buildSessionBundle(app) {
  */
 export function createCommandHandler(env) {
   const { app, bridge } = env;
+  // A tiled page is sent a reference to a set the kernel holds (`mask`) instead of cells.
+  const cellsOf = async (c) => (c.mask ? new KernelCells(c.mask.name, c.mask.version, c.mask.count) : decodeCells(c.cells, app.n));
   const fetch = fetcher(env.fetch);
   const needs = (name) => {
     if (typeof env[name] !== "function") throw new Error(`this page cannot ${name}`);
@@ -44,8 +47,8 @@ export function createCommandHandler(env) {
   };
   const handlers = {
     async highlight(c) {
-      const cells = await decodeCells(c.cells, app.n);
-      app.setHighlight(String(c.name ?? `${groupDefaults.namePrefix} ${app.highlights.size + 1}`), c.color || "#ff0000", cells);
+      const cells = await cellsOf(c);
+      await app.setHighlight(String(c.name ?? `${groupDefaults.namePrefix} ${app.highlights.size + 1}`), c.color || "#ff0000", cells);
     },
     async clearHighlights(c) {
       app.clearHighlights(c.name ?? null);
@@ -55,8 +58,8 @@ export function createCommandHandler(env) {
       await app.setColorBy(c.field, c.kind);
     },
     async setVisibility(c) {
-      const cells = c.cells == null ? null : await decodeCells(c.cells, app.n);
-      app.setVisibility(cells, c.visible !== false);
+      const cells = c.mask || c.cells != null ? await cellsOf(c) : null;
+      await app.setVisibility(cells, c.visible !== false);
     },
     async resetCamera() {
       app.resetCamera();
@@ -69,14 +72,13 @@ export function createCommandHandler(env) {
       await refreshView(app);
     },
     async showOnly(c) {
-      app.showOnly(await decodeCells(c.cells, app.n));
+      await app.showOnly(await cellsOf(c));
     },
-    async showAll() {
-      app.showAll();
+    async showAll(c) {
+      await app.showAll(c.mask ? await cellsOf(c) : undefined);
     },
     async select(c) {
-      const cells = await decodeCells(c.cells, app.n);
-      app.select(cells, { source: "python", mode: "replace" });
+      await app.select(await cellsOf(c), { source: "python", mode: "replace" });
     },
     async ping(c) {
       bridge.send("pong", { requestId: c.requestId, t: Date.now() });
@@ -111,6 +113,9 @@ export function createCommandHandler(env) {
       const png = await needs("renderImage")(c.scale ?? 1);
       const res = await fetch(imageUploadUrl(env.auth, c.requestId), { method: "POST", headers: { "Content-Type": "image/png" }, body: png });
       if (!res.ok) throw new Error(`image upload failed: ${await replyMessage(res, `HTTP ${res.status}`)}`);
+    },
+    async masks(c) {
+      if (app.updateSets) await app.updateSets(c.masks);
     },
     async freeze() {},
   };

@@ -4,7 +4,6 @@
 // the widget bundle (`webdeps/build-widget.mjs`), which the widget loader imports in the notebook
 // page for `createCommFetch` alone: the app starts only in a document holding its canvas.
 
-import { App } from "./app.js";
 import { Bridge, forwardConsole } from "./bridge.js";
 import { createCommandHandler } from "./commands.js";
 import { FLAGS_NOT_DRAWN } from "./constants.js";
@@ -13,6 +12,7 @@ import { viewerGone } from "./http.js";
 import { CommandStream } from "./stream.js";
 import { pageTransport } from "./transport.js";
 import { Interaction } from "./interaction.js";
+import { createApp } from "./lod/app.js";
 import { LassoTool } from "./tools/lasso.js";
 import { KnnTool } from "./tools/knn.js";
 import { ProximityTool } from "./tools/proximity.js";
@@ -53,6 +53,7 @@ async function main() {
     ...auth, fetch,
     onGiveUp: (type, reason) => messages.banner(`Could not deliver a "${type}" event to Python (${reason}). Later events are still sent.`),
     onGone: () => messages.gone(true),
+    onRefused: (type, reason) => { if (type !== "hover" && type !== "console") messages.toast(`Python refused the ${type}: ${reason}`); },
   });
   const original = forwardConsole(bridge, window);
   bridge.log = original.warn;
@@ -60,9 +61,17 @@ async function main() {
   const data = new DataClient({ ...auth, fetch });
   const canvas = $("#gl");
   const stage = $("#stage");
+  let info, manifest;
+  try {
+    [info, manifest] = await Promise.all([data.info(), data.manifest()]);
+  } catch (err) {
+    if (viewerGone(err.status)) messages.gone(true);
+    else messages.banner(`Could not load the data: ${err.message}`);
+    throw err;
+  }
   let app;
   try {
-    app = new App({ canvas, data, bridge });
+    app = await createApp({ canvas, data, bridge, info, search: location.search, onProblem: (text) => messages.toast(text) });
   } catch (err) {
     messages.banner(`Cannot draw: ${err.message}`);
     throw err;
@@ -142,14 +151,6 @@ async function main() {
   watchDpr();
 
   // ---- load ----------------------------------------------------------------------------------
-  let info, manifest;
-  try {
-    [info, manifest] = await Promise.all([data.info(), data.manifest()]);
-  } catch (err) {
-    if (viewerGone(err.status)) messages.gone(true);
-    else messages.banner(`Could not load the data: ${err.message}`);
-    throw err;
-  }
   app.manifest = manifest;
   app.n = manifest.n_cells;
   bridge.nCells = manifest.n_cells;
@@ -277,6 +278,8 @@ async function main() {
     valueCache: () => app.values.stats(),
     /** The manifest revision the page holds. */
     revision: () => revisionOf(app.manifest),
+    /** A tiled view's state: tiles drawn and wanted, cells drawn, the budget, the tile cache. */
+    tiles: () => (app.tiled ? { drawn: app.drawn.slice(), wanted: app.scheduler.wanted.slice(), cells: app.scene ? app.scene.n : 0, pending: app.scheduler.pending, budget: app.budget.value, cache: app.cache.stats(), requests: app.loader.requests } : null),
   };
 }
 
