@@ -391,12 +391,12 @@ export class TiledApp extends App {
     }
     const { column, ...shown } = spec;
     this.colorColumn = column;
-    this.colorBy = { ...shown, valueOf: (cell) => this.valueOf(cell) };
+    this.colorBy = { ...shown, valueAt: (cell) => this.valueAt(cell) };
     this.redraw();
   }
 
   /** The raw value (code or number) of the colouring in a drawn cell. */
-  valueOf(cell) {
+  valueAt(cell) {
     const v = this.vertexOf(cell);
     if (v < 0 || !this.colorColumn) return NaN;
     const i = this.scene.tileStarts.findLastIndex((s) => s <= v);
