@@ -215,7 +215,10 @@ async function main() {
   const startKind = info.color ? info.color.kind : undefined;
   // The embedding and the first colouring load together.
   const [, applyColor] = await Promise.all([
-    app.setEmbedding(info.embedding || manifest.default_embedding || manifest.embeddings[0].name),
+    app.setEmbedding(info.embedding || manifest.default_embedding || manifest.embeddings[0].name).catch((err) => {
+      messages.banner(`Could not load the data: ${err.message}`);
+      throw err;
+    }),
     start ? app.fetchColor(start, startKind).catch((err) => {
       console.warn(`cellucid: cannot colour by ${start}: ${err.message}`);
       return null;
