@@ -41,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 FRAMES = 8
 VIEWPORT = {"width": 1000, "height": 650}
 GENE = "ENSG00000007"
+DEFAULT_BUDGET = 1_000_000   # show_anndata's default point budget
 MEMORY_GENES = 50   # genes of an AnnData built in memory (1 % non-zero)
 
 
@@ -294,6 +295,92 @@ def run_configs(configs: list[dict]) -> list[dict]:
         finally:
             browser.close()
     return results
+
+
+def page_configs(exports: dict, url_of, latency_ms: float, memory_n: int | None) -> list[dict]:
+    """The configurations of one run: each export drawn by level of detail (the default point
+    budget), the all-cells path (a budget of every cell) at the sizes up to 20M as the baseline,
+    and an AnnData of ``memory_n`` cells built in the kernel's memory."""
+    configs = []
+    for n, export in exports.items():
+        configs.append({"label": f"{n / 1e6:g}M", "source": "export", "url": url_of(export),
+                        "n": n, "budget": DEFAULT_BUDGET, "latency_ms": latency_ms})
+    for n, export in exports.items():
+        if n <= 20_000_000:
+            configs.append({"label": f"{n / 1e6:g}M all cells", "source": "export",
+                            "url": url_of(export), "n": n, "budget": n,
+                            "latency_ms": latency_ms})
+    if memory_n:
+        configs.append({"label": f"{memory_n / 1e6:g}M AnnData in memory", "source": "memory",
+                        "n": memory_n, "budget": DEFAULT_BUDGET})
+    return configs
+
+
+def run_page(exports: dict, latency_ms: float, memory_n: int | None) -> list[dict]:
+    """Serve the exports with ``latency_ms`` added to every request and measure every
+    configuration (:func:`page_configs`)."""
+    from tests.range_server import RangeServer
+    roots = {Path(e).parent for e in exports.values()}
+    assert len(roots) == 1, "the exports must share a directory"
+    with RangeServer(roots.pop(), delay_s=latency_ms / 1000) as server:
+        configs = page_configs(exports, lambda e: f"{server.url}/{Path(e).name}", latency_ms,
+                               memory_n)
+        return run_configs(configs)
+
+
+TARGETS = {"first_frame_s": "≤ 3 s at 60M", "lasso_s": "≤ 2 s", "pan_frame_s": "≤ 500 ms",
+           "page_mb": "≤ 500 MB", "peak_mb": "≤ 1.5 GB (export)",
+           "show_to_ready_s": "≤ 10 s (AnnData in memory)"}
+ROWS = [   # label, key, format, scale
+    ("first frame (page clock, from navigation)", "first_frame_s", "{:,.2f} s", 1),
+    ("ready (page clock)", "ready_s", "{:,.2f} s", 1),
+    ("`ready` at Python, from the page's load", "python_ready_s", "{:,.2f} s", 1),
+    ("`show_anndata` → `ready` at Python", "show_to_ready_s", "{:,.2f} s", 1),
+    ("every tile of the first view drawn (page clock)", "refined_s", "{:,.2f} s", 1),
+    ("pan frame at the budget, GPU included (median)", "pan_frame_s", "{:,.0f} ms", 1000),
+    ("cells drawn then", "drawn", "{:,.0f}", 1),
+    ("colour by a gene (Python call → drawn)", "color_s", "{:,.0f} ms", 1000),
+    ("lasso round the whole view: mouse-up → Python hook", "lasso_s", "{:,.0f} ms", 1000),
+    ("cells the hook holds (every cell inside: checked)", "selected", "{:,.0f}", 1),
+    ("kernel: peak resident memory", "peak_mb", "{:,.0f} MB", 1),
+    ("page: JS heap + array buffers (largest sample)", "page_mb", "{:,.0f} MB", 1),
+]
+
+
+def report_page(results: list[dict], latency_ms: float) -> str:
+    """The markdown of the page measurements: a column per configuration, then the ratios of
+    the level-of-detail path to the all-cells path measured in the same run."""
+    head = "| measurement | target | " + " | ".join(r["label"] for r in results) + " |\n" + \
+        "|---|---|" + "---|" * len(results)
+    lines = [head]
+    for label, key, fmt, scale in ROWS:
+        cells = []
+        for r in results:
+            value = r.get(key)
+            if value is None:
+                cells.append("—")
+                continue
+            text = fmt.format(value * scale)
+            if key == "selected":
+                text += " (exact)" if r.get("exact") else " (**not exact**)"
+            if key == "peak_mb" and r["source"] == "memory":
+                text = f"{(r['peak_mb'] - r['base_mb']):,.0f} MB beyond the AnnData"
+            cells.append(text)
+        lines.append(f"| {label} | {TARGETS.get(key, '')} | " + " | ".join(cells) + " |")
+    ratios = []
+    by_label = {r["label"]: r for r in results}
+    for r in results:
+        base = by_label.get(f"{r['label']} all cells")
+        if base:
+            parts = [f"{name} {r[key] / base[key]:.2f}" for name, key in
+                     (("first frame", "first_frame_s"), ("ready", "ready_s"),
+                      ("pan frame", "pan_frame_s"), ("lasso", "lasso_s"),
+                      ("page memory", "page_mb"), ("kernel memory", "peak_mb"))]
+            ratios.append(f"{r['label']}: " + ", ".join(parts))
+    body = "\n".join(lines)
+    if ratios:
+        body += "\n\nLevel of detail / all cells, same run: " + "; ".join(ratios) + "."
+    return body
 
 
 if __name__ == "__main__":
