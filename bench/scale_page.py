@@ -16,7 +16,7 @@ page with Playwright and measures, in order:
 * colour by a gene from Python (the call returns once the page drew it);
 * a lasso round the whole view with the real mouse (a rectangle 4 px inside the canvas): from
   mouse-up to the first line of the Python hook, which holds every cell inside (checked against
-  a numpy test of every cell afterwards);
+  a numpy test of every cell afterwards); the first one, and the median of ``LASSOS``;
 * the kernel's peak resident memory (growth beyond the AnnData for one built in memory), and the
   page's memory: JS heap plus array buffers (CDP ``Performance.getMetrics`` ``JSHeapUsedSize``
   plus ``Runtime.getHeapUsage`` ``backingStorageSize``), the largest of samples taken after
@@ -39,6 +39,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 FRAMES = 8
+LASSOS = 3
 VIEWPORT = {"width": 1000, "height": 650}
 GENE = "ENSG00000007"
 DEFAULT_BUDGET = 1_000_000   # show_anndata's default point budget
@@ -223,6 +224,14 @@ def whole_view_lasso(page) -> float:
     return t_up
 
 
+def settle(page, tiled: bool) -> None:
+    """Wait until every tile the view wants is drawn (a tiled page), and a frame later."""
+    if not tiled:
+        return
+    page.wait_for_function("""() => { const c = window.__cellucid;
+        return c.tiles().pending === 0 && c.app.frameScheduled === false; }""", timeout=600_000)
+
+
 def ready_figures(kernel: dict, t0: float) -> dict:
     """``ready`` at Python from the page's load, and from the call that showed the data."""
     return {"python_ready_s": kernel["ready_t"] - t0,
@@ -250,8 +259,7 @@ def measure_page(browser, spec: dict) -> dict:
                **ready_figures(kernel.ask("ready"), t0)}
         tiled = page.evaluate("document.body.dataset.cellucidTiled === '1'")
         if tiled:
-            page.wait_for_selector("body[data-cellucid-tiles-pending='0']", state="attached",
-                                   timeout=600_000)
+            settle(page, tiled)
             out["refined_s"] = page.evaluate("performance.now()") / 1000
         memory.append(page_memory_mb(cdp))
         out["kernel_after_ready_mb"] = kernel.ask("memory")["peak_mb"]
@@ -261,13 +269,19 @@ def measure_page(browser, spec: dict) -> dict:
                                      " : window.__cellucid.app.n")
         memory.append(page_memory_mb(cdp))
         page.evaluate("window.__cellucid.app.resetCamera()")
+        settle(page, tiled)
         out["color_s"] = kernel.ask(f"color {spec.get('gene', GENE)}")["color_s"]
         memory.append(page_memory_mb(cdp))
         out["kernel_after_color_mb"] = kernel.ask("memory")["peak_mb"]
-        t_up = whole_view_lasso(page)
-        got = kernel.ask("selection")
-        out["lasso_s"] = got["selection_t"] - t_up
-        out["selected"] = got["selected"]
+        settle(page, tiled)   # the lasso is drawn on the finished view, as a user would
+        lassos = []
+        for _ in range(LASSOS):
+            t_up = whole_view_lasso(page)
+            got = kernel.ask("selection")
+            lassos.append(got["selection_t"] - t_up)
+            settle(page, tiled)
+        out.update(first_lasso_s=lassos[0], lasso_s=statistics.median(lassos),
+                   selected=got["selected"])
         memory.append(page_memory_mb(cdp))
         out["page_mb"] = max(memory)
         out.update(kernel.ask("memory"))
@@ -328,7 +342,7 @@ def run_page(exports: dict, latency_ms: float, memory_n: int | None) -> list[dic
         return run_configs(configs)
 
 
-TARGETS = {"first_frame_s": "≤ 3 s at 60M", "lasso_s": "≤ 2 s", "pan_frame_s": "≤ 500 ms",
+TARGETS = {"first_frame_s": "≤ 3 s at 60M", "lasso_s": "≤ 2 s", "first_lasso_s": "≤ 2 s", "pan_frame_s": "≤ 500 ms",
            "page_mb": "≤ 500 MB", "peak_mb": "≤ 1.5 GB (export)",
            "show_to_ready_s": "≤ 10 s (AnnData in memory)"}
 ROWS = [   # label, key, format, scale
@@ -340,7 +354,9 @@ ROWS = [   # label, key, format, scale
     ("pan frame at the budget, GPU included (median)", "pan_frame_s", "{:,.0f} ms", 1000),
     ("cells drawn then", "drawn", "{:,.0f}", 1),
     ("colour by a gene (Python call → drawn)", "color_s", "{:,.0f} ms", 1000),
-    ("lasso round the whole view: mouse-up → Python hook", "lasso_s", "{:,.0f} ms", 1000),
+    ("lasso round the whole view: mouse-up → Python hook, first", "first_lasso_s", "{:,.0f} ms",
+     1000),
+    (f"the same, median of {LASSOS}", "lasso_s", "{:,.0f} ms", 1000),
     ("cells the hook holds (every cell inside: checked)", "selected", "{:,.0f}", 1),
     ("kernel: peak resident memory", "peak_mb", "{:,.0f} MB", 1),
     ("page: JS heap + array buffers (largest sample)", "page_mb", "{:,.0f} MB", 1),

@@ -277,3 +277,33 @@ def test_a_tiled_pages_session_bundle_names_the_kernels_sets(tiled, atlas):
     bundle = viewer.get_session_bundle(timeout=10)
     assert bundle.selection == np.flatnonzero(atlas.obs["cluster"].to_numpy() == "c").tolist()
     assert bundle.highlight_groups[0].cells == [1, 2, 3]
+
+
+def test_the_tile_api_and_steps_work_over_the_notebooks_comm(tiled, atlas):
+    from .comm_client import CommPage
+    viewer, _ = tiled
+    comm = CommPage(viewer.widget)
+    status, headers, body = comm.get("_cellucid/tiles/rows", tiles="0-1")
+    assert status == 200 and headers["x-cellucid-tiles"] == "0-1"
+    rows = np.frombuffer(body, np.uint32)
+    status, _, body = comm.get("_cellucid/tiles/positions", embedding="X_umap", tiles="0-1")
+    np.testing.assert_array_equal(np.frombuffer(body, np.float32).reshape(-1, 2),
+                                  atlas.obsm["X_umap"][rows])
+
+
+def test_a_comparison_of_the_kernels_sets_by_reference(tiled, atlas):
+    viewer, page = tiled
+    selection_of(viewer, page, source="annotation", field="cluster", category="a")
+    assert page.post("mask", name="saved", cells={"encoding": "ref", "mask": "selection"}
+                     ).status_code == 200
+    selection_of(viewer, page, source="annotation", field="cluster", category="b")
+    done = []
+    viewer.on("comparison", done.append)
+    reply = page.post("compare_request", requestId="r1", method="t-test",
+                      group={"encoding": "ref", "mask": "selection"},
+                      reference={"encoding": "ref", "mask": "saved"})
+    assert reply.status_code == 200, reply.text
+    until(lambda: done, timeout=60, what="the comparison")
+    labels = atlas.obs["cluster"].to_numpy()
+    assert list(done[0]["group"]) == np.flatnonzero(labels == "b").tolist()
+    assert list(done[0]["reference"]) == np.flatnonzero(labels == "a").tolist()

@@ -204,3 +204,37 @@ def test_an_unreadable_tile_is_named_in_the_page_and_the_view_keeps_working(
         viewer.set_color_by("cluster")   # the open view still takes commands
     finally:
         viewer.stop()
+
+
+def test_hover_and_click_pick_among_the_drawn_cells(page, viewer, open_viewer, event_log):
+    log = event_log(viewer, page)
+    open_settled(page, viewer, open_viewer)
+    box = canvas_box(page)
+    spot = page.evaluate("""() => { const a = window.__cellucid.app;
+        for (let y = 100; y < a.camera.height - 100; y += 7)
+          for (let x = 100; x < a.camera.width - 100; x += 7) {
+            const cell = a.pick(x, y); if (cell >= 0) return {x, y, cell}; }
+        return null; }""")
+    assert spot is not None
+    rows = drawn(page)["rows"]
+    assert spot["cell"] in rows
+    page.mouse.move(box["x"] + spot["x"], box["y"] + spot["y"])
+    hovered = log.next("hover", timeout=20, predicate=lambda e: e["cell"] is not None)
+    page.mouse.click(box["x"] + spot["x"], box["y"] + spot["y"])
+    clicked = log.next("click", timeout=20)
+    assert clicked["cell"] == hovered["cell"] and clicked["cell"] in rows
+    selected = log.next("selection", timeout=20)
+    assert selected["source"] == "click" and selected["cells"] == [clicked["cell"]]
+
+
+def test_a_budget_in_the_url_lowers_it_and_a_bad_one_is_refused_in_the_page(page, viewer):
+    page.goto(viewer.viewer_url + "&pointBudget=5000")
+    page.wait_for_selector(SETTLED, state="attached", timeout=60_000)
+    assert page.evaluate("window.__cellucid.tiles().budget") == 5000
+    assert drawn(page)["rows"].size <= 5000
+    page.goto(viewer.viewer_url + "&pointBudget=0")
+    page.wait_for_selector("body[data-cellucid-ready='1']", state="attached", timeout=60_000)
+    toast = page.get_by_test_id("toast")
+    toast.wait_for(timeout=10_000)
+    assert "pointBudget=0" in toast.inner_text() and "≥ 1" in toast.inner_text()
+    assert page.evaluate("window.__cellucid.tiles().budget") <= BUDGET

@@ -4,7 +4,7 @@
 // (`sets.js`), whose bits the page reads for its tiles. docs/protocol.md, "Level of detail".
 
 import { App, defaults as appDefaults } from "../app.js";
-import { cameraFor, extentRadius } from "../camera.js";
+import { extentRadius } from "../camera.js";
 import { categoryColors, categoryLUT, colormapRGBA, parseHex } from "../colors.js";
 import { FLAG_INVALID, FLAGS_NOT_DRAWN } from "../constants.js";
 import { titleOf, versionOf } from "../manifest.js";
@@ -258,9 +258,7 @@ export class TiledApp extends App {
     if (ticket !== this.embeddingTicket) return;
     const { min, max, half } = embeddingExtent(meta);
     this.embedding = { name, title: titleOf(meta), version, dims, min, max, half, bounds, column };
-    const { width, height } = this.camera;
-    this.camera = cameraFor(dims);
-    this.camera.resize(width, height);
+    this.useCamera(dims);
     this.drawn = first;
     this.redraw();
     if (dims === 3) this.embedding.radius = extentRadius(this.scene.positions, this.scene.flags, FLAG_INVALID, min, max);
