@@ -298,7 +298,7 @@ def test_a_comparison_of_the_kernels_sets_by_reference(tiled, atlas):
                      ).status_code == 200
     selection_of(viewer, page, source="annotation", field="cluster", category="b")
     done = []
-    viewer.on("comparison", done.append)
+    viewer.on("comparison")(done.append)
     reply = page.post("compare_request", requestId="r1", method="t-test",
                       group={"encoding": "ref", "mask": "selection"},
                       reference={"encoding": "ref", "mask": "saved"})

@@ -5,13 +5,14 @@
 
 import { App, defaults as appDefaults } from "../app.js";
 import { extentRadius } from "../camera.js";
-import { categoryColors, categoryLUT, colormapRGBA, parseHex } from "../colors.js";
+import { categoryLUT, colormapRGBA, parseHex } from "../colors.js";
 import { FLAG_INVALID, FLAGS_NOT_DRAWN } from "../constants.js";
 import { titleOf, versionOf } from "../manifest.js";
 import { padBounds } from "../visibility.js";
 import { PointBudget, budgetFromQuery, isSoftwareRenderer } from "./budget.js";
 import { TileCache } from "./cache.js";
 import { TileClient } from "./client.js";
+import { colorColumn, colorSpec, positionColumn, rowsColumn } from "./columns.js";
 import { TileLoader } from "./loader.js";
 import { coarsestCells, levelTileList, planTiles, tileIndex, viewBox, viewTest } from "./plan.js";
 import { assemble, jitterHalf, vertexOf } from "./scene.js";
@@ -67,8 +68,7 @@ export class TiledApp extends App {
     this.selection = this.sets.get(SELECTION);
     this.budget = makeBudget({ ...o, renderer: this.renderer.webglRenderer, index: this.index });
     this.scheduler = new Scheduler({ app: this, loader: this.loader, counts: this.index.counts });
-    const counts = this.index.counts;
-    this.rowsColumn = { key: "r", size: (t) => counts[t], fetch: async (tiles) => ({ array: await this.client.rows(tiles) }) };
+    this.rowsColumn = rowsColumn(this.client, this.index.counts);
     this.colorColumn = null;
     this.drawn = [];
     this.scene = null;
@@ -230,11 +230,6 @@ export class TiledApp extends App {
 
   // ---- embedding and camera ----------------------------------------------------------------------
 
-  positionColumn(name, version, dims) {
-    const counts = this.index.counts;
-    return { key: `p|${name}|${version}`, size: (t) => counts[t] * dims, fetch: async (tiles) => ({ array: await this.client.positions(name, tiles) }) };
-  }
-
   async tileBounds(name, version) {
     const key = `${name}|${version}`;
     if (!this.boundsCache.has(key)) this.boundsCache.set(key, this.client.bounds(name));
@@ -252,7 +247,7 @@ export class TiledApp extends App {
     if (!meta) throw new Error(`unknown embedding ${name}; known: ${this.manifest.embeddings.map((e) => e.name).join(", ")}`);
     const ticket = (this.embeddingTicket = (this.embeddingTicket || 0) + 1);
     const version = versionOf(meta), dims = meta.dims;
-    const column = this.positionColumn(name, version, dims);
+    const column = positionColumn(this.client, this.index.counts, name, version, dims);
     const first = levelTileList(this.index, 0);
     const [bounds] = await Promise.all([this.tileBounds(name, version), this.loader.ensure(column, first), this.loader.ensure(this.rowsColumn, first)]);
     if (ticket !== this.embeddingTicket) return;
@@ -332,22 +327,6 @@ export class TiledApp extends App {
 
   // ---- colour ---------------------------------------------------------------------------------
 
-  colorColumnFor(field, kind, layer, meta) {
-    const counts = this.index.counts, size = (t) => counts[t];
-    if (kind === "obs") {
-      return { key: `o|${field}|${versionOf(meta)}`, size, fetch: async (tiles) => ({ array: await this.client.obs(field, tiles) }) };
-    }
-    const column = {
-      key: `g|${layer || ""}|${field}`, size, extent: null,
-      fetch: async (tiles) => {
-        const g = await this.client.gene(field, layer, tiles);
-        return { array: g.array, meta: { min: g.min, max: g.max } };
-      },
-    };
-    column.onMeta = (m) => { column.extent = m; };
-    return column;
-  }
-
   /** Fetch the drawn tiles' values of `field`; resolves to a function that shows them. */
   async fetchColor(field, kind, layer) {
     const ticket = (this.colorTicket = (this.colorTicket || 0) + 1);
@@ -355,28 +334,16 @@ export class TiledApp extends App {
     if (!kind) kind = obs ? "obs" : "gene";
     if (kind === "obs" && !obs) throw new Error(`unknown obs column ${field}`);
     if (kind === "obs" && obs.kind === "uncolorable") throw new Error(`${field} cannot be coloured: ${obs.reason || "no colour mapping"}`);
-    const column = this.colorColumnFor(field, kind, layer, obs);
+    const column = colorColumn(this.client, this.index.counts, { field, kind, layer, meta: obs });
     if (this.colorColumn && this.colorColumn.key === column.key) column.extent = this.colorColumn.extent;
     const tiles = this.drawn.length ? this.drawn : levelTileList(this.index, 0);
     await this.loader.ensure(column, tiles);
-    const spec = this.colorSpec(field, kind, layer, obs, column);
+    const spec = colorSpec({ field, kind, layer, meta: obs, column, defaultLayer: this.manifest.default_layer });
     return () => {
       if (ticket !== this.colorTicket) return;
       this.showColor(spec);
       this.changed("color");
     };
-  }
-
-  colorSpec(field, kind, layer, obs, column) {
-    if (kind === "gene") {
-      const title = layer && layer !== this.manifest.default_layer ? `${field} (${layer === ".raw" ? ".raw" : layer})` : field;
-      const ext = column.extent || { min: 0, max: 1 };
-      return { field, kind, title, version: null, type: "continuous", min: ext.min, max: ext.max, column };
-    }
-    const base = { field, kind, title: titleOf(obs), version: versionOf(obs), column };
-    if (obs.kind === "continuous") return { ...base, type: "continuous", min: obs.min, max: obs.max };
-    const categories = obs.categories || [];
-    return { ...base, type: "categorical", categories, colors: categoryColors(categories.length, obs.colors), counts: obs.counts || new Array(categories.length).fill(0) };
   }
 
   /** Show a colouring (`colorSpec`): its lookup texture, its values in the drawn cells. */
