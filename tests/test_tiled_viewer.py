@@ -307,3 +307,20 @@ def test_a_comparison_of_the_kernels_sets_by_reference(tiled, atlas):
     labels = atlas.obs["cluster"].to_numpy()
     assert list(done[0]["group"]) == np.flatnonzero(labels == "b").tolist()
     assert list(done[0]["reference"]) == np.flatnonzero(labels == "a").tolist()
+
+
+def test_the_knn_preview_is_the_neighbourhood_in_the_tiles_asked(tiled, atlas):
+    _, page = tiled
+    reply = get(page, "tiles/knn", seed=7, hops=1, tiles="0-3")
+    rows = array(get(page, "tiles/rows", tiles="0-3"), np.uint32)
+    graph = atlas.obsp["connectivities"]
+    near = {7, *graph.indices[graph.indptr[7]:graph.indptr[8]].tolist()}
+    starts = np.asarray(get(page, "tiles/index").json()["starts"])
+    bits, at, expected = array(reply, np.uint8), 0, []
+    for t in range(4):
+        count = int(starts[t + 1] - starts[t])
+        expected.append(np.packbits(np.isin(rows[starts[t] - starts[0]:starts[t + 1] - starts[0]],
+                                            list(near)), bitorder="little"))
+        at += (count + 7) // 8
+    np.testing.assert_array_equal(bits, np.concatenate(expected))
+    assert int(reply.headers["x-cellucid-count"]) == len(near)

@@ -238,3 +238,26 @@ def test_a_budget_in_the_url_lowers_it_and_a_bad_one_is_refused_in_the_page(page
     toast.wait_for(timeout=10_000)
     assert "pointBudget=0" in toast.inner_text() and "≥ 1" in toast.inner_text()
     assert page.evaluate("window.__cellucid.tiles().budget") <= BUDGET
+
+
+def test_a_legend_category_and_highlight_go_through_the_kernels_sets(page, viewer, atlas,
+                                                                     open_viewer, event_log):
+    log = event_log(viewer, page)
+    open_settled(page, viewer, open_viewer)
+    page.locator("[data-testid=legend-item][data-category='c3']").click()
+    picked = log.next("selection", timeout=30)
+    truth = np.flatnonzero(atlas.obs["cluster"].cat.codes.to_numpy() == 3)
+    assert picked["source"] == "annotation" and picked["cells"] == truth.tolist()
+    page.wait_for_function(f"window.__cellucid.app.selection.count === {len(truth)}")
+    page.keyboard.press("h")
+    kept = log.next("mask", timeout=30)
+    assert kept["name"] == "group:group 1" and kept["cells"] == truth.tolist()
+    assert log.next("selection", timeout=30)["source"] == "clear"
+    group = page.locator("#highlights li[data-group='group 1']")
+    group.wait_for(timeout=10_000)
+    assert f"{len(truth):,}" in group.inner_text()
+    page.wait_for_function("""() => { const s = window.__cellucid.app.scene;
+        return s && s.groups.get('group:group 1') && s.groups.get('group:group 1').length > 0; }""")
+    drawn_group = page.evaluate("""() => { const s = window.__cellucid.app.scene;
+        return Array.from(s.groups.get('group:group 1'), (v) => s.rows[v]); }""")
+    assert set(drawn_group) <= set(truth.tolist())
