@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cellucid import CommandError, SessionBundle
-from cellucid.commands import DEFAULT_PENDING_LIMIT
+from cellucid.session.commands import DEFAULT_PENDING_LIMIT
 
 from .viewer_client import PageClient, bitmask
 from .waiting import until
@@ -247,7 +247,7 @@ def test_bundle_upload_over_the_cap_fails_cleanly(viewer, monkeypatch):
     import glob
     import tempfile
 
-    from cellucid import bundle as bundle_module
+    from cellucid.server import uploads as bundle_module
     monkeypatch.setattr(bundle_module, "MAX_BUNDLE_BYTES", 1000)
     before = set(glob.glob(f"{tempfile.gettempdir()}/cellucid-*"))
     page = PageClient(viewer, bundle={**BUNDLE, "pad": "x" * 5000}).connect()

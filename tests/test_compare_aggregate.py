@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 import cellucid
 from cellucid.compare import MAX_GENES, gene_summary, violin_values
-from cellucid.compare.aggregate import QUANTILE_COLUMNS, VIOLIN_POINTS, VIOLIN_TOTAL_POINTS
+from cellucid.compare.gene_plots import QUANTILE_COLUMNS, VIOLIN_POINTS, VIOLIN_TOTAL_POINTS
 from cellucid.data import open_dataset
 
 from .data_fixtures import isolated_cache, write_h5ad  # noqa: F401

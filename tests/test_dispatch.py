@@ -9,7 +9,7 @@ import time
 import pytest
 
 from cellucid import ViewerStopped
-from cellucid.dispatch import Dispatcher, QueueFull
+from cellucid.session.dispatch import Dispatcher, QueueFull
 
 from .waiting import until
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cellucid.values import cell_coordinates, cell_values, values_title
+from cellucid.data.cell_values import cell_coordinates, cell_values, values_title
 
 NAMES = pd.Index([f"cell{i}" for i in range(6)])
 

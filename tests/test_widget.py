@@ -10,8 +10,9 @@ import weakref
 import IPython
 import pytest
 
-from cellucid import notebook, widget
-from cellucid.client_url import client_base_url
+from cellucid.notebook import display as notebook
+from cellucid.notebook import widget
+from cellucid.notebook.client_url import client_base_url
 from cellucid.data import open_dataset
 from cellucid.viewer import Viewer
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import webbrowser
 
-from .annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
+from .session.annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
 from .data import open_dataset
 from .hosts import DEFAULT_HOST, DEFAULT_SERVE_PORT
-from .notebook import display_viewer, in_notebook
-from .server import get_server
-from .viewer import Viewer
+from .notebook.display import display_viewer, in_notebook
+from .server.server import get_server
+from .viewer.facade import Viewer
 
 
 def _open_viewer(data, *, embedding, color, height, port, layer, gene_symbols, title,

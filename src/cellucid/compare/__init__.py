@@ -9,7 +9,7 @@ the matrix scanpy would (``.raw`` when there is one: `matrices`); `gene_summary`
 A dask-backed matrix is reduced by dask tasks on the active scheduler (`daskstats`).
 """
 
-from .aggregate import MAX_GENES, gene_summary, violin_values
+from .gene_plots import MAX_GENES, gene_summary, violin_values
 from .groups import REST, Comparison, resolve_comparison
 from .daskstats import DaskSource
 from .matrices import MatrixChoice, choose_matrix

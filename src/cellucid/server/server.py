@@ -15,7 +15,7 @@ import time
 
 import uvicorn
 
-from .hosts import DEFAULT_HOST, reachable_host
+from ..hosts import DEFAULT_HOST, reachable_host
 from .registry import Registry
 from .routing import create_app
 from .security import AllowedHosts

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from . import comm_pump
+from ..notebook import comm_pump
 
 T = TypeVar("T")
 SLICE_SECONDS = 0.005

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from .cells import event_size_limit
-from .errors import ApiError
-from .session import ViewerSession
+from ..cells import event_size_limit
+from ..errors import ApiError
+from ..session.session import ViewerSession
 
 
 class Registry:

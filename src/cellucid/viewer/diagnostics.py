@@ -7,10 +7,10 @@ import json
 import secrets
 import time
 
-from .errors import CommandError, ViewerStopped
-from .client_url import choose_route
-from .health import probe_health
-from .transport import page_unreachable
+from ..errors import CommandError, ViewerStopped
+from ..notebook.client_url import choose_route
+from ..notebook.health import probe_health
+from ..notebook.transport import page_unreachable
 
 
 class ConnectionReport(dict):

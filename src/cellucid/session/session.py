@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .analyses import Analyses
-from .cells import event_size_limit
+from ..cells import event_size_limit
 from .commands import CommandChannel
 from .dispatch import Dispatcher
-from .local_data import LocalData, ViewData
-from .transport import TransportLog
+from ..data.pushed import LocalData, ViewData
+from ..notebook.transport import TransportLog
 
 RECENT_EVENT_IDS = 10_000
 RECENT_CONSOLE = 100

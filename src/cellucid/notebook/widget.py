@@ -23,10 +23,10 @@ import traitlets
 from . import comm_pump
 from .comm_requests import CommRequests
 
-WIDGET_DIR = Path(__file__).parent / "widget"
+WIDGET_DIR = Path(__file__).parents[1] / "widget"
 LOADER = WIDGET_DIR / "loader.js"
 APP_BUNDLE = WIDGET_DIR / "app.js"
-WEB_DIR = Path(__file__).parent / "web"
+WEB_DIR = Path(__file__).parents[1] / "web"
 
 # The front end until widget/loader.js is in place: the iframe of the HTTP path only.
 FALLBACK_ESM = """
@@ -123,7 +123,7 @@ class CellucidWidget(anywidget.AnyWidget):
 
 def viewer_widget(viewer, http_url: str) -> CellucidWidget:
     """A new `CellucidWidget` for ``viewer``, whose page loads from ``http_url`` when it can."""
-    from .notebook import plain_text
+    from .display import plain_text
 
     return CellucidWidget(viewer.server, viewer_id=viewer.viewer_id,
                           viewer_token=viewer.viewer_token, http_url=http_url,

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .data.embeddings import Embedding, make_embedding
-from .data.names import UnknownName
-from .data.obs import ObsField, classify_column
-from .data.spatial import SpatialIndex
+from .embeddings import Embedding, make_embedding
+from .names import UnknownName
+from .obs import ObsField, classify_column
+from .spatial import SpatialIndex
 
 ID_PREFIX = "python:"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .annotations import MAX_LABEL_LENGTH
-from .cells import decode_cells
-from .errors import BadEvent
+from ..session.annotations import MAX_LABEL_LENGTH
+from ..cells import decode_cells
+from ..errors import BadEvent
 
 MAX_ANNOTATION_KEY = 256
 MAX_NAME_LENGTH = 256
@@ -48,7 +48,7 @@ def _matrix(payload: dict, event_type: str) -> None:
 def check_compare_request(payload: dict, n_cells: int) -> None:
     """``compare_request {requestId, group, reference, method, useRaw, layer, tieCorrect}``:
     compare two sets of cells."""
-    from .compare import METHODS, REST   # late: importing cellucid need not load the statistics
+    from ..compare import METHODS, REST   # late: importing cellucid need not load the statistics
 
     _text(payload, "requestId", "compare_request", MAX_REQUEST_ID)
     _cells(payload, "group", "compare_request", n_cells)
@@ -72,7 +72,7 @@ def check_compare_request(payload: dict, n_cells: int) -> None:
 def check_plot_genes_request(payload: dict, n_cells: int) -> None:
     """``plot_genes_request {requestId, genes, groupby, useRaw, layer}``: dot plot and violins
     of genes."""
-    from .compare import MAX_GENES   # late, as above
+    from ..compare import MAX_GENES   # late, as above
 
     _text(payload, "requestId", "plot_genes_request", MAX_REQUEST_ID)
     _text(payload, "groupby", "plot_genes_request", MAX_NAME_LENGTH)

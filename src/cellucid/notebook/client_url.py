@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from . import jupyter
 from .health import Probe, probe_health
-from .hosts import host_name, is_loopback
+from ..hosts import host_name, is_loopback
 
 logger = logging.getLogger("cellucid")
 

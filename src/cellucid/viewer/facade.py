@@ -11,23 +11,23 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from .annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
-from .annotations import Annotations
-from .bundle import SessionBundle
-from .cells import as_index_array, encode_cells
-from .client_url import client_base_url
-from .colors import normalize_color
+from ..session.annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
+from ..session.annotations import Annotations
+from ..session.bundle import SessionBundle
+from ..cells import as_index_array, encode_cells
+from ..notebook.client_url import client_base_url
+from ..colors import normalize_color
 from .diagnostics import connection_report
-from .dispatch import MESSAGE
-from .errors import CommandError, ViewerStopped
+from ..session.dispatch import MESSAGE
+from ..errors import CommandError, ViewerStopped
 from .interrupt import block_until_interrupted
-from .server import Server, get_server
-from .session import ViewerSession
-from .transport import marimo_hint, page_unreachable
-from .uploads import close_upload_request, open_upload_request
-from .viewer_analysis import AnalysisMethods
-from .viewer_live import LiveMethods
-from .viewer_display import DisplayMethods
+from ..server.server import Server, get_server
+from ..session.session import ViewerSession
+from ..notebook.transport import marimo_hint, page_unreachable
+from ..server.uploads import close_upload_request, open_upload_request
+from .analysis import AnalysisMethods
+from .live import LiveMethods
+from .display import DisplayMethods
 
 DEFAULT_COMMAND_TIMEOUT = 10.0
 

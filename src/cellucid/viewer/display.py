@@ -3,8 +3,8 @@ marimo (a viewer as a cell's last value)."""
 
 from __future__ import annotations
 
-from .client_url import client_base_url
-from .notebook import (
+from ..notebook.client_url import client_base_url
+from ..notebook.display import (
     display_mode,
     iframe_bundle,
     iframe_html,
@@ -35,7 +35,7 @@ class DisplayMethods:
         In marimo: ``mo.ui.anywidget(viewer.widget)``; a viewer as a cell's value shows it too.
         """
         if self._widget is None:
-            from .widget import viewer_widget
+            from ..notebook.widget import viewer_widget
 
             self._widget = viewer_widget(self, client_base_url(self._server))
         return self._widget

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .auth import viewer_from_query
-from .errors import ApiError
+from ..errors import ApiError
 
 MAX_HOPS = 50
 MAX_GENE_RESULTS = 1000

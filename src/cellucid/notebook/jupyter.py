@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit, urlunsplit
 
-from .hosts import DEFAULT_HOST, is_loopback, is_wildcard
+from ..hosts import DEFAULT_HOST, is_loopback, is_wildcard
 
 
 def _running_servers() -> list[dict]:

@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 
 from . import blocking
-from .errors import CommandError
+from ..errors import CommandError
 
 DEFAULT_PENDING_LIMIT = 1_000
 KEEPALIVE_SECONDS = 15.0

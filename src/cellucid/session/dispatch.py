@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import blocking
-from .errors import ViewerStopped
+from ..errors import ViewerStopped
 
 logger = logging.getLogger("cellucid")
 

@@ -4,8 +4,8 @@ page (docs/live-analysis.md)."""
 
 from __future__ import annotations
 
-from .local_data import ID_PREFIX
-from .values import cell_coordinates, cell_values, values_title
+from ..data.pushed import ID_PREFIX
+from ..data.cell_values import cell_coordinates, cell_values, values_title
 
 
 class LiveMethods:

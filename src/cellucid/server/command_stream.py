@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .auth import viewer_from_query
-from .commands import CommandChannel
-from .errors import ApiError
+from ..session.commands import CommandChannel
+from ..errors import ApiError
 
 MAX_POLL_SECONDS = 25.0
 

@@ -13,13 +13,13 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from . import page_requests
-from .cells import decode_cells
-from .dispatch import QueueFull
-from .errors import ApiError, BadEvent
+from . import event_checks
+from ..cells import decode_cells
+from ..session.dispatch import QueueFull
+from ..errors import ApiError, BadEvent
 from .registry import Registry
-from .session import STATE_EVENTS, ViewerSession
-from .transport import request_transport
+from ..session.session import STATE_EVENTS, ViewerSession
+from ..notebook.transport import request_transport
 
 ROUTING_FIELDS = ("type", "viewerId", "viewerToken", "eventId")
 SERVER_ONLY_TYPES = frozenset({"session_bundle", "image", "comparison"})
@@ -141,7 +141,7 @@ def check_event(registry: Registry, obj: dict, body: bytes) -> tuple[ViewerSessi
 def _decode_cell_fields(event_type: str, payload: dict, n_cells: int) -> None:
     if event_type == "selection" and "cells" in payload:
         payload["cells"] = decode_cells(payload["cells"], n_cells).tolist()
-    check = page_requests.CHECKS.get(event_type)
+    check = event_checks.CHECKS.get(event_type)
     if check is not None:
         check(payload, n_cells)
     elif event_type in ("hover", "click") and "cell" in payload:

@@ -15,16 +15,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ._version import __version__
+from .._version import __version__
 from .auth import viewer_from_query
-from .bundle import session_bundle_endpoint
 from .command_stream import commands_endpoint, poll_endpoint
-from .data.names import UnknownName
+from ..data.names import UnknownName
 from .dataset_routes import dataset_routes
-from .errors import ApiError, DatasetError
+from ..errors import ApiError, DatasetError
 from .events import events_endpoint
-from .image import image_endpoint
 from .registry import Registry
+from .uploads import image_endpoint, session_bundle_endpoint
 from .security import AllowedHosts, HostCheckMiddleware
 from .webapp import index_endpoint, web_endpoint
 

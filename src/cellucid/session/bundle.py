@@ -1,5 +1,6 @@
-"""Session bundles: the page's state (highlight groups, selection, colour-by, embedding, camera)
-uploaded on request, and the `SessionBundle` Python works with.
+"""`SessionBundle`: the page's state (highlight groups, selection, colour-by, embedding, camera)
+as Python works with it, read from what the page uploads on request (the upload's endpoint is
+`server.uploads`).
 """
 
 from __future__ import annotations
@@ -10,23 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 
-from .cells import decode_cells, encode_cells
-from .errors import BadEvent
-from .uploads import receive_upload
+from ..cells import decode_cells, encode_cells
+from ..errors import BadEvent
 
-MAX_BUNDLE_BYTES = 256 << 20
 BUNDLE_FORMAT = "cellucid-session"
-
-
-async def session_bundle_endpoint(request: Request) -> JSONResponse:
-    """``POST /_cellucid/session_bundle``: stream an upload to a temp file, then emit the event."""
-    return await receive_upload(
-        request, kind="session bundle", event_type="session_bundle",
-        media_type="application/json", max_bytes=MAX_BUNDLE_BYTES, suffix=".cellucid-session",
-        hint="call viewer.get_session_bundle() from Python to ask for one")
 
 
 @dataclass

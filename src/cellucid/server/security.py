@@ -8,7 +8,7 @@ import re
 import threading
 from urllib.parse import urlsplit
 
-from .hosts import LOOPBACK_HOSTS, host_name, is_wildcard
+from ..hosts import LOOPBACK_HOSTS, host_name, is_wildcard
 
 _PROXY_CONTEXT = re.compile(r"/proxy/(\d+)/?$")
 CONTENT_SECURITY_POLICY = (

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analyses import Busy
-from .dispatch import QueueFull
-from .errors import CommandError
-from .events import deliver
-from .image import MAX_SCALE, png_size
+from ..session.analyses import Busy
+from ..session.dispatch import QueueFull
+from ..errors import CommandError
+from ..server.events import deliver
+from ..session.image import MAX_SCALE, png_size
 
 logger = logging.getLogger("cellucid")
 
@@ -45,7 +45,7 @@ class AnalysisMethods:
         layer, NaN in the values; `KeyError` for an unknown highlight group.
         """
         # late: the statistics load with the first comparison
-        from .compare import REST, NegativeValuesWarning
+        from ..compare import REST, NegativeValuesWarning
 
         self._check_running()
         group_cells, group_label = self._comparison_side(group, "group")
@@ -129,7 +129,7 @@ class AnalysisMethods:
             logger.warning("cellucid: the page could not show the result (%s)", exc)
 
     def _on_compare_request(self, payload: dict) -> None:
-        from .compare import REST, NegativeValuesWarning   # late, as in `compare`
+        from ..compare import REST, NegativeValuesWarning   # late, as in `compare`
 
         session, request_id = self._session, payload["requestId"]
         reference = payload["reference"]

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .data.names import UnknownName
+from ..data.names import UnknownName
 
 logger = logging.getLogger("cellucid")
 
@@ -66,7 +66,7 @@ class Analyses:
         layer, or NaN in the values.
         """
         # Late: the statistics (scipy.stats) load with the first comparison, not with cellucid.
-        from .compare import choose_matrix, compute_ranking, dataset_source, resolve_comparison
+        from ..compare import choose_matrix, compute_ranking, dataset_source, resolve_comparison
 
         dataset = self.data.dataset
         matrix = choose_matrix(dataset, use_raw, layer)
@@ -105,7 +105,7 @@ class Analyses:
         categories = field.info["categories"]
         dataset = self.data.dataset
         # late, as in `compare`
-        from .compare import choose_matrix, gene_summary, violin_values
+        from ..compare import choose_matrix, gene_summary, violin_values
 
         matrix = choose_matrix(dataset, use_raw, layer)
         dots = gene_summary(dataset, genes, codes, categories, matrix.key)

@@ -17,9 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from .auth import viewer_from_query
-from .errors import ApiError
+from ..errors import ApiError
 from .events import deliver
 
+MAX_BUNDLE_BYTES = 256 << 20
+MAX_IMAGE_BYTES = 256 << 20
 MAX_PENDING_REQUESTS = 8
 REQUEST_TTL_SECONDS = 600.0
 
@@ -92,3 +94,19 @@ def _emit(session, event_type: str, request_id: str, *, path: str | None = None,
     else:
         payload = {"requestId": request_id, "status": "error", "error": error}
     deliver(session, event_type, payload)
+
+
+async def session_bundle_endpoint(request: Request) -> JSONResponse:
+    """``POST /_cellucid/session_bundle``: stream an upload to a temp file, then emit the event."""
+    return await receive_upload(
+        request, kind="session bundle", event_type="session_bundle",
+        media_type="application/json", max_bytes=MAX_BUNDLE_BYTES, suffix=".cellucid-session",
+        hint="call viewer.get_session_bundle() from Python to ask for one")
+
+
+async def image_endpoint(request: Request) -> JSONResponse:
+    """``POST /_cellucid/image``: stream a PNG to a temp file, then emit the ``image`` event."""
+    return await receive_upload(
+        request, kind="image", event_type="image", media_type="image/png",
+        max_bytes=MAX_IMAGE_BYTES, suffix=".png",
+        hint="call viewer.save_image(path) from Python to ask for one")
