@@ -92,6 +92,15 @@ class Dataset:
         return self._adata
 
     @property
+    def adata_in_memory(self):
+        """The AnnData this dataset shows when it is held in memory (not backed): Python may write
+        ``obs`` columns to it. None for a file, an AnnData opened backed, or an export."""
+        if self.kind != "anndata":
+            return None
+        adata = self.adata
+        return adata if adata is not None and not getattr(adata, "isbacked", False) else None
+
+    @property
     def cell_names(self):
         """The cells' names (``obs_names``, a pandas Index) or None when the data has none (an
         export). Read on first use: for a file only its obs index, never the AnnData

@@ -90,6 +90,55 @@ def output_bundle(viewer) -> tuple[dict, dict]:
     return viewer.widget_for_display()._repr_mimebundle_()
 
 
+def mimebundle(viewer):
+    """What IPython shows for ``viewer`` (its ``_repr_mimebundle_``): the output of the display
+    mode in a kernel; the plain HTML outside one (terminal IPython), where no front end could
+    show a widget."""
+    if not in_notebook():
+        return iframe_bundle(viewer)
+    return output_bundle(viewer)
+
+
+class HtmlOutput:
+    """HTML for marimo's display protocol."""
+
+    def __init__(self, markup: str) -> None:
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+
+def marimo_output(viewer):
+    """What marimo shows for ``viewer`` (its ``_display_``): the widget, or the iframe with
+    ``CELLUCID_DISPLAY=iframe``."""
+    if display_mode() == "iframe":
+        return HtmlOutput(iframe_html(viewer))
+    return viewer.widget_for_display()
+
+
+def new_widget(viewer):
+    """A new notebook widget for ``viewer`` (`notebook.widget.CellucidWidget`), its page loaded
+    from the URL of the route chosen now when the browser reaches it."""
+    from .client_url import client_base_url
+    from .widget import CellucidWidget   # late: anywidget loads with the first widget
+
+    return CellucidWidget(viewer.server, viewer_id=viewer.viewer_id,
+                          viewer_token=viewer.viewer_token,
+                          http_url=client_base_url(viewer.server), height=viewer.height,
+                          plain_text=plain_text(viewer))
+
+
+def pointed_at_current_url(widget, server):
+    """``widget``, its page's URL set to that of the route chosen now (it may have changed)."""
+    from .client_url import client_base_url
+
+    url = client_base_url(server)
+    if widget.http_url != url:
+        widget.http_url = url
+    return widget
+
+
 def display_viewer(viewer) -> None:
     """Display ``viewer`` in the current notebook output (replacing the cell's earlier viewers)."""
     from IPython.display import display
@@ -97,7 +146,7 @@ def display_viewer(viewer) -> None:
     from .client_url import choose_route
 
     replace_cell_viewers(viewer)
-    choose_route(viewer._server, refresh=True)
+    choose_route(viewer.server, refresh=True)
     data, metadata = output_bundle(viewer)
     display(data, metadata=metadata, raw=True)
     if "text/html" not in data:

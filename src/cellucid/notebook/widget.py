@@ -71,7 +71,7 @@ def app_assets() -> tuple[str, str, str]:
 class CellucidWidget(anywidget.AnyWidget):
     """A viewer in a notebook output; its page reaches Python by HTTP or over the widget's comm.
 
-    Build it with `viewer_widget` (``viewer.widget``). Messages from the page are requests
+    Made by `display.new_widget` (``viewer.widget``). Messages from the page are requests
     (docs/protocol.md, "Over the notebook's comm"); each is answered off the kernel's thread.
     """
 
@@ -119,12 +119,3 @@ class CellucidWidget(anywidget.AnyWidget):
         if self._plain_text:
             data = {**data, "text/plain": self._plain_text}
         return data, metadata
-
-
-def viewer_widget(viewer, http_url: str) -> CellucidWidget:
-    """A new `CellucidWidget` for ``viewer``, whose page loads from ``http_url`` when it can."""
-    from .display import plain_text
-
-    return CellucidWidget(viewer.server, viewer_id=viewer.viewer_id,
-                          viewer_token=viewer.viewer_token, http_url=http_url,
-                          height=viewer.height, plain_text=plain_text(viewer))

@@ -17,8 +17,8 @@ from . import event_checks
 from ..cells import decode_cells
 from ..session.dispatch import QueueFull
 from ..errors import ApiError, BadEvent
+from ..session.session import ViewerSession
 from .registry import Registry
-from ..session.session import STATE_EVENTS, ViewerSession
 from ..notebook.transport import request_transport
 
 ROUTING_FIELDS = ("type", "viewerId", "viewerToken", "eventId")
@@ -31,7 +31,6 @@ MAX_EVENT_ID_LENGTH = 128
 MAX_DEPTH = 64
 OFF_LOOP_BYTES = 256 << 10   # bodies larger than this are decoded on a worker thread
 RETRY_AFTER_SECONDS = 1
-MAX_CONSOLE_MESSAGE = 4000
 BYTES_PER_LISTED_CELL = 40   # a Python int in a list: pointer + int object
 # Raw UTF-8 cannot carry a surrogate, so one can only come from a \uD8xx–\uDFxx escape: bodies
 # without one skip the full check.
@@ -154,30 +153,6 @@ def _decode_cell_fields(event_type: str, payload: dict, n_cells: int) -> None:
                            f"got {cell!r}")
 
 
-def deliver(session: ViewerSession, event_type: str, payload: dict, size: int = 0) -> None:
-    """Apply an event to the viewer's state and queue it for the callbacks.
-
-    Acknowledgements and state are applied here, at routing time, so a callback that waits on
-    a command or an event never waits on its own dispatcher thread. Raises `QueueFull`.
-    """
-    if event_type == "command_result":
-        session.commands.acknowledge(payload.get("id"), payload.get("ok"), payload.get("error"))
-    elif event_type == "console":
-        message = payload.get("message")
-        if isinstance(message, str) and len(message) > MAX_CONSOLE_MESSAGE:
-            payload["message"] = message[:MAX_CONSOLE_MESSAGE] + "…"
-        session.console.append(payload)
-    elif event_type == "transport":
-        session.transport.state(payload)
-    routed = session.on_routed.get(event_type)
-    if routed is not None:
-        routed(payload)
-    if event_type in STATE_EVENTS:
-        session.state[event_type] = payload
-    session.state["last_event"] = {"event": event_type, **payload}
-    session.dispatcher.submit(event_type, payload, size)
-
-
 def process_event(registry: Registry, body: bytes, transport: str = "http") -> dict:
     """Parse, check and route one event body that came by ``transport`` (``"http"`` or
     ``"comm"``); returns the JSON reply. Raises `ApiError`."""
@@ -191,7 +166,7 @@ def process_event(registry: Registry, body: bytes, transport: str = "http") -> d
                  if isinstance(payload.get(f), list))
     size = len(body) + BYTES_PER_LISTED_CELL * listed
     try:
-        deliver(session, event_type, payload, size)
+        session.deliver(event_type, payload, size)
     except QueueFull as exc:
         if event_id is not None:
             session.recent_ids.discard(event_id)

@@ -1,50 +1,23 @@
-"""Files the page uploads when Python asks for them (session bundles, images).
+"""The upload endpoints: ``POST /_cellucid/session_bundle`` and ``POST /_cellucid/image``.
 
-Python registers a request (`open_upload_request`), tells the page its ``requestId`` in a
-command, and waits for the event the upload endpoint emits: ``{requestId, status: "ok", bytes,
-path}`` (a temporary file, Python's to move or delete) or ``{requestId, status: "error", error}``.
-An upload is taken only for a pending request of its own kind, streamed to disk, size-capped.
+The page uploads a file only when Python asked for one (`session.uploads`): the body is streamed
+to a temporary file, size-capped, and the viewer's session gets the event it waits for —
+``{requestId, status: "ok", bytes, path}`` or ``{requestId, status: "error", error}``.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import tempfile
-import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .auth import viewer_from_query
 from ..errors import ApiError
-from .events import deliver
+from .auth import viewer_from_query
 
 MAX_BUNDLE_BYTES = 256 << 20
 MAX_IMAGE_BYTES = 256 << 20
-MAX_PENDING_REQUESTS = 8
-REQUEST_TTL_SECONDS = 600.0
-
-
-def open_upload_request(session, kind: str) -> str:
-    """Register a pending upload of ``kind`` for ``session`` and return its ``requestId``."""
-    now = time.monotonic()
-    with session.uploads_lock:
-        for rid, info in list(session.uploads.items()):
-            if now - info["created"] > REQUEST_TTL_SECONDS:
-                del session.uploads[rid]
-        if len(session.uploads) >= MAX_PENDING_REQUESTS:
-            raise RuntimeError(f"{len(session.uploads)} uploads are already pending for this "
-                               f"viewer; wait for them to finish")
-        request_id = secrets.token_hex(8)
-        session.uploads[request_id] = {"created": now, "kind": kind}
-    return request_id
-
-
-def close_upload_request(session, request_id: str) -> None:
-    """Forget an upload request (answered, failed or given up)."""
-    with session.uploads_lock:
-        session.uploads.pop(request_id, None)
 
 
 async def receive_upload(request: Request, *, kind: str, event_type: str, media_type: str,
@@ -57,13 +30,7 @@ async def receive_upload(request: Request, *, kind: str, event_type: str, media_
     """
     session = viewer_from_query(request)
     request_id = request.query_params.get("requestId", "")
-    with session.uploads_lock:
-        pending = session.uploads.get(request_id)
-        if pending is not None and pending["kind"] == kind:
-            del session.uploads[request_id]
-        else:
-            pending = None
-    if pending is None:
+    if not session.uploads.take(request_id, kind):
         raise ApiError(409, f"no {kind} was requested with this requestId; {hint}")
     sent = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
     if sent != media_type:
@@ -93,7 +60,7 @@ def _emit(session, event_type: str, request_id: str, *, path: str | None = None,
         payload = {"requestId": request_id, "status": "ok", "bytes": size, "path": path}
     else:
         payload = {"requestId": request_id, "status": "error", "error": error}
-    deliver(session, event_type, payload)
+    session.deliver(event_type, payload)
 
 
 async def session_bundle_endpoint(request: Request) -> JSONResponse:

@@ -1,8 +1,8 @@
 """Comparisons and gene plots of one viewer: computed in Python, kept by id for its page.
 
 Python computes (`compare`, `gene_plot`); the page only shows, fetching a result by id from the
-dataset routes (`comparison_json`, `gene_plot_json`). Requests made in the page run one at a time
-on the viewer's own daemon worker thread, never on a request thread or the callbacks' thread.
+dataset routes (`comparison_json`, `gene_plot_json`). `compare_and_show` and `plot_and_show` are
+what the `Viewer` asks for; what the page asks for runs on the viewer's worker (`page_work`).
 """
 
 from __future__ import annotations
@@ -10,26 +10,20 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import queue
 import threading
+import warnings
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from ..data.names import UnknownName
+from ..errors import CommandError
 
 logger = logging.getLogger("cellucid")
 
 KEPT_RESULTS = 16          # results a page can still fetch; older ones are dropped
-MAX_QUEUED_REQUESTS = 4    # page requests waiting for the worker
-
-
-class Busy(RuntimeError):
-    """Too many requests from the page are waiting already."""
-
 
 class Compared(NamedTuple):
     """A comparison kept for the page: its id, scanpy's frame, the matrix compared (its label:
@@ -42,15 +36,55 @@ class Compared(NamedTuple):
 
 
 class Analyses:
-    """The comparisons and gene plots of one viewer (``data`` is its `local_data.ViewData`)."""
+    """The comparisons and gene plots of one viewer (``session``: its `ViewerSession`)."""
 
-    def __init__(self, data) -> None:
-        self.data = data
+    def __init__(self, session) -> None:
+        self.session = session
+        self.data = session.data
         self._results: OrderedDict[str, dict] = OrderedDict()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._queue: queue.Queue = queue.Queue(MAX_QUEUED_REQUESTS)
-        self._worker: threading.Thread | None = None
+
+    # -- asked from Python ----------------------------------------------------------------------
+    def compare_and_show(self, group, reference, *, method: str, use_raw: bool | None,
+                         layer: str | None, tie_correct: bool, n_genes: int | None
+                         ) -> pd.DataFrame:
+        """Rank, warn about negative values, show the result in the page; see `Viewer.compare`."""
+        # late: the statistics load with the first comparison
+        from ..compare import REST, NegativeValuesWarning
+
+        self.session.check_running()
+        group_cells, group_label = self._side(group, "group")
+        if isinstance(reference, str) and reference == REST:
+            reference_cells, reference_label = REST, REST
+        else:
+            reference_cells, reference_label = self._side(reference, "reference")
+        compared = self.compare(
+            group_cells, reference_cells, method=method, use_raw=use_raw, layer=layer,
+            tie_correct=tie_correct, n_genes=n_genes, labels=(group_label, reference_label))
+        if compared.note:   # attributed to the line that called viewer.compare
+            warnings.warn(compared.note, NegativeValuesWarning, stacklevel=3)
+        self._show("showComparison", compared.result_id)
+        return compared.frame
+
+    def plot_and_show(self, genes, groupby: str, *, use_raw: bool | None,
+                      layer: str | None) -> pd.DataFrame:
+        """Compute the gene plots, show them in the page; see `Viewer.plot_genes`."""
+        self.session.check_running()
+        result_id, dots = self.gene_plot(genes, groupby, use_raw=use_raw, layer=layer)
+        self._show("showGenePlot", result_id)
+        return dots
+
+    def _side(self, spec, side: str):
+        if isinstance(spec, str):
+            return self.session.highlights.cells_of(spec), spec
+        return spec, side
+
+    def _show(self, command: str, result_id: str) -> None:
+        try:
+            self.session.command(command, {"resultId": result_id})
+        except CommandError as exc:   # the result is Python's anyway: say so, do not lose it
+            logger.warning("cellucid: the page could not show the result (%s)", exc)
 
     # -- computing ----------------------------------------------------------------------------
     def compare(self, group, reference, *, method: str = "wilcoxon", use_raw: bool | None = None,
@@ -159,40 +193,6 @@ class Analyses:
         return {"id": result_id, "groupby": result["groupby"],
                 "categories": result["categories"], "genes": result["genes"],
                 "matrix": result["matrix"], "dot": dots, "violins": violins}
-
-    # -- requests from the page ---------------------------------------------------------------
-    def submit(self, work: Callable[[], None]) -> None:
-        """Run ``work`` on the worker thread, after the requests before it. Raises `Busy`."""
-        with self._lock:
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._run, name="cellucid-analyses",
-                                                daemon=True)
-                self._worker.start()
-        try:
-            self._queue.put_nowait(work)
-        except queue.Full:
-            raise Busy(f"{MAX_QUEUED_REQUESTS} requests from the page are waiting already; try "
-                       f"again when they are done") from None
-
-    def stop(self) -> None:
-        """End the worker thread after the request it runs (queued ones are dropped)."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
-        if self._worker is not None:
-            self._queue.put(None)
-
-    def _run(self) -> None:
-        while True:
-            work = self._queue.get()
-            if work is None:
-                return
-            try:
-                work()
-            except Exception:   # the work reports its own failures; this is a last resort
-                logger.exception("cellucid: a request from the page failed")
 
 
 def _float(value) -> float | None:

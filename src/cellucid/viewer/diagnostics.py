@@ -49,13 +49,12 @@ def _short(value) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _round_trip(viewer, command_type: str, reply_type: str, timeout: float):
+def _round_trip(session, command_type: str, reply_type: str, timeout: float):
     """Send an internal command and wait for its reply event; returns (payload, ms) or None."""
     request_id = secrets.token_hex(6)
-    session = viewer._session
     with session.dispatcher.subscribe(reply_type) as replies:
         start = time.perf_counter()
-        viewer._command(command_type, {"requestId": request_id}, wait=False)
+        session.command(command_type, {"requestId": request_id}, wait=False)
         try:
             _, payload = replies.next(timeout, lambda p: p.get("requestId") == request_id)
         except TimeoutError:
@@ -63,16 +62,18 @@ def _round_trip(viewer, command_type: str, reply_type: str, timeout: float):
         return payload, (time.perf_counter() - start) * 1000
 
 
-def connection_report(viewer, timeout: float = 5.0) -> ConnectionReport:
-    """Run every check for ``viewer`` and return a `ConnectionReport` with a one-line verdict."""
-    session = viewer._session
-    report = ConnectionReport(ok=False, viewer_id=viewer.viewer_id, server_url=viewer.server_url,
-                              viewer_url=viewer.viewer_url.split("viewerToken=")[0] + "viewerToken=…")
-    route = choose_route(viewer.server)
+def connection_report(session, timeout: float = 5.0) -> ConnectionReport:
+    """Run every check for the viewer of ``session`` (its `ViewerSession`) and return a
+    `ConnectionReport` with a one-line verdict."""
+    server = session.server
+    viewer_url = session.viewer_url
+    report = ConnectionReport(ok=False, viewer_id=session.viewer_id, server_url=server.url,
+                              viewer_url=viewer_url.split("viewerToken=")[0] + "viewerToken=…")
+    route = choose_route(server)
     report["route"] = f"{route.route} — {route.reason}"
     report["route_probes"] = [p.as_text() for p in route.probes]
     report["transport"] = session.transport.describe()
-    health = probe_health("from Python", viewer.server_url, timeout=timeout)
+    health = probe_health("from Python", server.url, timeout=timeout)
     healthy = health.ok
     report["server_health"] = health.as_text()
     report["stopped"] = session.stopped
@@ -90,7 +91,7 @@ def connection_report(viewer, timeout: float = 5.0) -> ConnectionReport:
                         "the Python process that served it may have ended; re-run the cell")
     if not report["command_stream_connected"]:
         return _verdict(report, "no viewer page is connected",
-                        _not_connected_fix(viewer, route, session.transport.current))
+                        _not_connected_fix(viewer_url, route, session.transport.current))
     if page_unreachable(session.transport):
         # The pong would come back over the channel this very thread reads (marimo's kernel).
         report["ok"] = True
@@ -98,8 +99,8 @@ def connection_report(viewer, timeout: float = 5.0) -> ConnectionReport:
                         "(no ping: this thread is the one that reads that channel; call "
                         "debug_connection() from a thread of its own for one)", None)
     try:
-        pong = _round_trip(viewer, "ping", "pong", timeout)
-        snapshot = _round_trip(viewer, "debug_snapshot", "debug_snapshot", timeout)
+        pong = _round_trip(session, "ping", "pong", timeout)
+        snapshot = _round_trip(session, "debug_snapshot", "debug_snapshot", timeout)
     except (ViewerStopped, CommandError) as exc:
         return _verdict(report, f"the viewer cannot take commands: {exc}", "re-run the cell")
     if pong is None:
@@ -113,7 +114,7 @@ def connection_report(viewer, timeout: float = 5.0) -> ConnectionReport:
     return _verdict(report, f"ok: ping {report['ping_ms']} ms{note}", None)
 
 
-def _not_connected_fix(viewer, route, transport: str | None) -> str:
+def _not_connected_fix(viewer_url: str, route, transport: str | None) -> str:
     """What to try when no page holds the command stream, given the route the URL took and the
     transport the page used last."""
     if transport == "comm":
@@ -121,7 +122,7 @@ def _not_connected_fix(viewer, route, transport: str | None) -> str:
                 "commands lately: its output may be closed, or the kernel could not read the "
                 "comm (a long cell in a front end without kernel subshells); re-run the cell "
                 "that shows it")
-    where = (f"open the viewer (display it in a notebook cell, or open {viewer.viewer_url} in a "
+    where = (f"open the viewer (display it in a notebook cell, or open {viewer_url} in a "
              f"browser); if it is open, the page cannot reach {route.base_url}")
     if route.route == "direct":
         return (f"{where} — a browser on another machine (SSH tunnel, JupyterHub, VS Code "

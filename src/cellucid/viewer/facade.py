@@ -1,38 +1,34 @@
-"""`Viewer`: the Python handle of one viewer — its hooks, its state, and the commands it sends."""
+"""`Viewer`: the Python handle of one viewer — its hooks, its state, and the commands it sends.
+
+A facade: each public method checks its arguments and asks the viewer's `ViewerSession`
+(`session/`), which holds every thread, queue and wait. The class keeps no state of its own but
+``dataset``, ``height``, ``owns_dataset`` and the notebook widget it made.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlencode
 
 import numpy as np
+import pandas as pd
 
-from ..session.annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
-from ..session.annotations import Annotations
-from ..session.bundle import SessionBundle
-from ..cells import as_index_array, encode_cells
-from ..notebook.client_url import client_base_url
 from ..colors import normalize_color
-from .diagnostics import connection_report
+from ..notebook.display import (iframe_html, marimo_output, mimebundle, new_widget,
+                                pointed_at_current_url)
+from ..server import Server, get_server
+from ..session.annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
+from ..session.bundle import SessionBundle
 from ..session.dispatch import MESSAGE
-from ..errors import CommandError, ViewerStopped
-from .interrupt import block_until_interrupted
-from ..server.server import Server, get_server
+from ..session.image import MAX_SCALE
 from ..session.session import ViewerSession
-from ..notebook.transport import marimo_hint, page_unreachable
-from ..server.uploads import close_upload_request, open_upload_request
-from .analysis import AnalysisMethods
-from .live import LiveMethods
-from .display import DisplayMethods
-
-DEFAULT_COMMAND_TIMEOUT = 10.0
+from .diagnostics import connection_report
+from .interrupt import block_until_interrupted
 
 
-class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
+class Viewer:
     """One interactive view of a dataset, served by the process's cellucid server."""
 
     def __init__(self, dataset, *, embedding: str | None = None, color: str | None = None,
@@ -41,27 +37,11 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
                  annotations_key: str | None = DEFAULT_ANNOTATIONS_KEY) -> None:
         self.dataset = dataset
         self.height = int(height)
-        self._server = server or get_server(port)
-        embedding = embedding or dataset.default_embedding
-        self._check_embedding(embedding)
-        color_field = None
-        if color is not None:
-            kind, name = dataset.resolve_color_field(color)
-            color_field = {"field": name, "kind": kind}
-        self._session = ViewerSession(dataset=dataset, n_cells=int(dataset.n_cells), options={
-            "embedding": embedding, "color": color_field, "title": title,
-            "annotationsKey": annotations_key or DEFAULT_ANNOTATIONS_KEY})
-        self._group_count = 0
+        self._session = ViewerSession(dataset, server or get_server(port), embedding=embedding,
+                                      color=color, title=title, annotations_key=annotations_key)
         self.owns_dataset = False   # set when cellucid opened the dataset (then stop closes it)
-        self._labels = Annotations(annotations_key or DEFAULT_ANNOTATIONS_KEY, self.n_cells,
-                                   self._cell_names())
-        self._write_labels = annotations_key is not None and self._in_memory_adata() is not None
-        self._groups: dict[str, list[int]] = {}   # highlight groups made from Python
-        self._session.on_routed.update(annotation=self._on_annotation,
-                                       compare_request=self._on_compare_request,
-                                       plot_genes_request=self._on_plot_genes_request)
+        self._widget = None
         self._session.start()
-        self._server.registry.add(self._session)
 
     # -- identity and URLs --------------------------------------------------------------------
     @property
@@ -82,21 +62,20 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
     @property
     def server(self) -> Server:
         """The process's cellucid server this viewer is served by."""
-        return self._server
+        return self._session.server
 
     @property
     def server_url(self) -> str:
         """The loopback URL Python itself reaches the server at."""
-        return self._server.url
+        return self._session.server.url
 
     @property
     def viewer_url(self) -> str:
         """The URL a browser opens to show this viewer (direct, proxied, or configured)."""
-        query = urlencode({"viewerId": self.viewer_id, "viewerToken": self.viewer_token})
-        return f"{client_base_url(self._server)}?{query}"
+        return self._session.viewer_url
 
     def __repr__(self) -> str:
-        state = "stopped" if self._session.stopped else (
+        state = "stopped" if self.stopped else (
             "ready" if self._session.state["ready"] else "waiting for the page")
         return f"<cellucid.Viewer {self.viewer_id} {self.n_cells} cells, {state}>"
 
@@ -163,17 +142,7 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         `ViewerStopped` if the viewer is stopped meanwhile, or `RuntimeError` at once where the
         page could never be heard (marimo's kernel thread, when the page uses marimo's channel).
         """
-        with self._subscription(event_type) as events:
-            kind, payload = events.next(timeout, predicate)
-        return {"event": kind, **payload} if event_type is None else payload
-
-    def _subscription(self, event_type: str | None):
-        """A subscription to ``event_type`` events, taken where waiting for the page can work."""
-        self._check_running()
-        reason = page_unreachable(self._session.transport)
-        if reason:
-            raise RuntimeError(f"cellucid cannot wait for the page here: {reason}")
-        return self._session.dispatcher.subscribe(event_type)
+        return self._session.wait_for_event(event_type, timeout, predicate)
 
     async def wait_for_event_async(self, event_type: str | None, timeout: float | None = 30,
                                    predicate: Callable[[dict], bool] | None = None) -> dict:
@@ -186,17 +155,7 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
 
         Raises `TimeoutError` (saying what to check), and what `wait_for_event` raises.
         """
-        with self._subscription("ready") as events:   # before looking: a ready meanwhile counts
-            ready = self._session.state["ready"]
-            if ready is not None:
-                return ready
-            try:
-                return events.next(timeout)[1]
-            except TimeoutError:
-                raise TimeoutError(f"the viewer page did not become ready within {timeout:g} s; "
-                                   f"is it shown (or open at {self.viewer_url})? "
-                                   f"{marimo_hint()}viewer.debug_connection() tells "
-                                   f"more") from None
+        return self._session.wait_for_ready(timeout)
 
     def wait_for_callbacks(self, timeout: float | None = 10) -> None:
         """Block until every event routed so far went through the callbacks.
@@ -205,9 +164,7 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         `RuntimeError` at once when called from one of this viewer's hooks (it would wait for
         itself).
         """
-        if not self._session.dispatcher.wait_idle(timeout):
-            raise TimeoutError(f"the callbacks of viewer {self.viewer_id} were still busy after "
-                               f"{timeout:g} s ({self._session.dispatcher.queued} events queued)")
+        self._session.wait_for_callbacks(timeout)
 
     @property
     def waiters(self) -> int:
@@ -225,61 +182,31 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         return self._session.commands.pending
 
     # -- commands -----------------------------------------------------------------------------
-    def _command(self, command_type: str, fields: dict | None = None, *, wait: bool = True,
-                 timeout: float = DEFAULT_COMMAND_TIMEOUT) -> str:
-        self._check_running()
-        channel = self._session.commands
-        ack = channel.push(command_type, fields or {})
-        # Where the page's acknowledgement could never be heard (marimo's kernel thread, over
-        # its widget channel), the command is sent and applied, but not waited for.
-        if not wait or not channel.connected or page_unreachable(self._session.transport):
-            return ack.command_id
-        if not ack.wait(timeout):
-            raise CommandError(f"the viewer page did not acknowledge '{command_type}' within "
-                               f"{timeout:g} s; it stays queued (viewer.pending_commands). "
-                               f"Run viewer.debug_connection() to see why")
-        if not ack.ok:
-            raise CommandError(f"the viewer refused '{command_type}': {ack.error}")
-        return ack.command_id
-
-    def _cells(self, cells: Iterable[int] | np.ndarray) -> list[int] | dict:
-        return encode_cells(as_index_array(cells, self.n_cells), self.n_cells)
-
     def highlight_cells(self, cells, color: str = "#ff0000", name: str | None = None) -> str:
         """Add (or replace) a highlight group drawn in ``color``; returns the group's name.
 
         Raises `IndexError` for a cell out of range, `ValueError` for a bad colour.
         """
-        color = normalize_color(color)
-        if name is None:
-            self._group_count += 1
-            name = f"group {self._group_count}"
-        cells = as_index_array(cells, self.n_cells)
-        self._command("highlight", {"name": str(name), "color": color,
-                                    "cells": encode_cells(cells, self.n_cells)})
-        self._groups[str(name)] = cells.tolist()
-        return str(name)
+        return self._session.highlights.add(cells, normalize_color(color), name)
 
     def clear_highlights(self, name: str | None = None) -> None:
         """Remove one highlight group, or all of them."""
-        self._command("clearHighlights", {"name": name})
-        if name is None:
-            self._groups.clear()
-        else:
-            self._groups.pop(str(name), None)
+        self._session.highlights.clear(name)
 
     def set_visibility(self, cells=None, visible: bool = True) -> None:
         """Show or hide cells (``cells=None``: all of them)."""
-        self._command("setVisibility", {"cells": None if cells is None else self._cells(cells),
-                                        "visible": bool(visible)})
+        session = self._session
+        session.command("setVisibility", {
+            "cells": None if cells is None else session.wire_cells(cells),
+            "visible": bool(visible)})
 
     def reset_view(self) -> None:
         """Fit the camera to the data again."""
-        self._command("resetCamera")
+        self._session.command("resetCamera")
 
     def select(self, cells) -> None:
         """Set the viewer's selection (it then emits ``selection`` with source ``python``)."""
-        self._command("select", {"cells": self._cells(cells)})
+        self._session.command("select", {"cells": self._session.wire_cells(cells)})
 
     def send_message(self, message: dict) -> None:
         """Send any JSON object to the page (custom front-end extensions receive it)."""
@@ -288,69 +215,121 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         message = dict(message)
         command_type = message.pop("type", "message")
         json.dumps(message)
-        self._command(str(command_type), message)
+        self._session.command(str(command_type), message)
+
+    # -- the live loop (docs/live-analysis.md) -------------------------------------------------
+    def set_color_by(self, field, *, name: str | None = None) -> None:
+        """Colour the cells by an obs column or gene name, or by values computed in Python.
+
+        ``field`` is a name (an obs column, also one added after show, or a gene) or one value
+        per cell: a 1-D array, list, pandas Series (aligned by ``obs_names``) or Categorical.
+        Numbers get a colour bar, strings/categories/booleans a legend; the title shown is
+        ``name``, else the Series' name, else ``"values"``. Raises `KeyError` naming the closest
+        real names for an unknown name, `ValueError` for values that do not fit the cells.
+        """
+        if isinstance(field, str) and name is not None:
+            raise ValueError("name= titles values pushed from Python; a column or gene is "
+                             "shown under its own name")
+        self._session.live.color_by(field, name)
+
+    def set_embedding(self, embedding, *, name: str | None = None) -> None:
+        """Show another embedding: an ``obsm`` key (also one added after show) or coordinates.
+
+        Coordinates are an array of shape ``(n_cells, 2)`` or ``(n_cells, 3)``, shown under
+        ``name`` (default ``"embedding"``); the view fits them. Raises `KeyError` naming the
+        closest embeddings for an unknown key, `ValueError` for coordinates of the wrong shape.
+        """
+        if isinstance(embedding, str) and name is not None:
+            raise ValueError("name= titles coordinates pushed from Python; an obsm "
+                             "embedding is shown under its own name")
+        self._session.live.show_embedding(embedding, name)
+
+    def refresh(self) -> None:
+        """Offer the page the names the data has now (colour-by menu, embeddings, genes).
+
+        The view, the selection and the highlight groups stay; a column coloured by that
+        changed since is drawn with its new values.
+        """
+        self._session.live.refresh()
+
+    def show_only(self, cells) -> None:
+        """Hide every cell but ``cells`` and fit the view to them (`show_all` undoes it).
+
+        Raises `IndexError` for a cell out of range.
+        """
+        self._session.command("showOnly", {"cells": self._session.wire_cells(cells)})
+
+    def show_all(self) -> None:
+        """Show every cell again and fit the view to them."""
+        self._session.command("showAll")
+
+    @property
+    def annotations(self):
+        """The labels given in the page: a categorical pandas Series indexed by ``obs_names``
+        (NaN where a cell has none); a later label on the same cells wins."""
+        return self._session.annotations.series()
+
+    # -- analyses: Python computes, the page shows ---------------------------------------------
+    def compare(self, group, reference="rest", *, method: str = "wilcoxon",
+                use_raw: bool | None = None, layer: str | None = None,
+                tie_correct: bool = False, n_genes: int | None = None) -> pd.DataFrame:
+        """Marker genes of ``group`` against ``reference``, as scanpy's ``rank_genes_groups_df``.
+
+        ``group`` and ``reference`` are cell indices, a boolean mask or a highlight group's
+        name; ``reference`` may be ``"rest"`` (every other cell). ``method`` is ``"wilcoxon"``
+        or ``"t-test"`` (Welch); ``tie_correct`` corrects Wilcoxon for ties. The matrix is
+        scanpy's default: ``.raw`` when the data has one (``use_raw=None``), ``X`` with
+        ``use_raw=False``, or ``layer``; fold changes honour ``uns["log1p"]["base"]``.
+        Returns the frame (``names, scores, logfoldchanges, pvals, pvals_adj, pct_nz_group,
+        pct_nz_reference``, by score) and shows it in the page, which names the matrix.
+        Warns `~cellucid.compare.NegativeValuesWarning` when the matrix has negative values
+        (scaled data: fold changes mean nothing there).
+        Raises `ValueError` for an empty group, overlapping sides, a group of every cell with
+        ``"rest"``, an unknown layer or method, ``use_raw=True`` without a ``.raw`` or with a
+        layer, NaN in the values; `KeyError` for an unknown highlight group.
+        """
+        return self._session.analyses.compare_and_show(
+            group, reference, method=method, use_raw=use_raw, layer=layer,
+            tie_correct=tie_correct, n_genes=n_genes)
+
+    def plot_genes(self, genes, groupby: str, *, use_raw: bool | None = None,
+                   layer: str | None = None) -> pd.DataFrame:
+        """Dot plot (mean expression, fraction expressing) and violins of ``genes`` (up to 30)
+        in each category of ``groupby``, drawn in the page; returns the dot-plot frame
+        (``gene, group, mean_expression, fraction_expressing, n_cells``), the numbers of
+        ``sc.pl.dotplot``. The matrix is chosen as scanpy's: ``.raw`` when there is one
+        (``use_raw=None``), ``X`` with ``use_raw=False``, or ``layer``.
+
+        Raises `KeyError` naming the closest names for an unknown gene or column, `ValueError`
+        for a column that is not categorical, more than 30 genes or a bad matrix choice.
+        """
+        return self._session.analyses.plot_and_show(genes, groupby, use_raw=use_raw,
+                                                    layer=layer)
+
+    def save_image(self, path, *, scale: float = 2, timeout: float = 60) -> Path:
+        """Write a PNG of the current view (legend or colour bar included) at ``scale`` × the
+        canvas size, rendered by the page; returns the path.
+
+        Raises `ValueError` for a scale outside (0, 8], `TimeoutError` when no page answers,
+        `CommandError` when the page could not render or send it.
+        """
+        scale = float(scale)
+        if not 0 < scale <= MAX_SCALE:
+            raise ValueError(f"scale must be above 0 and at most {MAX_SCALE:g}, got {scale:g}")
+        return self._session.uploads.image(path, scale, timeout)
 
     # -- diagnostics and sessions -------------------------------------------------------------
     def debug_connection(self, timeout: float = 5.0):
         """Check the whole chain: server health, command stream, ping round trip, the page's
         snapshot and recent console messages. Returns a report (a table in a notebook)."""
-        return connection_report(self, timeout)
+        return connection_report(self._session, timeout)
 
     def get_session_bundle(self, timeout: float = 60) -> SessionBundle:
         """Ask the page for its session (groups, selection, colour-by, embedding, camera).
 
         Raises `TimeoutError` when no page answers, `CommandError` when the upload failed.
         """
-        reply = self._upload("session bundle", "requestSessionBundle", {}, "session_bundle",
-                             timeout, "a session bundle")
-        path = Path(reply["path"])
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise CommandError(f"the uploaded session bundle could not be read: {exc}") from None
-        finally:
-            path.unlink(missing_ok=True)
-        try:
-            return SessionBundle.from_json(data, self.n_cells)
-        except ValueError as exc:
-            raise CommandError(f"the viewer sent a malformed session bundle: {exc}") from None
-
-    def _upload(self, kind: str, command: str, fields: dict, event_type: str, timeout: float,
-                what: str) -> dict:
-        """Ask the page to upload ``kind`` and wait for it; returns the ``ok`` event payload
-        (``path`` of the temporary file). Raises `TimeoutError`, or `CommandError` when the
-        page could not send it."""
-        self._check_running()
-        session = self._session
-        reason = page_unreachable(session.transport)
-        if reason:
-            raise CommandError(f"the viewer cannot send {what} to this thread: {reason}")
-        request_id = open_upload_request(session, kind)
-        try:
-            with session.dispatcher.subscribe(event_type) as replies:
-                ack = session.commands.push(command, {"requestId": request_id, **fields})
-                reply = self._await_upload(replies, ack, request_id, timeout, kind)
-        finally:
-            close_upload_request(session, request_id)
-        if reply.get("status") != "ok":
-            raise CommandError(f"the viewer could not send {what}: {reply.get('error')}")
-        return reply
-
-    def _await_upload(self, replies, ack, request_id: str, timeout: float, kind: str) -> dict:
-        # The upload's event, unless the page refuses the command first (then at once).
-        deadline = time.monotonic() + timeout
-        while True:
-            if ack.ok is False:
-                raise CommandError(f"the viewer could not make {kind}: {ack.error}")
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no {kind} arrived within {timeout:g} s; is the viewer "
-                                   f"open? ({self.viewer_url})")
-            try:
-                return replies.next(min(left, 0.05),
-                                    lambda p: p.get("requestId") == request_id)[1]
-            except TimeoutError:
-                continue
+        return self._session.uploads.session_bundle(timeout)
 
     def selection_to_obs(self, key: str = "cellucid_selection") -> str:
         """Write the current selection as a boolean ``obs`` column of the AnnData; returns key."""
@@ -363,31 +342,35 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         adata.obs[key] = mask
         return key
 
+    # -- display in notebooks (notebook/display.py) ---------------------------------------------
+    @property
+    def widget(self):
+        """This viewer's notebook widget (a `cellucid.notebook.widget.CellucidWidget`, made once).
+
+        In marimo: ``mo.ui.anywidget(viewer.widget)``; a viewer as a cell's value shows it too.
+        """
+        if self._widget is None:
+            self._widget = new_widget(self)
+        return self._widget
+
+    def widget_for_display(self):
+        """`widget`, pointed at the URL of the route chosen now (it may have changed)."""
+        return pointed_at_current_url(self.widget, self.server)
+
+    def _repr_html_(self) -> str:
+        return iframe_html(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return mimebundle(self)
+
+    def _display_(self):
+        """marimo's display protocol: the widget (or the iframe with CELLUCID_DISPLAY=iframe)."""
+        return marimo_output(self)
+
     # -- lifecycle ----------------------------------------------------------------------------
     def stop(self, message: str = "This viewer was stopped from Python.") -> None:
         """Freeze the page with ``message``, unregister (later events get 404), wake waiters."""
-        session = self._session
-        if session.stopped:
-            return
-        try:
-            session.commands.push("freeze", {"message": message})
-        except CommandError:  # the server was shut down first: no page can be told anymore
-            pass
-        session.stopped = True
-        self._server.registry.remove(self.viewer_id)
-        session.commands.close()
-        session.dispatcher.stop()
-        session.analyses.stop()
-        if self.owns_dataset:
-            self.dataset.close()
-
-    def _check_running(self) -> None:
-        if self._session.stopped:
-            raise ViewerStopped(f"viewer {self.viewer_id} was stopped; show the data again "
-                                f"for a new one")
-
-    def _check_embedding(self, name: str) -> None:
-        self.dataset.embedding_info(name)   # `UnknownName` (a KeyError) naming the close ones
+        self._session.stop(message, close_dataset=self.owns_dataset)
 
     def serve_forever(self) -> None:
         """Block until Ctrl-C (for scripts that serve a viewer), then stop the viewer."""
