@@ -2,9 +2,10 @@
 
 Cells are grouped by a categorical obs column as the dataset encodes it: ``uint16`` codes into a
 list of categories, `MISSING_CODE` for cells without a category (left out). Each requested gene
-is read as one column of every cell through the dataset's per-gene reader, so this works the same
-way, out of core, for every dataset kind; only ``MAX_GENES`` genes can be asked for at a time. A
-dask-backed matrix gives those genes' columns in one dask computation, a task per chunk.
+is read as one column of every cell, as the dataset reads its matrix best (`Dataset.layer`), so
+this works the same way, out of core, for every dataset kind; only ``MAX_GENES`` genes can be
+asked for at a time. A CSR matrix in memory gives those genes in one pass, a dask-backed one in
+one dask computation, a task per chunk.
 
 The dot plot statistics follow scanpy's ``sc.pl.dotplot`` defaults (``expression_cutoff=0``,
 ``mean_only_expressed=False``): the mean is over all cells of the group, zeros included, and a
@@ -13,17 +14,14 @@ cell expresses a gene when its value is above 0 (negative values of scaled data 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
-from ..data.daskarrays import take_columns
 from ..data.obs import MISSING_CODE
 from .matrices import checked_matrix
-from .sources import dask_matrix, in_memory_matrix
 
 MAX_GENES = 30
 VIOLIN_POINTS = 2_000          # values shown per group at most
@@ -96,41 +94,11 @@ def gene_positions(dataset, genes: Sequence[str], layer: str | None = None
     return requested, [genes_index.position(g) for g in requested]
 
 
-def _columns_of(picked, n_cells: int) -> Iterator[np.ndarray]:
-    """The columns of a CSC or dense ``(n_cells, k)`` matrix, one float32 array at a time."""
-    if not sp.issparse(picked):
-        for i in range(picked.shape[1]):
-            yield np.ascontiguousarray(picked[:, i], dtype=np.float32)
-        return
-    for i in range(picked.shape[1]):
-        lo, hi = picked.indptr[i], picked.indptr[i + 1]
-        out = np.zeros(n_cells, dtype=np.float32)
-        out[picked.indices[lo:hi]] = picked.data[lo:hi]
-        yield out
-
-
-def gene_columns(dataset, positions: list[int], layer: str) -> Iterator[np.ndarray]:
-    """Each gene's values in every cell, as float32 ``(n_cells,)``, in ``positions`` order."""
-    array = dask_matrix(dataset, layer)
-    if array is not None:
-        # one dask task per chunk, keeping only these genes: one pass for all of them
-        yield from _columns_of(take_columns(array, positions), dataset.n_cells)
-        return
-    matrix = in_memory_matrix(dataset, layer)
-    if matrix is not None and sp.issparse(matrix):
-        # one pass over a CSR matrix for all genes, instead of one scan per gene
-        yield from _columns_of(sp.csc_matrix(matrix[:, positions]), dataset.n_cells)
-        return
-    reader = dataset.column_reader(layer)
-    for pos in positions:
-        yield np.asarray(reader(pos), dtype=np.float32)
-
-
 def _prepare(dataset, genes, groupby_codes, categories, layer):
     layer = checked_matrix(dataset, layer).key
     grouping = resolve_grouping(groupby_codes, categories, dataset.n_cells)
     names, positions = gene_positions(dataset, genes, layer)
-    return grouping, names, gene_columns(dataset, positions, layer)
+    return grouping, names, dataset.layer(layer).gene_columns(positions)
 
 
 def gene_summary(dataset, genes: Sequence[str], groupby_codes, categories: Sequence[str],

@@ -1,9 +1,10 @@
-"""Viewer-local data: colour columns and embeddings pushed from Python for one viewer, and the
-view the dataset API serves (the dataset's own names plus these).
+"""Values pushed from Python for one viewer: colour columns and embeddings.
 
-Pushed data is held by the viewer's session, addressed by an id (``python:<title>``), served
-through the same token-checked routes as obs columns and embeddings, and dropped with the viewer.
-Each id has a version, bumped when it is pushed again, so a page caches by (id, version).
+Pushed data is held by the viewer's session, addressed by an id (``python:<title>``), laid over
+the dataset's own names (`overlay.DatasetView`), served through the same token-checked routes as
+obs columns and embeddings, and dropped with the viewer. Each id has a version, bumped when it
+is pushed again, so a page caches by (id, version). `PushedData` answers the name questions of a
+:class:`~cellucid.data.Dataset` for its own ids, so the view asks one or the other.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ import pandas as pd
 from .embeddings import Embedding, make_embedding
 from .names import UnknownName
 from .obs import ObsField, classify_column
-from .spatial import SpatialIndex
 
 ID_PREFIX = "python:"
 
 
-def local_id(title: str) -> str:
+def pushed_id(title: str) -> str:
     """The id of pushed data titled ``title``."""
     return ID_PREFIX + title
 
@@ -31,12 +31,11 @@ def local_id(title: str) -> str:
 class _Entry:
     title: str
     version: int
-    item: object              # ObsField or Embedding
-    spatial: SpatialIndex | None = None
+    item: ObsField | Embedding
 
 
-class LocalData:
-    """The columns and embeddings pushed from Python for one viewer."""
+class PushedData:
+    """The columns and embeddings pushed from Python for one viewer of ``n_cells`` cells."""
 
     def __init__(self, n_cells: int) -> None:
         self.n_cells = n_cells
@@ -45,12 +44,18 @@ class LocalData:
         self._embeddings: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
+    @staticmethod
+    def owns(name: str) -> bool:
+        """Whether ``name`` is the id of pushed data (pushed or not yet)."""
+        return name.startswith(ID_PREFIX)
+
+    # -- pushing --------------------------------------------------------------------------------
     def put_values(self, title: str, values: pd.Series, colors: list[str] | None = None) -> str:
         """Store values (already aligned to the cells) as a colour column; returns its id.
 
         Raises `ValueError` when they cannot be coloured (the reason says why).
         """
-        key = local_id(title)
+        key = pushed_id(title)
         field = classify_column(key, values, colors)
         if field.values is None:
             raise ValueError(f"these values cannot be coloured: {field.info['reason']}")
@@ -59,7 +64,7 @@ class LocalData:
 
     def put_embedding(self, title: str, coords: np.ndarray) -> str:
         """Store ``(n, 2|3)`` coordinates as an embedding; returns its id."""
-        key = local_id(title)
+        key = pushed_id(title)
         embedding = make_embedding(key, "python", coords, coords.shape[1])
         self._put(self._embeddings, key, title, embedding)
         return key
@@ -70,84 +75,46 @@ class LocalData:
             table[key] = _Entry(title, (old.version + 1) if old else 1, item)
             self.revision += 1
 
-    def column(self, key: str) -> tuple[ObsField, int]:
+    # -- the name questions of a dataset, for pushed ids ----------------------------------------
+    def obs_entry(self, key: str) -> tuple[ObsField, int]:
         """The field and version of pushed column ``key``; `UnknownName` if there is none."""
         entry = self._columns.get(key)
         if entry is None:
             raise UnknownName("column pushed from Python", key, list(self._columns))
         return entry.item, entry.version
 
-    def embedding(self, key: str) -> tuple[Embedding, int]:
+    def embedding_entry(self, key: str) -> tuple[Embedding, int]:
         """The embedding and version of pushed embedding ``key``; `UnknownName` if none."""
         entry = self._embeddings.get(key)
         if entry is None:
             raise UnknownName("embedding pushed from Python", key, list(self._embeddings))
         return entry.item, entry.version
 
-    def spatial_index(self, key: str) -> SpatialIndex:
-        """The spatial index of pushed embedding ``key`` (built on first use, per version)."""
-        with self._lock:
-            entry = self._embeddings.get(key)
-            if entry is None:
-                raise UnknownName("embedding pushed from Python", key, list(self._embeddings))
-            if entry.spatial is None:
-                info = entry.item
-                entry.spatial = SpatialIndex(info.coords, info.min, info.max)
-            return entry.spatial
+    def embedding_info(self, key: str) -> Embedding:
+        """The pushed embedding ``key``; `UnknownName` if there is none."""
+        return self.embedding_entry(key)[0]
+
+    def check_column(self, key: str) -> int:
+        """The version of pushed column ``key`` (pushed values are never edited in place)."""
+        return self.obs_entry(key)[1]
+
+    def check_embedding(self, key: str) -> int:
+        """The version of pushed embedding ``key``."""
+        return self.embedding_entry(key)[1]
+
+    def resolve_color_field(self, key: str) -> tuple[str, str]:
+        """``("obs", key)`` for a pushed column; `UnknownName` if there is none."""
+        self.obs_entry(key)
+        return "obs", key
 
     def manifest_entries(self) -> tuple[list[dict], list[dict]]:
         """Manifest entries ``(obs, embeddings)`` of the pushed data."""
         with self._lock:
             columns = list(self._columns.values())
             embeddings = list(self._embeddings.values())
-        describe = lambda e: {**e.item.describe(), "version": e.version, "title": e.title,  # noqa: E731
-                              "source": "python"}
-        return [describe(e) for e in columns], [describe(e) for e in embeddings]
+        return [_describe(e) for e in columns], [_describe(e) for e in embeddings]
 
 
-class ViewData:
-    """What one viewer's page reads: its dataset, with the data pushed from Python added."""
-
-    def __init__(self, dataset, local: LocalData) -> None:
-        self.dataset = dataset
-        self.local = local
-
-    @property
-    def revision(self) -> int:
-        """Grows whenever the dataset's names or the pushed data change."""
-        return int(getattr(self.dataset, "revision", 0)) + self.local.revision
-
-    def manifest(self) -> dict:
-        """The dataset's manifest with the pushed columns and embeddings appended."""
-        manifest = dict(self.dataset.manifest())
-        obs, embeddings = self.local.manifest_entries()
-        manifest["obs"] = list(manifest.get("obs", [])) + obs
-        manifest["embeddings"] = list(manifest.get("embeddings", [])) + embeddings
-        manifest["revision"] = self.revision
-        return manifest
-
-    def obs_values(self, name: str) -> tuple[np.ndarray, int]:
-        """Encoded values and version of an obs column or a pushed column."""
-        if name.startswith(ID_PREFIX):
-            field, version = self.local.column(name)
-            return field.values, version
-        field, version = self.dataset.obs_entry(name)
-        return self.dataset.obs_values(name), version
-
-    def obs_field(self, name: str) -> ObsField:
-        """The field (kind, categories, …) of an obs column or a pushed column."""
-        if name.startswith(ID_PREFIX):
-            return self.local.column(name)[0]
-        return self.dataset.obs_entry(name)[0]
-
-    def embedding_info(self, name: str) -> tuple[Embedding, int]:
-        """The embedding record (coordinates, bounds) and version of ``name``."""
-        if name.startswith(ID_PREFIX):
-            return self.local.embedding(name)
-        return self.dataset.embedding_entry(name)
-
-    def radius_cells(self, name: str, center, r: float) -> np.ndarray:
-        """Cells within ``r`` of ``center`` in embedding ``name`` (pushed ones included)."""
-        if not name.startswith(ID_PREFIX):
-            return self.dataset.radius_cells(name, center, r)
-        return self.local.spatial_index(name).within(np.asarray(center, dtype=np.float64), r)
+def _describe(entry: _Entry) -> dict:
+    return {**entry.item.describe(), "version": entry.version, "title": entry.title,
+            "source": "python"}

@@ -72,7 +72,7 @@ def binary_response(values: np.ndarray, headers: dict[str, str] | None = None) -
 
 
 def _view(request: Request):
-    """The viewer's data: its dataset plus what Python pushed (`local_data.ViewData`)."""
+    """The viewer's data: its dataset plus what Python pushed (`data.overlay.DatasetView`)."""
     return viewer_from_query(request).data
 
 
@@ -83,7 +83,7 @@ def manifest_endpoint(request: Request) -> JSONResponse:
 
 def embedding_endpoint(request: Request) -> Response:
     """``GET _cellucid/data/embedding?name=``: float32 ``n,d`` coordinates."""
-    info, version = _view(request).embedding_info(_param(request, "name"))
+    info, version = _view(request).embedding_entry(_param(request, "name"))
     return binary_response(info.coords, {"X-Cellucid-Version": str(version)})
 
 
@@ -128,7 +128,7 @@ def knn_endpoint(request: Request) -> Response:
 def radius_endpoint(request: Request) -> Response:
     """``GET _cellucid/data/radius?embedding=&x=&y=&z=&r=``: uint32 cells within ``r`` of a point."""
     view = _view(request)
-    info, _ = view.embedding_info(_param(request, "embedding"))
+    info, _ = view.embedding_entry(_param(request, "embedding"))
     center = [_float_param(request, axis) for axis in "xyz"[:info.dims]]
     r = _float_param(request, "r")
     if r < 0:

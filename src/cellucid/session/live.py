@@ -2,14 +2,13 @@
 
 A name is resolved against the dataset as it is when asked (an obs column, also one added after
 show, or a gene; an ``obsm`` key), values and coordinates from Python are checked, aligned and
-pushed (`data.pushed`); either way the page gets a command naming what to fetch, with the data's
+pushed (`data.pushed`), and names are resolved over both (`data.overlay`); either way the page gets a command naming what to fetch, with the data's
 ``revision`` so it knows to read the manifest again first.
 """
 
 from __future__ import annotations
 
 from ..data.cell_values import cell_coordinates, cell_values, values_title
-from ..data.pushed import ID_PREFIX
 
 
 class LiveValues:
@@ -33,24 +32,18 @@ class LiveValues:
                                        "revision": session.data.revision})
 
     def _resolve_color_name(self, name: str) -> tuple[str, str]:
-        session = self.session
-        if name.startswith(ID_PREFIX):
-            session.pushed.column(name)
-            return "obs", name
-        kind, field = session.dataset.resolve_color_field(name)
+        data = self.session.data
+        kind, field = data.resolve_color_field(name)
         if kind == "obs":
-            session.dataset.check_column(field)   # an in-place edit of the column shows too
+            data.check_column(field)   # an in-place edit of the column shows too
         return kind, field
 
     def show_embedding(self, embedding, name: str | None) -> None:
         """Show an ``obsm`` key or coordinates from Python; see `Viewer.set_embedding`."""
         session = self.session
         if isinstance(embedding, str):
-            if embedding.startswith(ID_PREFIX):
-                session.pushed.embedding(embedding)
-            else:
-                session.dataset.embedding_info(embedding)
-                session.dataset.check_embedding(embedding)
+            session.data.embedding_info(embedding)
+            session.data.check_embedding(embedding)
             key = embedding
         else:
             title = values_title(None, name) if name is not None else "embedding"

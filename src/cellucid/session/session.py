@@ -24,7 +24,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ..cells import as_index_array, encode_cells, event_size_limit
-from ..data.pushed import LocalData, ViewData
+from ..data.overlay import DatasetView
+from ..data.pushed import PushedData
 from ..errors import CommandError, ViewerStopped
 from ..notebook.client_url import client_base_url
 from ..notebook.transport import TransportLog, marimo_hint, page_unreachable
@@ -115,8 +116,8 @@ class ViewerSession:
         self.recent_ids = RecentIds()
         self.transport = TransportLog()   # how the page reaches Python (HTTP or comm)
         self.stopped = False
-        self.pushed = LocalData(self.n_cells)
-        self.data = ViewData(dataset, self.pushed)
+        self.pushed = PushedData(self.n_cells)
+        self.data = DatasetView(dataset, self.pushed)
         self.uploads = Uploads(self)
         self.live = LiveValues(self)
         self.highlights = HighlightGroups(self)
