@@ -78,15 +78,15 @@ def plain_text(viewer) -> str:
             f"{viewer.viewer_url} — if the kernel that ran this cell has stopped, re-run it.")
 
 
-def iframe_bundle(viewer) -> dict:
+def iframe_output(viewer) -> dict:
     """The plain HTML output of ``viewer`` (``CELLUCID_DISPLAY=iframe``, and outside kernels)."""
     return {"text/html": iframe_html(viewer), "text/plain": plain_text(viewer)}
 
 
-def output_bundle(viewer) -> tuple[dict, dict]:
+def notebook_output(viewer) -> tuple[dict, dict]:
     """``(data, metadata)`` of ``viewer``'s notebook output in the current display mode."""
     if display_mode() == "iframe":
-        return iframe_bundle(viewer), {}
+        return iframe_output(viewer), {}
     return viewer.widget_for_display()._repr_mimebundle_()
 
 
@@ -95,8 +95,8 @@ def mimebundle(viewer):
     mode in a kernel; the plain HTML outside one (terminal IPython), where no front end could
     show a widget."""
     if not in_notebook():
-        return iframe_bundle(viewer)
-    return output_bundle(viewer)
+        return iframe_output(viewer)
+    return notebook_output(viewer)
 
 
 class HtmlOutput:
@@ -147,7 +147,7 @@ def display_viewer(viewer) -> None:
 
     replace_cell_viewers(viewer)
     choose_route(viewer.server, refresh=True)
-    data, metadata = output_bundle(viewer)
+    data, metadata = notebook_output(viewer)
     display(data, metadata=metadata, raw=True)
     if "text/html" not in data:
         # Its own output, plain HTML: it stays readable in a saved notebook after the kernel

@@ -25,7 +25,7 @@ from .comm_requests import CommRequests
 
 WIDGET_DIR = Path(__file__).parents[1] / "widget"
 LOADER = WIDGET_DIR / "loader.js"
-APP_BUNDLE = WIDGET_DIR / "app.js"
+APP_SCRIPT = WIDGET_DIR / "app.js"
 WEB_DIR = Path(__file__).parents[1] / "web"
 
 # The front end until widget/loader.js is in place: the iframe of the HTTP path only.
@@ -59,10 +59,10 @@ def app_body_html(index_html: str) -> str:
 def app_assets() -> tuple[str, str, str]:
     """``(app_js, app_css, app_html)``, read once per process.
 
-    ``app_js`` is the single-file bundle of the web app (empty while it is not built: the
+    ``app_js`` is the app script, the web app built into one file (empty while it is not built: the
     widget then only has the HTTP path).
     """
-    js = APP_BUNDLE.read_text(encoding="utf-8") if APP_BUNDLE.is_file() else ""
+    js = APP_SCRIPT.read_text(encoding="utf-8") if APP_SCRIPT.is_file() else ""
     css = (WEB_DIR / "style.css").read_text(encoding="utf-8")
     html = app_body_html((WEB_DIR / "index.html").read_text(encoding="utf-8"))
     return js, css, html

@@ -1,4 +1,4 @@
-"""The one HTTP server of the process: uvicorn serving the app of `routing.py` in a thread.
+"""The one HTTP server of the process: uvicorn serving the app of `app.py` in a thread.
 
 Every viewer of the process is served by the same `Server`, started on first use
 (`get_server`) on ``127.0.0.1`` and a free port, in a daemon thread.
@@ -17,7 +17,7 @@ import uvicorn
 
 from ..hosts import DEFAULT_HOST, reachable_host
 from .registry import Registry
-from .routing import create_app
+from .app import create_app
 from .security import AllowedHosts
 
 START_TIMEOUT_SECONDS = 10.0

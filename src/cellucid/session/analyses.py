@@ -1,7 +1,7 @@
 """Comparisons and gene plots of one viewer: computed in Python, kept by id for its page.
 
 Python computes (`compare`, `gene_plot`); the page only shows, fetching a result by id from the
-dataset routes (`comparison_json`, `gene_plot_json`). `compare_and_show` and `plot_and_show` are
+dataset API (`comparison_json`, `gene_plot_json`). `compare_and_show` and `plot_and_show` are
 what the `Viewer` asks for; what the page asks for runs on the viewer's worker (`page_work`).
 """
 

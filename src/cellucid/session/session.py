@@ -124,8 +124,8 @@ class ViewerSession:
         self.analyses = Analyses(self)
         self.page_work = PageWork(self)
         self.annotations = Annotations(self, annotations_key)
-        # What the session does with an event as it is routed (before the callbacks see it).
-        self._routed: dict[str, Callable[[dict], None]] = {
+        # What the session does with an event as it arrives (before the callbacks see it).
+        self._on_arrival: dict[str, Callable[[dict], None]] = {
             "annotation": self.annotations.apply,
             "compare_request": self.page_work.compare,
             "plot_genes_request": self.page_work.plot_genes,
@@ -160,7 +160,7 @@ class ViewerSession:
     def deliver(self, event_type: str, payload: dict, size: int = 0) -> None:
         """Apply an event to the viewer's state and queue it for the callbacks.
 
-        Acknowledgements and state are applied here, at routing time, so a callback that waits
+        Acknowledgements and state are applied here, as the event arrives, so a callback that waits
         on a command or an event never waits on its own dispatcher thread. Raises `QueueFull`
         (the callbacks are behind), and `BadEvent` from the checks of what the page asks.
         """
@@ -173,9 +173,9 @@ class ViewerSession:
             self.console.append(payload)
         elif event_type == "transport":
             self.transport.state(payload)
-        routed = self._routed.get(event_type)
-        if routed is not None:
-            routed(payload)
+        on_arrival = self._on_arrival.get(event_type)
+        if on_arrival is not None:
+            on_arrival(payload)
         if event_type in STATE_EVENTS:
             self.state[event_type] = payload
         self.state["last_event"] = {"event": event_type, **payload}

@@ -1,7 +1,7 @@
 // Entry point: learns the credentials and the transport (`transport.js`: the page URL and HTTP,
 // or the notebook widget's comm), loads the data, draws the first frame, posts `ready` and
 // `transport`, then listens for commands. Every URL is relative to the page. Also the entry of
-// the widget bundle (`webdeps/build-widget.mjs`), which the widget loader imports in the notebook
+// the widget's app script (`webdeps/build-widget.mjs`), which the widget loader imports in the notebook
 // page for `createCommFetch` alone: the app starts only in a document holding its canvas.
 
 import { App } from "./app.js";

@@ -2,9 +2,9 @@
 // page reaches the kernel's server over HTTP (`http_url` answers its health check), the iframe
 // loads the viewer from there, as the plain iframe output does. When it cannot (a remote kernel,
 // an HTTPS page and an HTTP server, a proxy that is missing), the iframe is a `srcdoc` document
-// running the app bundle (`app_js`, built by webdeps/) from a blob URL, and every request of the
-// app goes over the widget's comm (`createCommFetch`, exported by that bundle). Plain ES module,
-// not bundled: anywidget loads it from the `_esm` text.
+// running the app script (`app_js`, built by webdeps/) from a blob URL, and every request of the
+// app goes over the widget's comm (`createCommFetch`, exported by that script). Plain ES module,
+// not built: anywidget loads it from the `_esm` text.
 
 export const defaults = {
   probeTimeoutMs: 1500,
@@ -86,7 +86,7 @@ function browserEnv() {
 /**
  * Show the viewer of `model` in `el`: probe, then the HTTP iframe or the comm iframe. Returns the
  * cleanup (idempotent; also run when `signal` aborts): closes the comm fetch (rejecting what is
- * pending), revokes the bundle's blob URL, removes the output. `env` replaces the browser's
+ * pending), revokes the app script's blob URL, removes the output. `env` replaces the browser's
  * fetch, import, createObjectURL/revokeObjectURL (tests). `cleanup.started` resolves to the
  * transport chosen (`{mode, reason}`), or null once removed first.
  */
@@ -137,9 +137,9 @@ export function mount({ model, el, signal }, env = browserEnv()) {
     const reason = commReason(probe.reason);
     try {
       state.blobUrl = env.createObjectURL(new Blob([String(model.get("app_js") || "")], { type: "text/javascript" }));
-      const bundle = await env.importModule(state.blobUrl);
+      const app = await env.importModule(state.blobUrl);
       if (state.disposed) return null;
-      state.commFetch = bundle.createCommFetch(model);
+      state.commFetch = app.createCommFetch(model);
     } catch (err) {
       if (state.disposed) return null;
       const p = doc.createElement("p");

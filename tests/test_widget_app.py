@@ -1,8 +1,8 @@
-"""The notebook widget's app bundle (``src/cellucid/widget/app.js``) is built from the web app.
+"""The notebook widget's app script (``src/cellucid/widget/app.js``) is built from the web app.
 
 It is committed, so running cellucid needs no Node.js; this test rebuilds it with webdeps' pinned
 esbuild (``npm ci`` first when ``webdeps/node_modules`` is missing) into a temporary file and fails
-when the committed bundle differs from what the sources build.
+when the committed script differs from what the sources build.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBDEPS = ROOT / "webdeps"
-BUNDLE = ROOT / "src" / "cellucid" / "widget" / "app.js"
-STALE = "the widget bundle is stale: run `cd webdeps && npm run build:widget`"
+APP_SCRIPT = ROOT / "src" / "cellucid" / "widget" / "app.js"
+STALE = "the widget's app script is stale: run `cd webdeps && npm run build:widget`"
 
 
 def build_command() -> list[str]:
-    """The ``build:widget`` script of webdeps/package.json, as an argument list."""
+    """The ``build:widget`` command of webdeps/package.json, as an argument list."""
     scripts = json.loads((WEBDEPS / "package.json").read_text())["scripts"]
     return shlex.split(scripts["build:widget"])
 
@@ -30,7 +30,7 @@ def build_command() -> list[str]:
 @pytest.fixture(scope="module")
 def webdeps_installed():
     if shutil.which("node") is None:
-        pytest.skip("Node.js is not installed: the widget bundle cannot be rebuilt to compare")
+        pytest.skip("Node.js is not installed: the widget's app script cannot be rebuilt to compare")
     if not (WEBDEPS / "node_modules" / "esbuild").exists():
         npm = shutil.which("npm")
         if npm is None:
@@ -45,20 +45,20 @@ def test_esbuild_is_pinned():
     assert deps["esbuild"][0].isdigit(), "esbuild must be pinned to one version (no ^ or ~)"
 
 
-def test_the_committed_bundle_is_what_the_sources_build(webdeps_installed, tmp_path):
-    assert BUNDLE.exists(), STALE
+def test_the_committed_app_script_is_what_the_sources_build(webdeps_installed, tmp_path):
+    assert APP_SCRIPT.exists(), STALE
     out = tmp_path / "app.js"
     command = build_command()
     assert command[0] == "node"
     proc = subprocess.run([shutil.which("node"), *command[1:], "--outfile", str(out)],
                           cwd=WEBDEPS, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert out.read_bytes() == BUNDLE.read_bytes(), STALE
+    assert out.read_bytes() == APP_SCRIPT.read_bytes(), STALE
 
 
-def test_the_bundle_loads_nothing_relative_to_its_url():
+def test_the_app_script_loads_nothing_relative_to_its_url():
     # It runs from a blob: URL, where a relative import or fetch has nothing to resolve against.
-    text = BUNDLE.read_text(encoding="utf-8")
+    text = APP_SCRIPT.read_text(encoding="utf-8")
     assert "import(" not in text
     assert "import.meta" not in text
     assert "export{" in text and "createCommFetch" in text

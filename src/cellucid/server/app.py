@@ -1,7 +1,7 @@
-"""The server's whole route table, the app built from it, and how errors become replies.
+"""The server's app: its whole endpoint table, and how errors become replies.
 
-Every endpoint of the process's server is listed in `routes()`, and every exception that maps to
-an HTTP status is mapped in `create_app()`: nowhere else.
+Every endpoint of the process's server is listed in `endpoints()`, and every exception that maps
+to an HTTP status is mapped in `create_app()`: nowhere else.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .._version import __version__
 from .auth import viewer_from_query
 from .command_stream import commands_endpoint, poll_endpoint
 from ..data.names import UnknownName
-from .dataset_routes import dataset_routes
+from .dataset_api import dataset_endpoints
 from ..errors import ApiError, DatasetError
 from .events import events_endpoint
 from .registry import Registry
@@ -43,8 +43,8 @@ async def info_endpoint(request: Request) -> JSONResponse:
                          **session.options})
 
 
-def routes() -> list[Route]:
-    """The whole route table of the server."""
+def endpoints() -> list[Route]:
+    """Every endpoint of the server (Starlette's `Route`: a path, a handler, its methods)."""
     return [
         Route("/", index_endpoint, methods=["GET", "HEAD"]),
         Route("/web/{path:path}", web_endpoint, methods=["GET", "HEAD"]),
@@ -55,7 +55,7 @@ def routes() -> list[Route]:
         Route("/_cellucid/commands/poll", poll_endpoint, methods=["GET"]),
         Route("/_cellucid/session_bundle", session_bundle_endpoint, methods=["POST"]),
         Route("/_cellucid/image", image_endpoint, methods=["POST"]),
-        *dataset_routes(),
+        *dataset_endpoints(),
     ]
 
 
@@ -89,7 +89,7 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResp
 def create_app(registry: Registry, allowed_hosts: AllowedHosts) -> Starlette:
     """The ASGI app serving ``registry``'s viewers to requests whose Host is allowed."""
     app = Starlette(
-        routes=routes(),
+        routes=endpoints(),
         middleware=[Middleware(HostCheckMiddleware, allowed=allowed_hosts)],
         exception_handlers={ApiError: api_error_handler, UnknownName: unknown_name_handler,
                             DatasetError: dataset_error_handler,

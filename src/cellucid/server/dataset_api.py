@@ -150,8 +150,8 @@ def geneplot_endpoint(request: Request) -> JSONResponse:
                          **session.analyses.gene_plot_json(_param(request, "id"))})
 
 
-def dataset_routes() -> list[Route]:
-    """The routes of the dataset API, mounted by the server next to its own."""
+def dataset_endpoints() -> list[Route]:
+    """The endpoints of the dataset API, listed by the server's app next to its own."""
     return [
         Route("/_cellucid/data/manifest", manifest_endpoint, methods=["GET"]),
         Route("/_cellucid/data/embedding", embedding_endpoint, methods=["GET"]),
