@@ -60,7 +60,7 @@ class Subscription:
 
     def close(self) -> None:
         """Stop receiving events."""
-        self.dispatcher._unsubscribe(self)
+        self.dispatcher.unsubscribe(self)
 
     def __enter__(self) -> "Subscription":
         return self
@@ -176,7 +176,8 @@ class Dispatcher:
             self._waiters.append(subscription)
         return subscription
 
-    def _unsubscribe(self, subscription: "Subscription") -> None:
+    def unsubscribe(self, subscription: "Subscription") -> None:
+        """Stop handing events to ``subscription`` (`Subscription.close` calls this)."""
         with self._waiters_lock:
             if subscription in self._waiters:
                 self._waiters.remove(subscription)
