@@ -13,18 +13,22 @@ export const defaults = {
 
 const FRAME_STYLE = (height) => `border:0;width:100%;height:${height}px;display:block`;
 
+// The browser's timers (this module stands alone: it cannot import the app's `clock.js`).
+const timers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (id) => clearTimeout(id) };
+
 /**
  * Whether the viewer page can be loaded from `httpUrl` (ends with "/"): GET its health endpoint
- * within `timeoutMs`. Resolves `{ok, reason}`; `reason` says what the probe saw. A cross-origin
+ * within `timeoutMs` (on `clock`, the browser's timers unless a test gives its own). Resolves
+ * `{ok, reason}`; `reason` says what the probe saw. A cross-origin
  * server that sends no CORS headers cannot be read: an opaque answer to a `no-cors` retry still
  * proves it reachable.
  */
-export async function probeServer(httpUrl, { fetch = (...a) => globalThis.fetch(...a), timeoutMs = defaults.probeTimeoutMs } = {}) {
+export async function probeServer(httpUrl, { fetch = (...a) => globalThis.fetch(...a), timeoutMs = defaults.probeTimeoutMs, clock = timers } = {}) {
   if (!httpUrl) return { ok: false, reason: "no HTTP address for the kernel's server" };
   const url = `${httpUrl}${defaults.healthPath}`;
   const ctrl = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; ctrl.abort(); }, timeoutMs);
+  const timer = clock.setTimeout(() => { timedOut = true; ctrl.abort(); }, timeoutMs);
   const get = (mode) => fetch(url, { cache: "no-store", mode, signal: ctrl.signal });
   try {
     let res;
@@ -44,7 +48,7 @@ export async function probeServer(httpUrl, { fetch = (...a) => globalThis.fetch(
     if (timedOut) return { ok: false, reason: `no answer from ${url} within ${timeoutMs / 1000} s` };
     return { ok: false, reason: `${url} could not be reached (network error: ${err && err.message ? err.message : err})` };
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
   }
 }
 
@@ -127,7 +131,7 @@ export function mount({ model, el, signal }, env = browserEnv()) {
   }
 
   cleanup.started = (async () => {
-    const probe = await probeServer(httpUrl, { fetch: env.fetch, timeoutMs: env.probeTimeoutMs ?? defaults.probeTimeoutMs });
+    const probe = await probeServer(httpUrl, { fetch: env.fetch, timeoutMs: env.probeTimeoutMs ?? defaults.probeTimeoutMs, clock: env.clock });
     if (state.disposed) return null;
     if (probe.ok) {
       iframe.setAttribute("src", frameSrc(httpUrl, auth.viewerId, auth.viewerToken));
