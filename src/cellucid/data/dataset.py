@@ -10,8 +10,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import DatasetError
-from .catalog import embedding_entry_json, obs_entry_json
 from .blocks import ColumnBlockSource
+from .catalog import embedding_entry_json, obs_entry_json
 from .embeddings import Embedding, default_embedding
 from .genes import GeneIndex
 from .graph import CellGraph

@@ -21,12 +21,12 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import DatasetError
+from .blocks import ColumnStoreSource
 from .catalog import StaticCatalog
 from .colstore import ColumnStore, ColumnStoreError
 from .dataset import Dataset
 from .embeddings import Embedding, default_embedding
 from .genes import GeneIndex
-from .blocks import ColumnStoreSource
 from .layers import RAW, default_layer_of, once
 from .names import UnknownName
 from .obs import ObsField

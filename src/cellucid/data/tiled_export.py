@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
+from .blocks import ColumnStoreSource
 from .colstore import ColumnStoreError
 from .dataset import Dataset
 from .embeddings import Embedding
 from .export import TILED_VERSION, Corrupt, LazyObsField, LocalExport, assemble_dataset, \
     dataset_from_export, graph_of, manifest_errors, raw_genes_of, read_manifest
-from .blocks import ColumnStoreSource
 from .layers import RAW, once
 from .names import UnknownName
 from .obs import ObsField

@@ -23,9 +23,9 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
+from ..hosts import host_name, is_loopback
 from . import jupyter
 from .health import Probe, probe_health
-from ..hosts import host_name, is_loopback
 
 logger = logging.getLogger("cellucid")
 

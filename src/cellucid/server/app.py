@@ -16,15 +16,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .._version import __version__
+from ..data.names import UnknownName
+from ..errors import ApiError, DatasetError
 from .auth import viewer_from_query
 from .command_stream import commands_endpoint, poll_endpoint
-from ..data.names import UnknownName
 from .dataset_api import dataset_endpoints
-from ..errors import ApiError, DatasetError
 from .events import events_endpoint
 from .registry import Registry
-from .uploads import image_endpoint, session_bundle_endpoint
 from .security import AllowedHosts, HostCheckMiddleware
+from .uploads import image_endpoint, session_bundle_endpoint
 from .webapp import index_endpoint, web_endpoint
 
 logger = logging.getLogger("cellucid")

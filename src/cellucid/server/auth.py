@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from ..session.session import ViewerSession
 from ..notebook.transport import request_transport
+from ..session.session import ViewerSession
 
 
 def viewer_from_query(request: Request) -> ViewerSession:

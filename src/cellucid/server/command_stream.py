@@ -7,9 +7,9 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .auth import viewer_from_query
-from ..session.commands import CommandChannel
 from ..errors import ApiError
+from ..session.commands import CommandChannel
+from .auth import viewer_from_query
 
 MAX_POLL_SECONDS = 25.0
 

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .auth import viewer_from_query
 from ..errors import ApiError
+from .auth import viewer_from_query
 
 MAX_HOPS = 50
 MAX_GENE_RESULTS = 1000

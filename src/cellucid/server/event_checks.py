@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..session.annotations import MAX_LABEL_LENGTH
 from ..cells import decode_cells
 from ..errors import BadEvent
+from ..session.annotations import MAX_LABEL_LENGTH
 
 MAX_ANNOTATION_KEY = 256
 MAX_NAME_LENGTH = 256

@@ -13,13 +13,13 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from . import event_checks
 from ..cells import decode_cells
-from ..session.dispatch import QueueFull
 from ..errors import ApiError, BadEvent
-from ..session.session import ViewerSession
-from .registry import Registry
 from ..notebook.transport import request_transport
+from ..session.dispatch import QueueFull
+from ..session.session import ViewerSession
+from . import event_checks
+from .registry import Registry
 
 ROUTING_FIELDS = ("type", "viewerId", "viewerToken", "eventId")
 SERVER_ONLY_TYPES = frozenset({"session_bundle", "image", "comparison"})

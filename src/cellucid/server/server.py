@@ -16,8 +16,8 @@ import time
 import uvicorn
 
 from ..hosts import DEFAULT_HOST, reachable_host
-from .registry import Registry
 from .app import create_app
+from .registry import Registry
 from .security import AllowedHosts
 
 START_TIMEOUT_SECONDS = 10.0

@@ -15,8 +15,8 @@ import threading
 import time
 from collections import OrderedDict
 
-from . import blocking
 from ..errors import CommandError
+from . import blocking
 
 DEFAULT_PENDING_LIMIT = 1_000
 KEEPALIVE_SECONDS = 15.0

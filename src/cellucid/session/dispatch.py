@@ -16,8 +16,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from . import blocking
 from ..errors import ViewerStopped
+from . import blocking
 
 logger = logging.getLogger("cellucid")
 
