@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from .webdeps import webdeps_with
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_ROOT = ROOT / "src" / "cellucid"
 PACKAGE = "cellucid"
-WEBDEPS = ROOT / "webdeps"
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
 WEB_README = PACKAGE_ROOT / "web" / "README.md"
 MAX_MODULE_LINES = 600
@@ -223,18 +224,11 @@ def web_modules() -> list[Path]:
 def measure_js():
     """``measure(paths)``: every function of those JavaScript files, measured by webdeps'
     acorn (``npm ci`` first when it is missing)."""
+    webdeps = webdeps_with("acorn", "the web app's functions cannot be measured")
     node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node.js is not installed: the web app's functions cannot be measured")
-    if not (WEBDEPS / "node_modules" / "acorn").exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed: cannot install webdeps' pinned acorn (`npm ci`)")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=WEBDEPS, check=True,
-                       capture_output=True, timeout=600)
 
     def measure(paths) -> list[dict]:
-        proc = subprocess.run([node, "function-lengths.mjs", *map(str, paths)], cwd=WEBDEPS,
+        proc = subprocess.run([node, "function-lengths.mjs", *map(str, paths)], cwd=webdeps,
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr[-3000:]
         return json.loads(proc.stdout)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from .webdeps import webdeps_with
+
 ROOT = Path(__file__).resolve().parents[1]
 WEBDEPS = ROOT / "webdeps"
 APP_SCRIPT = ROOT / "src" / "cellucid" / "widget" / "app.js"
@@ -29,15 +31,7 @@ def build_command() -> list[str]:
 
 @pytest.fixture(scope="module")
 def webdeps_installed():
-    if shutil.which("node") is None:
-        pytest.skip("Node.js is not installed: the widget's app script cannot be rebuilt to compare")
-    if not (WEBDEPS / "node_modules" / "esbuild").exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed: cannot install webdeps' pinned esbuild (`npm ci`)")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=WEBDEPS, check=True,
-                       capture_output=True, timeout=600)
-    return WEBDEPS
+    return webdeps_with("esbuild", "the widget's app script cannot be rebuilt to compare")
 
 
 def test_esbuild_is_pinned():
