@@ -5,7 +5,7 @@ queue (`commands`), the uploads the page makes when asked (`uploads`), the colou
 embeddings sent to the page (`live`), the highlight groups made from Python (`highlights`), the
 comparisons and gene plots (`analyses`, and `page_work` for those the page asks for) and the
 labels made in the page (`annotations`). Its data is the dataset with the values pushed from
-Python laid over it (`data.pushed`).
+Python laid over it (`data.pushed`, `data.overlay`).
 
 Events enter through `deliver`, called by the server's endpoints and by the session's own parts
 (a comparison the page asked for, an upload): nothing else routes an event. The `Viewer` facade
