@@ -1,5 +1,5 @@
 """Values and embeddings pushed from Python: stored per viewer, served through the dataset
-routes, named in commands by id and revision (local_data.py, viewer.py)."""
+routes, named in commands by id and revision (data/pushed.py, data/overlay.py, session/live.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Values and coordinates pushed from Python: accepted forms, alignment, and every refusal
-(values.py), checked before anything is stored or sent."""
+(data/cell_values.py), checked before anything is stored or sent."""
 
 from __future__ import annotations
 
