@@ -6,8 +6,8 @@ from ._version import __version__
 from .api import serve, show, show_anndata
 from .data import prepare
 from .errors import CommandError, DatasetError, ViewerStopped
-from .bundle import HighlightGroup, SessionBundle
-from .viewer import Viewer
+from .session.bundle import HighlightGroup, SessionBundle
+from .viewer.facade import Viewer
 
 __all__ = [
     "CommandError", "DatasetError", "HighlightGroup", "SessionBundle", "Viewer", "ViewerStopped",
