@@ -1,6 +1,6 @@
 """A viewer above its point budget, as its page sees it over HTTP: the tile API, selection steps
 resolved in the kernel over every cell, the sets of cells the kernel holds, commands that name
-those sets, and the errors each bad input gets (tile_routes.py, selection_state.py)."""
+those sets, and the errors each bad input gets (server/tile_api.py, session/selection_state.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pytest
 import scipy.sparse as sp
 
 import cellucid
-from cellucid.tile_routes import format_tiles, parse_tiles
-from cellucid.tiled_view import one_d_jitter, order_sizes
+from cellucid.server.tile_api import format_tiles, parse_tiles
+from cellucid.session.tiled_view import one_d_jitter, order_sizes
 
 from .viewer_client import PageClient
 from .waiting import until

@@ -6,9 +6,9 @@ from ._version import __version__
 from .api import serve, show, show_anndata
 from .data import prepare
 from .errors import CommandError, DatasetError, ViewerStopped
-from .bundle import HighlightGroup, SessionBundle
 from .selection.sequence import CellSequence, json_default
-from .viewer import Viewer
+from .session.bundle import HighlightGroup, SessionBundle
+from .viewer.facade import Viewer
 
 __all__ = [
     "CellSequence", "CommandError", "DatasetError", "HighlightGroup", "SessionBundle", "Viewer",

@@ -81,6 +81,7 @@ function liveApp() {
     manifest: { revision: 1, obs: [{ name: "leiden", kind: "categorical" }], embeddings: [{ name: "umap", dims: 2 }] },
     data: { manifest: async () => { app.calls.push(["manifest"]); return { revision: 2, obs: [{ name: "python:s", title: "s" }], embeddings: [{ name: "umap", dims: 2 }] }; } },
     changed(kind) { app.calls.push(["changed", kind]); },
+    replaceManifest(m) { app.manifest = m; app.changed("manifest"); },
     async setColorBy(field, kind) { app.calls.push(["setColorBy", field, kind, this.manifest.revision]); },
     async setEmbedding(name) { app.calls.push(["setEmbedding", name, this.manifest.revision]); },
     showOnly(cells) { app.calls.push(["showOnly", Array.from(cells)]); },

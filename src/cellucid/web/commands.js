@@ -31,21 +31,11 @@ export async function buildSessionBundle(app) {
   };
 }
 
-/**
- * A function applying one command. `env`: app, bridge, commandsState() → {connected},
- * onFreeze(message), auth {viewerId, viewerToken}; showComparison(command),
- * showGenePlot(command) (the panels), renderImage(scale) → PNG Blob; optional fetch.
- */
-export function createCommandHandler(env) {
-  const { app, bridge } = env;
+/** The commands that change what the view shows (docs/protocol.md, "Command catalogue"). */
+function viewHandlers(app) {
   // A tiled page is sent a reference to a set the kernel holds (`mask`) instead of cells.
   const cellsOf = async (c) => (c.mask ? new KernelCells(c.mask.name, c.mask.version, c.mask.count) : decodeCells(c.cells, app.n));
-  const fetch = fetcher(env.fetch);
-  const needs = (name) => {
-    if (typeof env[name] !== "function") throw new Error(`this page cannot ${name}`);
-    return env[name];
-  };
-  const handlers = {
+  return {
     async highlight(c) {
       const cells = await cellsOf(c);
       await app.setHighlight(String(c.name ?? `${groupDefaults.namePrefix} ${app.highlights.size + 1}`), c.color || "#ff0000", cells);
@@ -80,6 +70,21 @@ export function createCommandHandler(env) {
     async select(c) {
       await app.select(await cellsOf(c), { source: "python", mode: "replace" });
     },
+    // A set the kernel holds changed (a tiled page reads its bits for the tiles it draws).
+    async masks(c) {
+      if (app.updateSets) await app.updateSets(c.masks);
+    },
+  };
+}
+
+/** The commands that ask the page for something: a reply event, an upload, a panel's result. */
+function askingHandlers(env, fetch) {
+  const { app, bridge } = env;
+  const needs = (name) => {
+    if (typeof env[name] !== "function") throw new Error(`this page cannot ${name}`);
+    return env[name];
+  };
+  return {
     async ping(c) {
       bridge.send("pong", { requestId: c.requestId, t: Date.now() });
     },
@@ -114,11 +119,18 @@ export function createCommandHandler(env) {
       const res = await fetch(imageUploadUrl(env.auth, c.requestId), { method: "POST", headers: { "Content-Type": "image/png" }, body: png });
       if (!res.ok) throw new Error(`image upload failed: ${await replyMessage(res, `HTTP ${res.status}`)}`);
     },
-    async masks(c) {
-      if (app.updateSets) await app.updateSets(c.masks);
-    },
     async freeze() {},
   };
+}
+
+/**
+ * A function applying one command. `env`: app, bridge, commandsState() → {connected},
+ * onFreeze(message), auth {viewerId, viewerToken}; showComparison(command),
+ * showGenePlot(command) (the panels), renderImage(scale) → PNG Blob; optional fetch.
+ */
+export function createCommandHandler(env) {
+  const { app, bridge } = env;
+  const handlers = { ...viewHandlers(app), ...askingHandlers(env, fetcher(env.fetch)) };
 
   return async function apply(command) {
     const handler = Object.prototype.hasOwnProperty.call(handlers, command.type) ? handlers[command.type] : null;
