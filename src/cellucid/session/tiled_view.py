@@ -2,7 +2,7 @@
 
 A viewer whose dataset has more cells than its point budget is *tiled*: its page draws a sample
 of the cells, chosen tile by tile from a level-of-detail order (:mod:`cellucid.data.lod`), and
-asks for the tiles' positions, obs rows, colours and selection bits (``tile_routes.py``).
+asks for the tiles' positions, obs rows, colours and selection bits (``server/tile_api.py``).
 :class:`TiledView` answers those reads for one viewer, its data pushed from Python included: the
 stored tiles of a tiled export, or an order computed in the kernel for any other dataset (in a
 background thread from the moment a tiled viewer is made, so the page rarely waits for it).

@@ -441,16 +441,13 @@ export class TiledApp extends App {
     this.changed("highlights");
   }
 
+  /** Remove highlight group `name` (every group when null); the kernel drops its sets too. */
   clearHighlights(name) {
-    const names = name == null ? [...this.highlights.keys()] : [name];
-    for (const nm of names) {
-      this.highlights.delete(nm);
-      this.renderer.setOverlay(`hl:${nm}`, null);
+    for (const nm of name == null ? [...this.highlights.keys()] : [name]) {
       this.sets.forget(groupSet(nm));
       this.bridge.send("mask", { name: groupSet(nm), cells: null });
     }
-    this.invalidate();
-    this.changed("highlights");
+    super.clearHighlights(name);
   }
 
   /** Keep the selection in the kernel as the saved reference (compare); returns its cells. */
