@@ -257,7 +257,7 @@ class ExportTiles(TileReader):
     def gene_extent(self, gene: str, layer: str | None = None) -> tuple[float, float]:
         """``(min, max)`` of ``gene`` over every cell from its stored values alone (the cells
         without one hold 0): one read of the gene."""
-        store = self.dataset.column_store(layer)
+        store = self.dataset.layer(layer).store
         j = self.dataset.genes_of(layer).position(gene)
         try:
             _, values = store.tile_pairs(j, 0, self.tiles.n_tiles)
