@@ -131,7 +131,13 @@ def kernel_main(spec: dict) -> None:
         command, _, arg = line.strip().partition(" ")
         if command == "color":
             t0 = time.perf_counter()
-            viewer.set_color_by(arg)
+            try:
+                viewer.set_color_by(arg)
+            except cellucid.CommandError:
+                # the all-cells page can take longer than a command's wait: the command stays
+                # queued until the page applies it
+                while viewer.pending_commands:
+                    time.sleep(0.01)
             reply = {"color_s": time.perf_counter() - t0}
         elif command == "ready":
             viewer.wait_for_ready(timeout=600)
