@@ -133,9 +133,11 @@ def kernel_main(spec: dict) -> None:
             t0 = time.perf_counter()
             try:
                 viewer.set_color_by(arg)
-            except cellucid.CommandError:
+            except cellucid.CommandError as exc:
                 # the all-cells page can take longer than a command's wait: the command stays
-                # queued until the page applies it
+                # queued until the page applies it (a refusal is an error still)
+                if not viewer.pending_commands:
+                    raise exc
                 while viewer.pending_commands:
                     time.sleep(0.01)
             reply = {"color_s": time.perf_counter() - t0}
