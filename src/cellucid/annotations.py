@@ -35,6 +35,17 @@ class Annotations:
             self._codes[np.asarray(cells, dtype=np.int64)] = self.labels.index(label)
             return self._series()
 
+    def replace(self, labelled: list[tuple[str, np.ndarray]]) -> pd.Series:
+        """Drop every label, then give each ``(label, cells)`` in turn (the categories keep
+        that order); returns the new column."""
+        with self._lock:
+            self.labels = []
+            self._codes[:] = -1
+            for label, cells in labelled:
+                self.labels.append(label)
+                self._codes[np.asarray(cells, dtype=np.int64)] = len(self.labels) - 1
+            return self._series()
+
     def series(self) -> pd.Series:
         """The labels as a categorical Series indexed by the cell names (NaN: no label)."""
         with self._lock:

@@ -84,6 +84,12 @@ class LocalData:
             raise UnknownName("embedding pushed from Python", key, list(self._embeddings))
         return entry.item, entry.version
 
+    def pushed(self) -> tuple[dict[str, ObsField], dict[str, Embedding]]:
+        """Everything pushed now, by title: ``(columns, embeddings)``."""
+        with self._lock:
+            return ({e.title: e.item for e in self._columns.values()},
+                    {e.title: e.item for e in self._embeddings.values()})
+
     def spatial_index(self, key: str) -> SpatialIndex:
         """The spatial index of pushed embedding ``key`` (built on first use, per version)."""
         with self._lock:

@@ -26,6 +26,7 @@ from .events import events_endpoint
 from .image import image_endpoint
 from .registry import Registry
 from .security import AllowedHosts, HostCheckMiddleware
+from .session_routes import session_open_endpoint, session_save_endpoint
 from .webapp import index_endpoint, web_endpoint
 
 logger = logging.getLogger("cellucid")
@@ -55,6 +56,8 @@ def routes() -> list[Route]:
         Route("/_cellucid/commands", commands_endpoint, methods=["GET"]),
         Route("/_cellucid/commands/poll", poll_endpoint, methods=["GET"]),
         Route("/_cellucid/session_bundle", session_bundle_endpoint, methods=["POST"]),
+        Route("/_cellucid/session/save", session_save_endpoint, methods=["POST"]),
+        Route("/_cellucid/session/open", session_open_endpoint, methods=["POST"]),
         Route("/_cellucid/image", image_endpoint, methods=["POST"]),
         *dataset_routes(),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -13,7 +14,6 @@ import numpy as np
 
 from .annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
 from .annotations import Annotations
-from .bundle import SessionBundle
 from .cells import as_index_array, encode_cells
 from .client_url import client_base_url
 from .colors import normalize_color
@@ -21,8 +21,10 @@ from .diagnostics import connection_report
 from .dispatch import MESSAGE
 from .errors import CommandError, ViewerStopped
 from .interrupt import block_until_interrupted
+from .local_data import local_id
 from .server import Server, get_server
 from .session import ViewerSession
+from .sessions import SessionBundle, SessionKeeper, SessionReport
 from .transport import comm_blocked
 from .uploads import close_upload_request, open_upload_request
 from .viewer_analysis import AnalysisMethods
@@ -60,6 +62,11 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         self._session.on_routed.update(annotation=self._on_annotation,
                                        compare_request=self._on_compare_request,
                                        plot_genes_request=self._on_plot_genes_request)
+        self._keeper = SessionKeeper(
+            self._session, self._labels, publish_labels=self._publish_labels,
+            labels_field=self._labels.key if self._write_labels else local_id(self._labels.key),
+            send_command=self._command, python_groups=self._groups)
+        self._session.saved_views = self._keeper
         self._session.start()
         self._server.registry.add(self._session)
 
@@ -288,7 +295,9 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         return connection_report(self, timeout)
 
     def get_session_bundle(self, timeout: float = 60) -> SessionBundle:
-        """Ask the page for its session (groups, selection, colour-by, embedding, camera).
+        """Ask the page for its view and return the whole session: highlight groups, selection,
+        colouring, embedding, camera, visibility and panels, with the labels, values pushed
+        from Python, the comparison and gene plots shown, and the identity of the cells.
 
         Raises `TimeoutError` when no page answers, `CommandError` when the upload failed.
         """
@@ -302,9 +311,35 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         finally:
             path.unlink(missing_ok=True)
         try:
-            return SessionBundle.from_json(data, self.n_cells)
+            return self._keeper.capture(data)
         except ValueError as exc:
             raise CommandError(f"the viewer sent a malformed session bundle: {exc}") from None
+
+    def save_session(self, path: str | os.PathLike, *, timeout: float = 60) -> Path:
+        """Write the view, its labels and what Python pushed to it as a ``.cellucid-session``
+        file at ``path`` (docs/sessions.md); returns the path. The page must be open.
+
+        Raises `TimeoutError` when no page answers, `CommandError` when it could not send its
+        view, `OSError` when the file cannot be written.
+        """
+        return self.get_session_bundle(timeout).save(path)
+
+    def load_session(self, session, *, strict: bool = True,
+                     timeout: float = 60) -> SessionReport:
+        """Show a saved session: ``session`` is a ``.cellucid-session`` path or a
+        `SessionBundle`. Labels land in ``adata.obs`` as labels made in the page do; the page
+        shows the rest (or does as it opens). Returns a `SessionReport`.
+
+        ``strict`` (default): only onto the cells it was saved on. ``strict=False``: onto other
+        data, matching cells by ``obs_names``; what it has not is dropped, reported and warned
+        (`SessionWarning`). Raises `ValueError` for a file that is not a readable session
+        (truncated, corrupt, another kind, a newer format version), `SessionMismatch` (a
+        `ValueError`) for other cells, `ValueError` for what this data cannot show (strict);
+        after a refusal the view, labels and data are as they were. `CommandError` when the
+        page does not show it within ``timeout`` (it still will).
+        """
+        self._check_running()
+        return self._keeper.restore(session, strict=bool(strict), timeout=timeout)
 
     def _upload(self, kind: str, command: str, fields: dict, event_type: str, timeout: float,
                 what: str) -> dict:

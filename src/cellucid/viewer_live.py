@@ -96,7 +96,11 @@ class LiveMethods:
         # Runs as the event is routed, so hooks and waiters see the labels already applied.
         if payload["key"] != self._labels.key:
             return
-        series = self._labels.apply(payload["label"].strip(), payload["cells"])
+        self._publish_labels(self._labels.apply(payload["label"].strip(), payload["cells"]))
+
+    def _publish_labels(self, series) -> None:
+        """Write the labels column where labels go (``adata.obs``, else a column pushed to the
+        page) and tell the page; live labels and labels restored from a session alike."""
         adata = self._in_memory_adata() if self._write_labels else None
         if adata is not None:
             adata.obs[self._labels.key] = series.array   # categorical, in cell order

@@ -157,6 +157,23 @@ export class App {
     this.changed("camera");
   }
 
+  /**
+   * Show camera state `s` (a saved view's: with the `width` and `height` it was seen at and its
+   * `homePixelsPerUnit`, which sets the point size); a state of another kind of camera, or none,
+   * fits the data instead.
+   */
+  restoreCamera(s) {
+    if (!s || s.kind !== this.camera.kind) {
+      this.resetCamera();
+      return;
+    }
+    this.camera.setState(s);
+    this.cameraTouched = true;
+    if (s.homePixelsPerUnit > 0) this.homePixelsPerUnit = s.homePixelsPerUnit;
+    this.invalidate();
+    this.changed("camera");
+  }
+
   /** What the view fits: {min, max, radius (3D), skipBits} of the valid cells, or of the visible ones. */
   fitBounds() {
     const e = this.embedding;
@@ -218,7 +235,7 @@ export class App {
     } else {
       const g = await this.data.gene(field, layer);
       const title = layer && layer !== this.manifest.default_layer ? `${field} (${layer === ".raw" ? ".raw" : layer})` : field;
-      apply = () => this.applyContinuous({ field, kind, title, version: null, raw: g.values, min: g.min, max: g.max });
+      apply = () => this.applyContinuous({ field, kind, title, version: null, raw: g.values, min: g.min, max: g.max, layer });
     }
     return () => {
       // A later request (the user picked again meanwhile) wins.
@@ -254,11 +271,12 @@ export class App {
     this.invalidate();
   }
 
-  applyContinuous({ field, kind, title = field, version = 0, raw, min, max }) {
+  /** Colour by continuous values (`layer`: the matrix a gene's values were read from, if named). */
+  applyContinuous({ field, kind, title = field, version = 0, raw, min, max, layer }) {
     const norm = normalizeContinuous(raw, min, max);
     this.renderer.setLUT(colormapRGBA(this.colormap), 256, 1, 1);
     this.renderer.setValues(norm.values);
-    this.colorBy = { field, kind, title, version, type: "continuous", min: norm.min, max: norm.max, raw };
+    this.colorBy = { field, kind, title, version, type: "continuous", min: norm.min, max: norm.max, raw, layer };
     this.invalidate();
   }
 

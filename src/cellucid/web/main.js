@@ -33,6 +33,8 @@ import { defaults as imageDefaults, renderImage } from "./image.js";
 import { revisionOf } from "./manifest.js";
 import { modeFromModifiers } from "./selection.js";
 import { nextGroupColor, nextGroupName } from "./highlights.js";
+import { createViewKeeper, panelState, restorePanel } from "./viewstate.js";
+import { createSessionActions } from "./ui/sessionfile.js";
 
 export { createCommFetch } from "./commfetch.js";
 
@@ -127,7 +129,7 @@ async function main() {
 
   // The panels dock beside (or below) the stage; the stage keeps the rest, and `fit` follows it.
   const annotatePanel = createAnnotatePanel($("#annotate"));
-  createDock({ view: $("#view"), dock: $("#dock") });
+  const dock = createDock({ view: $("#view"), dock: $("#dock") });
   const fit = () => {
     const r = stage.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
@@ -173,6 +175,15 @@ async function main() {
   genePlots = createGenePlotPanel($("#geneplots"), { app, bridge, data, onGene: colorByGene });
   compare = createComparePanel($("#compare"), {
     app, bridge, data, onGene: colorByGene, onPlotGenes: (genes, matrix) => genePlots.request(genes, matrix),
+  });
+  const views = createViewKeeper(app, {
+    panels: () => ({ compare: panelState(compare), genePlots: panelState(genePlots) }),
+    setPanels: async (p) => { await restorePanel(compare, p.compare); await restorePanel(genePlots, p.genePlots); },
+    layout: () => { dock.layout(); fit(); },
+  });
+  createSessionActions({
+    el: $("#session"), auth, fetch, capture: views.capture, title: () => info.title,
+    toast: (t) => messages.toast(t), confirm: (text) => window.confirm(text),
   });
 
   const legendEl = $("#legend"), colorbarEl = $("#colorbar"), highlightsEl = $("#highlights"), statusEl = $("#status");
@@ -223,6 +234,8 @@ async function main() {
   performance.mark("cellucid-data-loaded");
   if (applyColor) applyColor();
   else app.applyUniform();
+  // A viewer shown with a session opens on it: `ready` means "the restored view is drawn".
+  if (info.session) await views.restore(info.session).catch((err) => messages.toast(`Cannot restore the session: ${err.message}`));
   performance.mark("cellucid-colors-applied");
   app.starting = false;
   app.drawNow();
@@ -235,7 +248,7 @@ async function main() {
   // ---- commands --------------------------------------------------------------------------------
   let stream;
   const apply = createCommandHandler({
-    app, bridge, auth, fetch,
+    app, bridge, auth, fetch, views,
     commandsState: () => ({ connected: stream.connected, mode: stream.mode }),
     showComparison: (c) => compare.show(c),
     showGenePlot: (c) => genePlots.show(c),

@@ -76,8 +76,8 @@ function createForm(matrices) {
 /**
  * Build the compare panel into `el`. `env`: app, bridge, data (DataClient), onGene(name, key)
  * (colour the view by a gene of the compared matrix, `key` as a result's `matrix.key`),
- * onPlotGenes(genes, matrix) ("Plot genes", a `matrixChoices` choice). Returns {open(), run(),
- * show(command), sync(kind)}: `show` applies a `showComparison` command (resolves once the table
+ * onPlotGenes(genes, matrix) ("Plot genes", a `matrixChoices` choice). Returns {panel,
+ * shownId() (the `resultId` shown, or null), open(), run(), show(command), sync(kind)}: `show` applies a `showComparison` command (resolves once the table
  * and volcano are drawn; rejects when the comparison cannot be fetched); `sync` takes the app's
  * change kinds.
  */
@@ -85,7 +85,7 @@ export function createComparePanel(el, env) {
   const { app, bridge, data } = env;
   const panel = createPanel(el, { title: "Compare", testid: "cellucid-compare-panel" });
   const sent = new Set();
-  let latest = null, saved = null, choices = [], shownMatrix = null;
+  let latest = null, saved = null, choices = [], shownMatrix = null, shownId = null;
   const matrices = matrixChoices(app.manifest);
 
   const groupLine = element("div", "muted compare-group");
@@ -152,6 +152,7 @@ export function createComparePanel(el, env) {
     form.setTo(comparison);   // so Run compares the same way again
     await view.render(comparison);
     panel.status("");
+    shownId = id;
     document.body.dataset.cellucidComparison = String(id);
   };
 
@@ -168,6 +169,8 @@ export function createComparePanel(el, env) {
   updateGroup();
 
   return {
+    panel,
+    shownId: () => shownId,
     open: () => panel.open(),
     isOpen: () => panel.isOpen(),
     run,
