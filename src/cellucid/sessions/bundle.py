@@ -70,8 +70,8 @@ class SessionBundle:
     hidden: list[int] | None = None
     """The hidden cells (``show_only``, ``set_visibility``), or None when every cell shows."""
     panels: dict = field(default_factory=dict)
-    """The panels docked beside the view: ``{"compare": {"open", "collapsed"},
-    "genePlots": {...}}``."""
+    """The panels docked beside the view, ``"compare"`` and ``"genePlots"``, each a dict of
+    ``open`` and ``collapsed``."""
     labels: pd.Series | None = None
     """The labels given in the page: a categorical Series in cell order (NaN: no label), or
     None when there are none."""
