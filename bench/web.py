@@ -10,10 +10,9 @@ Run ``python bench/web.py``; it writes the "web" section of ``bench/RESULTS.md``
 * The live loop at 1M cells: Python call → recoloured frame for a float array pushed from Python,
   as a ratio to colouring by a numeric obs column not yet shown (both fetched by the page and
   drawn before the call returns); ``set_embedding`` of a 1M-row array → its first frame.
-* In JupyterLab 4 (a real Jupyter server, the notebook driven through its UI): ``ready`` at
-  1M cells and mouse-up → ``on_selection`` callback for a lasso around all 1M cells, with the
-  widget on the notebook's comm (every request of the page to the kernel's HTTP server aborted)
-  and on HTTP (nothing blocked), in the same run, as the ratio comm / HTTP.
+* In JupyterLab 4, with the seed's blocking calls in running cells, over the notebook's comm
+  (with and without kernel subshells) and over HTTP in the same run: bench/web_notebook.py,
+  which ``python bench/web.py notebook`` runs alone.
 * The same first-frame and pan frame-time figures for regl-scatterplot (npm, bench-only,
   bundled here with esbuild) drawing the same 1M points in a canvas of the same size, as the
   ratio ours / theirs.
@@ -268,143 +267,6 @@ def bench_regl(browser, results: dict, point_px: float, canvas: list[float]) -> 
     page.close()
 
 
-# -- in JupyterLab: the widget over the comm vs over HTTP ------------------------------------------
-NB_READY_REPEATS = 3
-NB_LASSO_REPEATS = 5
-NB_VIEWPORT = {"width": 1280, "height": 1000}
-
-NB_SETUP = """\
-import json, pathlib, sys, time
-sys.path.insert(0, {bench!r})
-import cellucid
-from web import make_adata
-
-def write(name, value):
-    tmp = pathlib.Path(name + ".tmp")
-    tmp.write_text(json.dumps(value))
-    tmp.replace(name)
-
-adata = make_adata(1_000_000)
-runs = 0
-print("SETUP-DONE")
-"""
-
-# Timed on the kernel's clock: from just before the viewer is shown to its `ready` callback.
-NB_SHOW = """\
-runs += 1
-t0 = time.perf_counter()
-viewer = cellucid.show_anndata(adata, height=600)
-_ = viewer.on_ready(lambda e, run=runs: write(f"ready-{run}.json", {
-    "ms": (time.perf_counter() - t0) * 1000, "n": e["n_cells"]}))
-"""
-
-# The callback's first line notes the wall clock (the test process notes it at mouse-up).
-NB_HOOK = """\
-lassos = []
-
-@viewer.on_selection
-def timed(event):
-    t = time.time()
-    lassos.append({"t": t, "n": len(event["cells"]) if isinstance(event["cells"], list)
-                   else event["cells"]["count"]})
-    write("lassos.json", lassos)
-
-print("HOOKED", viewer.debug_connection()["transport"][:4])
-"""
-
-
-def bench_notebook(browser, results: dict) -> None:
-    """``ready`` and lasso → callback at 1M cells in JupyterLab, comm vs HTTP (same run)."""
-    import tempfile
-
-    sys.path.insert(0, str(HERE.parent))
-    from tests.jupyter.conftest import JupyterServer
-    from tests.jupyter.notebook_driver import (block_kernel_http, center_iframe, open_notebook,
-                                               ready_frame, run_cell, wait_for_file,
-                                               wait_for_output, widget_output, write_notebook)
-
-    modes = ("comm", "http")
-    with tempfile.TemporaryDirectory(prefix="cellucid-bench-jupyter-") as tmp:
-        server = JupyterServer(Path(tmp)).start()
-        pages, notebooks = {}, {}
-        try:
-            for mode in modes:
-                context = browser.new_context(viewport=NB_VIEWPORT, device_scale_factor=1)
-                page = context.new_page()
-                if mode == "comm":
-                    page.cellucid_blocked = block_kernel_http(page, server)
-                nb = write_notebook(server, f"bench-{mode}",
-                                    [NB_SETUP.format(bench=str(HERE)), NB_SHOW, NB_HOOK])
-                open_notebook(page, nb, "lab")
-                run_cell(page, 0)
-                wait_for_output(page, 0, "SETUP-DONE", timeout=300)
-                pages[mode], notebooks[mode] = page, nb
-            # Modes alternate, so both see the same machine load.
-            # The first show in each kernel (its cellucid server starting, first-time caches)
-            # is a warm-up, reported apart.
-            ready = {mode: [] for mode in modes}
-            for run in range(1, NB_READY_REPEATS + 2):
-                for mode in modes:
-                    page, nb = pages[mode], notebooks[mode]
-                    run_cell(page, 1)
-                    got = wait_for_file(page, nb.dir / f"ready-{run}.json", timeout=600)
-                    assert got["n"] == 1_000_000, got
-                    ready[mode].append(got["ms"])
-                    iframe = widget_output(page, 1).locator("iframe")
-                    ready_frame(iframe)
-                    is_comm = iframe.get_attribute("srcdoc") is not None
-                    assert is_comm == (mode == "comm"), f"{mode}: the widget took the other path"
-            lasso = {mode: [] for mode in modes}
-            boxes = {}
-            for mode in modes:
-                page = pages[mode]
-                run_cell(page, 2)
-                text = wait_for_output(page, 2, "HOOKED", timeout=120)
-                assert f"HOOKED {mode}" in text, text
-                iframe = widget_output(page, 1).locator("iframe")
-                frame = ready_frame(iframe)
-                frame.locator("[data-testid=tool-lasso]").click()
-                center_iframe(iframe)
-                boxes[mode] = frame.locator("[data-testid=cellucid-canvas]").bounding_box()
-            for k in range(NB_LASSO_REPEATS):
-                for mode in modes:
-                    page, nb, box = pages[mode], notebooks[mode], boxes[mode]
-                    t_up = lasso_whole_canvas(page, box, time.time)
-                    got = wait_for_file(page, nb.dir / "lassos.json", timeout=300,
-                                        check=lambda v: len(v) > k)[k]
-                    lasso[mode].append((got["t"] - t_up) * 1000)
-                    results[("nb", "lasso_n", mode)] = got["n"]
-            blocked = pages["comm"].cellucid_blocked
-            assert blocked["viewer_requests"] == [], blocked["viewer_requests"][:5]
-            assert all(url.endswith("/_cellucid/health") for url in blocked["blocked"]), \
-                blocked["blocked"][:5]
-            results[("nb", "ready_cold")] = {mode: ready[mode].pop(0) for mode in modes}
-            results[("nb", "ready")] = ready
-            results[("nb", "lasso")] = lasso
-        finally:
-            for page in pages.values():
-                page.context.close()
-            server.stop()
-
-
-def render_notebook(results: dict) -> list[str]:
-    med = statistics.median
-    ready, lasso = results[("nb", "ready")], results[("nb", "lasso")]
-    n_comm, n_http = results[("nb", "lasso_n", "comm")], results[("nb", "lasso_n", "http")]
-    cold = results[("nb", "ready_cold")]
-    rc, rh = med(ready["comm"]), med(ready["http"])
-    lc, lh = med(lasso["comm"]), med(lasso["http"])
-    return [
-        "",
-        "| JupyterLab 4, 1M cells | over the comm (HTTP blocked) | over HTTP | comm / HTTP (target ≤ 2) |",
-        "|---|---|---|---|",
-        f"| `show_anndata` → `ready` at Python, median of {len(ready['comm'])} | {rc:.0f} ms | {rh:.0f} ms | {rc / rh:.2f} |",
-        f"| the same, first show in the kernel (not counted above) | {cold['comm']:.0f} ms | {cold['http']:.0f} ms | {cold['comm'] / cold['http']:.2f} |",
-        f"| mouse-up → `on_selection` callback, lasso of {n_comm:,} cells, median of "
-        f"{len(lasso['comm'])} | {lc:.0f} ms | {lh:.0f} ms | {lc / lh:.2f} |",
-    ] + ([] if n_comm == n_http else [f"(the HTTP lasso held {n_http:,} cells)"])
-
-
 def render(results: dict, renderer: str) -> str:
     med = statistics.median
     o100, o1m, r1m = results[("ours", 100_000)], results[("ours", 1_000_000)], results[("regl", 1_000_000)]
@@ -433,7 +295,6 @@ def render(results: dict, renderer: str) -> str:
         f"| `set_embedding((1M, 2) array)` → first frame, median of {len(live['embedding'])} | "
         f"{med(live['embedding']) * 1000:.0f} ms | | |",
     ]
-    rows += render_notebook(results)
     notes = (
         f"\nWebGL renderer: `{renderer}`. Both draw the same 1M points (12 Gaussian clusters, "
         f"coloured by cluster) at the same point size ({o1m['point_px']:.2f} CSS px) in a "
@@ -449,25 +310,22 @@ def render(results: dict, renderer: str) -> str:
         "routes — drew them and acknowledged); each obs column is one the page has not shown "
         "before, each pushed array holds new values. "
         "On SwiftShader (a CPU rasteriser on this 2-core machine) absolute times "
-        "are far above a real GPU's; the ratio is the comparable figure. "
-        "JupyterLab rows: a real JupyterLab 4 server on loopback, one notebook per transport "
-        "(each its own kernel), driven through the UI in 1280×1000 pages, modes alternating; the "
-        "viewer (600 px high) is the widget, on the comm in the page whose every request to the "
-        "kernel's HTTP server is aborted (the widget's probe fails, the app runs from `srcdoc` "
-        "and every request is a comm message through the Jupyter server's websocket, replies in "
-        "parts of at most 2 MiB), on HTTP in the other. `ready` is timed on the kernel's clock "
-        "from just before `show_anndata` to the `ready` callback (so it includes the widget's "
-        "probe and, for the comm, loading the app from the widget's own data), the same cell "
-        "run again for each measurement (the earlier viewer is replaced); the lasso (a "
-        "rectangle 4 px inside the canvas) from the test's mouse-up to the callback's first "
-        "line, on the machine's wall clock.\n"
+        "are far above a real GPU's; the ratio is the comparable figure. The viewer in "
+        "JupyterLab (comm vs HTTP) has a section of its own (bench/web_notebook.py).\n"
     )
     return "\n".join(rows) + "\n" + notes
 
 
 def main() -> None:
+    """``python bench/web.py``: everything; ``python bench/web.py notebook``: only the viewer
+    in JupyterLab (bench/web_notebook.py), which writes its own section."""
     from playwright.sync_api import sync_playwright
 
+    import web_notebook
+
+    if sys.argv[1:] == ["notebook"]:
+        web_notebook.main()
+        return
     ensure_regl_bundle()
     exe = os.environ.get("CELLUCID_CHROMIUM", "/usr/bin/chromium")
     results: dict = {}
@@ -476,7 +334,6 @@ def main() -> None:
         bench_ours(browser, results)
         o1m = results[("ours", 1_000_000)]
         bench_regl(browser, results, o1m["point_px"], o1m["canvas"])
-        bench_notebook(browser, results)
         page = browser.new_page()
         renderer = page.evaluate("""(() => { const gl = document.createElement('canvas').getContext('webgl2');
             const ext = gl.getExtension('WEBGL_debug_renderer_info');
@@ -486,6 +343,7 @@ def main() -> None:
     body = render(results, renderer)
     print(body)
     write_section("web", "Viewer web app in headless Chromium (bench/web.py)", body)
+    web_notebook.main()
 
 
 if __name__ == "__main__":

@@ -157,8 +157,8 @@ def test_commands_from_python_arrive_through_the_poll(make_viewer):
     first = page.request("GET", f"_cellucid/commands/poll?{page.auth(after=0, wait=10)}")
     until(lambda: viewer._session.commands.connected, what="the poll to be waiting")
     start = time.perf_counter()
-    # The page answers over the comm, which this (the comm's) thread would read only later:
-    # the command does not wait for its acknowledgement.
+    # The page answers over the comm, which this thread reads and cannot read while it waits
+    # (as marimo's kernel thread): the command does not wait for its acknowledgement.
     viewer.highlight_cells([1, 2, 3], color="#00ff00", name="mine")
     assert time.perf_counter() - start < 1
     status, _, body = page.reply(first)
@@ -183,8 +183,9 @@ def test_debug_connection_reports_the_comm(make_viewer):
     page.reply(rid)
     report = viewer.debug_connection(timeout=1)
     assert report["transport"].startswith("comm — the server's URL did not answer")
-    # Called from the thread that reads the comm, no ping can come back before it returns.
-    assert report["ok"] and report["ping_ms"] is None and "comm" in report["verdict"]
+    # Called from the thread that reads the comm and cannot pump it (as marimo's kernel thread),
+    # no ping can come back before it returns.
+    assert report["ok"] and report["ping_ms"] is None and "widget channel" in report["verdict"]
 
 
 def test_debug_connection_pings_over_the_comm_from_another_thread(make_viewer):
@@ -281,17 +282,23 @@ def test_http_and_comm_requests_are_told_apart(make_viewer):
         client.close()
 
 
-def test_a_blocking_wait_on_the_comm_thread_says_how_to_wait_instead(viewer):
+def test_a_wait_where_the_page_cannot_be_heard_says_why_at_once(viewer):
     import asyncio
 
     from cellucid import transport
 
     page = PageClient(viewer)
     viewer._session.transport.note("comm")        # the page's latest request came by the comm
-    transport.note_comm_thread()                   # ... and this thread reads the comm
+    transport.note_comm_thread()                   # ... and this thread reads it, with no pump
     try:
-        with pytest.raises(RuntimeError, match="wait_for_event_async"):
-            viewer.wait_for_event("selection", timeout=1)
+        for wait in (lambda: viewer.wait_for_event("selection", timeout=30),
+                     lambda: viewer.wait_for_ready(timeout=30)):
+            start = time.perf_counter()
+            with pytest.raises(RuntimeError, match="mo.Thread"):
+                wait()
+            assert time.perf_counter() - start < 1
+        with pytest.raises(CommandError, match="reads that channel"):
+            viewer.save_image("never.png", timeout=30)
         got = {}
 
         def await_in_a_loop_of_its_own() -> None:   # the e2e tests may run a loop in this thread

@@ -111,6 +111,23 @@ def test_wait_for_event_inside_a_callback_does_not_deadlock(viewer, page):
     assert results == [{"cell": 3, "button": 0}]
 
 
+def test_wait_for_callbacks_in_a_hook_says_why_at_once(viewer, page):
+    refused = []
+
+    @viewer.on_selection
+    def waits_for_itself(event):
+        start = time.perf_counter()
+        try:
+            viewer.wait_for_callbacks(10)
+        except RuntimeError as exc:
+            refused.append((str(exc), time.perf_counter() - start))
+
+    page.post("selection", cells=[1])
+    viewer.wait_for_callbacks(10)
+    ((message, took),) = refused
+    assert "wait for itself" in message and "wait_for_event" in message and took < 1
+
+
 def test_wait_for_event_sees_only_events_after_the_call(viewer, page):
     page.post("selection", cells=[1])
     with pytest.raises(TimeoutError, match="selection"):

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 
+from . import blocking
 from .errors import CommandError
 
 DEFAULT_PENDING_LIMIT = 1_000
@@ -38,7 +39,11 @@ class Ack:
 
     def wait(self, timeout: float | None) -> bool:
         """Block until acknowledged; False on timeout."""
-        return self._done.wait(timeout)
+        try:
+            return blocking.wait(lambda seconds: self._done.wait(seconds) or None, timeout,
+                                 TimeoutError)
+        except TimeoutError:
+            return False
 
 
 class _Listener:

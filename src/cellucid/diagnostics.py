@@ -10,7 +10,7 @@ import time
 from .errors import CommandError, ViewerStopped
 from .client_url import choose_route
 from .health import probe_health
-from .transport import comm_blocked
+from .transport import page_unreachable
 
 
 class ConnectionReport(dict):
@@ -91,11 +91,12 @@ def connection_report(viewer, timeout: float = 5.0) -> ConnectionReport:
     if not report["command_stream_connected"]:
         return _verdict(report, "no viewer page is connected",
                         _not_connected_fix(viewer, route, session.transport.current))
-    if comm_blocked(session.transport):
-        # The pong would come back over the comm, which the kernel reads only after this cell.
+    if page_unreachable(session.transport):
+        # The pong would come back over the channel this very thread reads (marimo's kernel).
         report["ok"] = True
-        return _verdict(report, "ok: the page is connected over the notebook's comm (no ping: "
-                        "the kernel hears the page only between cells)", None)
+        return _verdict(report, "ok: the page is connected over the notebook's widget channel "
+                        "(no ping: this thread is the one that reads that channel; call "
+                        "debug_connection() from a thread of its own for one)", None)
     try:
         pong = _round_trip(viewer, "ping", "pong", timeout)
         snapshot = _round_trip(viewer, "debug_snapshot", "debug_snapshot", timeout)
@@ -117,8 +118,9 @@ def _not_connected_fix(viewer, route, transport: str | None) -> str:
     transport the page used last."""
     if transport == "comm":
         return ("the page reached Python over the notebook's comm, but has not polled for "
-                "commands lately: its output may be closed, or the kernel was busy with a long "
-                "cell (it reads the comm only between cells); re-run the cell that shows it")
+                "commands lately: its output may be closed, or the kernel could not read the "
+                "comm (a long cell in a front end without kernel subshells); re-run the cell "
+                "that shows it")
     where = (f"open the viewer (display it in a notebook cell, or open {viewer.viewer_url} in a "
              f"browser); if it is open, the page cannot reach {route.base_url}")
     if route.route == "direct":

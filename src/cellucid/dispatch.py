@@ -3,7 +3,8 @@
 The router calls `Dispatcher.submit` from a request thread; it returns at once. Callbacks run one at
 a time, in arrival order, on the dispatcher thread, so a callback may block (even on
 ``wait_for_event``) without stalling the HTTP server. Waiters (``wait_for_event``) are matched at
-submit time, so they never depend on the dispatcher being free.
+submit time, so they never depend on the dispatcher being free; they block through
+`blocking.wait`, which keeps a notebook cell hearing the page.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from . import blocking
 from .errors import ViewerStopped
 
 logger = logging.getLogger("cellucid")
@@ -43,21 +44,19 @@ class Subscription:
     def next(self, timeout: float | None,
              predicate: Callable[[dict], bool] | None = None) -> tuple[str, dict]:
         """The next (type, payload) for which ``predicate`` holds; `TimeoutError`/`ViewerStopped`."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise TimeoutError(
-                    f"no {self.event_type or 'event'!r} event arrived within {timeout:g} s")
+
+        def take(seconds: float | None) -> tuple[str, dict] | None:
             try:
-                item = self.inbox.get(timeout=remaining)
+                item = self.inbox.get(timeout=seconds)
             except queue.Empty:
-                continue
+                return None
             if item is _STOP:
                 raise ViewerStopped(f"viewer {self.dispatcher.name} was stopped while waiting "
                                     f"for {self.event_type or 'an event'!r}")
-            if predicate is None or predicate(item[1]):
-                return item
+            return item if predicate is None or predicate(item[1]) else None
+
+        return blocking.wait(take, timeout, lambda: TimeoutError(
+            f"no {self.event_type or 'event'!r} event arrived within {timeout:g} s"))
 
     def close(self) -> None:
         """Stop receiving events."""
@@ -182,26 +181,27 @@ class Dispatcher:
             if subscription in self._waiters:
                 self._waiters.remove(subscription)
 
-    def wait(self, event_type: str | None, timeout: float | None,
-             predicate: Callable[[dict], bool] | None = None) -> tuple[str, dict]:
-        """Block until the next event of ``event_type`` (any type if None) is routed.
-
-        ``predicate`` runs in the calling thread. Raises `TimeoutError` or `ViewerStopped`.
-        """
-        with self.subscribe(event_type) as subscription:
-            return subscription.next(timeout, predicate)
-
     def wait_idle(self, timeout: float | None = 10.0) -> bool:
         """Block until every queued event was handled (``timeout=None``: no limit); returns
-        False on timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while self._queue or self._busy:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-        return True
+        False on timeout. Raises `RuntimeError` when called from one of this dispatcher's own
+        callbacks, which would wait for itself."""
+        if threading.current_thread() is self._thread:
+            raise RuntimeError(
+                f"wait_for_callbacks() was called from a hook of viewer {self.name}: hooks run one "
+                f"at a time on one thread, so it would wait for itself to finish. Call it from "
+                f"the cell (or another thread), or use wait_for_event() in the hook")
+
+        def take(seconds: float | None) -> bool | None:
+            with self._cond:
+                if not self._queue and not self._busy:
+                    return True
+                self._cond.wait(seconds)
+                return True if not self._queue and not self._busy else None
+
+        try:
+            return blocking.wait(take, timeout, lambda: TimeoutError())
+        except TimeoutError:
+            return False
 
     # -- shutdown -----------------------------------------------------------------------------
     def stop(self) -> None:

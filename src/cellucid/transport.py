@@ -7,20 +7,23 @@ as a comm message instead, which `comm_requests.py` runs through the same app wi
 what the page itself said about its choice (its ``transport`` event), for
 ``viewer.debug_connection()``.
 
-A kernel reads comm messages on the thread that runs the cells, and only between cells: while a
-cell runs, a page on the comm can receive (its long-poll is already waiting on the server) but
-nothing it sends reaches Python. `comm_blocked` tells the code that would wait for the page.
+Over the comm, a Jupyter kernel hears the page while a cell blocks (`comm_pump`: kernel subshells,
+or the wait reading the messages itself). marimo reads widget messages only on its kernel thread,
+between cell runs: `page_unreachable` tells a wait there that it could never be answered.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+
+from . import comm_pump
 
 HEADER = "x-cellucid-transport"
 MODES = ("http", "comm")
 MAX_REASON = 500
-# Threads that comm requests arrived on: the kernel's cell thread (marimo's too).
+# Threads that comm requests arrived on: a Jupyter kernel's shell threads, marimo's kernel thread.
 _comm_threads: set[int] = set()
 
 
@@ -77,7 +80,29 @@ class TransportLog:
         return " ".join(parts)
 
 
-def comm_blocked(log: TransportLog) -> bool:
-    """Whether waiting here for the page cannot end: its latest requests came over the comm, and
-    the calling thread is the one that reads the comm (busy with the running cell)."""
-    return log.current == "comm" and threading.get_ident() in _comm_threads
+def page_unreachable(log: TransportLog) -> str | None:
+    """Why a wait on the calling thread could never hear the page, or None when it can.
+
+    That is when the page's latest requests came over the comm, this thread is the one that
+    reads them, and it cannot read them while it waits (marimo's kernel thread, unlike a Jupyter
+    kernel's shell threads).
+    """
+    if log.current != "comm" or threading.get_ident() not in _comm_threads:
+        return None
+    if comm_pump.pump_here() is not None:
+        return None
+    return ("this viewer's page talks to Python over the notebook's widget channel, and this "
+            "thread is the one that reads that channel (marimo reads widget messages only "
+            "between cell runs), so the page's answer could not arrive while it waits. Wait in "
+            "a thread of its own instead (in marimo: mo.Thread, see docs/environments.md), or "
+            "react to the page in a hook (@viewer.on_selection, ...)")
+
+
+def marimo_hint() -> str:
+    """Under marimo, what a wait for the page that timed out may mean; else ``""``."""
+    marimo = sys.modules.get("marimo")
+    if marimo is None or not getattr(marimo, "running_in_notebook", lambda: False)():
+        return ""
+    return ("In marimo, a page on marimo's widget channel cannot be heard by a waiting cell "
+            "(marimo reads widget messages between cell runs): wait in a mo.Thread instead "
+            "(docs/environments.md). ")

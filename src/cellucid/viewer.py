@@ -25,7 +25,7 @@ from .local_data import local_id
 from .server import Server, get_server
 from .session import ViewerSession
 from .sessions import SessionBundle, SessionKeeper, SessionReport
-from .transport import comm_blocked
+from .transport import marimo_hint, page_unreachable
 from .uploads import close_upload_request, open_upload_request
 from .viewer_analysis import AnalysisMethods
 from .viewer_live import LiveMethods
@@ -165,44 +165,52 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         """Block until the next ``event_type`` event routed after this call; return its payload.
 
         ``event_type=None`` waits for any event and returns ``{"event": type, **payload}``.
-        ``predicate(payload)`` runs in the calling thread. Safe from any thread, callbacks
-        included. Raises `TimeoutError`, or `ViewerStopped` if the viewer is stopped meanwhile.
+        ``predicate(payload)`` runs in the calling thread. Safe from any thread, callbacks and
+        running notebook cells included, on either transport. Raises `TimeoutError`,
+        `ViewerStopped` if the viewer is stopped meanwhile, or `RuntimeError` at once where the
+        page could never be heard (marimo's kernel thread, when the page uses marimo's channel).
         """
+        with self._subscription(event_type) as events:
+            kind, payload = events.next(timeout, predicate)
+        return {"event": kind, **payload} if event_type is None else payload
+
+    def _subscription(self, event_type: str | None):
+        """A subscription to ``event_type`` events, taken where waiting for the page can work."""
         self._check_running()
-        if comm_blocked(self._session.transport):
-            raise RuntimeError(
-                "this viewer's page talks to Python over the notebook's own channel, which the "
-                "kernel does not read while a cell blocks: use `await viewer.wait_for_event_async("
-                "...)` in the cell, or wait in a thread or a hook")
-        if event_type is None:
-            kind, payload = self._session.dispatcher.wait(None, timeout, predicate)
-            return {"event": kind, **payload}
-        return self._session.dispatcher.wait(event_type, timeout, predicate)[1]
+        reason = page_unreachable(self._session.transport)
+        if reason:
+            raise RuntimeError(f"cellucid cannot wait for the page here: {reason}")
+        return self._session.dispatcher.subscribe(event_type)
 
     async def wait_for_event_async(self, event_type: str | None, timeout: float | None = 30,
                                    predicate: Callable[[dict], bool] | None = None) -> dict:
-        """`wait_for_event` for ``await`` in a notebook cell: the kernel keeps reading the
-        notebook's channel meanwhile (which a blocking wait would stop, when the viewer runs
-        over it). Same arguments, result and errors."""
+        """`wait_for_event` for ``await`` (an async cell, an asyncio task): waits in a worker
+        thread, so the event loop keeps running. Same arguments, result and errors."""
         return await asyncio.to_thread(self.wait_for_event, event_type, timeout, predicate)
 
     def wait_for_ready(self, timeout: float | None = 60) -> dict:
-        """The ``ready`` payload: at once if the page is ready, else the next one."""
-        ready = self._session.state["ready"]
-        if ready is not None:
-            return ready
-        try:
-            return self.wait_for_event("ready", timeout)
-        except TimeoutError:
-            raise TimeoutError(f"the viewer page did not become ready within {timeout:g} s; "
-                               f"is it open? ({self.viewer_url}) — a page that reaches Python "
-                               f"over the notebook's comm is heard only between cells, so wait "
-                               f"in a later cell; viewer.debug_connection() tells more") from None
+        """The ``ready`` payload: at once if the page is ready, else the next one.
+
+        Raises `TimeoutError` (saying what to check), and what `wait_for_event` raises.
+        """
+        with self._subscription("ready") as events:   # before looking: a ready meanwhile counts
+            ready = self._session.state["ready"]
+            if ready is not None:
+                return ready
+            try:
+                return events.next(timeout)[1]
+            except TimeoutError:
+                raise TimeoutError(f"the viewer page did not become ready within {timeout:g} s; "
+                                   f"is it shown (or open at {self.viewer_url})? "
+                                   f"{marimo_hint()}viewer.debug_connection() tells "
+                                   f"more") from None
 
     def wait_for_callbacks(self, timeout: float | None = 10) -> None:
         """Block until every event routed so far went through the callbacks.
 
-        Raises `TimeoutError` when callbacks are still busy after ``timeout`` seconds.
+        Raises `TimeoutError` when callbacks are still busy after ``timeout`` seconds, and
+        `RuntimeError` at once when called from one of this viewer's hooks (it would wait for
+        itself).
         """
         if not self._session.dispatcher.wait_idle(timeout):
             raise TimeoutError(f"the callbacks of viewer {self.viewer_id} were still busy after "
@@ -229,8 +237,9 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         self._check_running()
         channel = self._session.commands
         ack = channel.push(command_type, fields or {})
-        # A page on the comm cannot acknowledge while this (the kernel's) thread is busy.
-        if not wait or not channel.connected or comm_blocked(self._session.transport):
+        # Where the page's acknowledgement could never be heard (marimo's kernel thread, over
+        # its widget channel), the command is sent and applied, but not waited for.
+        if not wait or not channel.connected or page_unreachable(self._session.transport):
             return ack.command_id
         if not ack.wait(timeout):
             raise CommandError(f"the viewer page did not acknowledge '{command_type}' within "
@@ -348,10 +357,9 @@ class Viewer(LiveMethods, AnalysisMethods, DisplayMethods):
         page could not send it."""
         self._check_running()
         session = self._session
-        if comm_blocked(session.transport):
-            raise CommandError(f"the viewer page sends {what} over the notebook's comm, which the "
-                               f"kernel reads only after this cell: ask from a thread instead "
-                               f"(threading.Thread) and read the result in a later cell")
+        reason = page_unreachable(session.transport)
+        if reason:
+            raise CommandError(f"the viewer cannot send {what} to this thread: {reason}")
         request_id = open_upload_request(session, kind)
         try:
             with session.dispatcher.subscribe(event_type) as replies:

@@ -7,7 +7,8 @@ browser on another machine than the kernel, with no proxy to the server — it b
 from ``app_html``/``app_css``/``app_js`` inside the output and sends each of the page's requests
 as a comm message, which `comm_requests.CommRequests` answers through the same server app.
 Jupyter (Lab, Notebook 7, VS Code, Colab) and marimo (``mo.ui.anywidget(viewer.widget)``, or a
-viewer as a cell's value) all carry widget messages, so nothing needs configuring.
+viewer as a cell's value) all carry widget messages, so nothing needs configuring. Each comm the
+widget gets is handed to `comm_pump`, so that a running cell still hears the page.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import anywidget
 import traitlets
 
+from . import comm_pump
 from .comm_requests import CommRequests
 
 WIDGET_DIR = Path(__file__).parent / "widget"
@@ -98,7 +100,19 @@ class CellucidWidget(anywidget.AnyWidget):
         self.send(content, buffers)   # looked up per call (tests replace it)
 
     def _on_page_message(self, widget, content, buffers) -> None:
+        self.answer_page(content, buffers)
+
+    def answer_page(self, content, buffers) -> None:
+        """Take one message of the page (returns at once; the reply is sent later)."""
         self._requests.handle(content, buffers)
+
+    @traitlets.observe("comm")
+    def _comm_for_the_page(self, change) -> None:
+        if change["old"] is not None:
+            comm_pump.unregister_widget(change["old"].comm_id)
+        if change["new"] is not None:
+            comm_pump.use_page_subshell(change["new"])
+            comm_pump.register_widget(change["new"].comm_id, self)
 
     def _repr_mimebundle_(self, **kwargs):
         data, metadata = super()._repr_mimebundle_(**kwargs)

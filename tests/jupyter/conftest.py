@@ -59,11 +59,10 @@ class JupyterServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{base_url}"
         self.log_path = self.state / "jupyter.log"
-        settings = self.state / "settings"
+        self.data = self.state / "data"     # kernelspecs the tests add (JUPYTER_PATH)
+        self.settings = self.state / "settings"
         for name, value in LAB_SETTINGS.items():
-            path = settings / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(value))
+            self.write_settings(name, value)
         env = dict(os.environ)
         for key in ("CELLUCID_ROUTE", "CELLUCID_CLIENT_SERVER_URL", "JUPYTERHUB_SERVICE_PREFIX",
                     "JPY_PARENT_PID"):
@@ -71,7 +70,8 @@ class JupyterServer:
         env.update({
             "JUPYTER_RUNTIME_DIR": str(self.state / "runtime"),
             "JUPYTER_CONFIG_DIR": str(self.state / "config"),
-            "JUPYTERLAB_SETTINGS_DIR": str(settings),
+            "JUPYTERLAB_SETTINGS_DIR": str(self.settings),
+            "JUPYTER_PATH": str(self.data),
             "JUPYTERLAB_WORKSPACES_DIR": str(self.state / "workspaces"),
             "PYTHONUNBUFFERED": "1",
             **(kernel_env or {}),
@@ -112,6 +112,16 @@ class JupyterServer:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Jupyter did not start in {START_TIMEOUT_S} s:\n{self.log()}")
             time.sleep(0.1)
+
+    def write_settings(self, name: str, value: dict | None) -> None:
+        """Set the user settings of JupyterLab / Notebook 7 plugin file ``name`` (None: back to
+        the defaults); a page opened afterwards reads them."""
+        path = self.settings / name
+        if value is None:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]
@@ -206,6 +216,14 @@ def in_page(chromium):
         return chromium.call(body)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def ipykernel6_python():
+    """The Python of an environment whose kernel is ipykernel 6 (made once; see ipykernel6.py)."""
+    from .ipykernel6 import ensure
+
+    return ensure()
 
 
 @pytest.fixture(scope="module")

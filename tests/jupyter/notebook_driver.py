@@ -11,6 +11,7 @@ kernel's server or, when the page cannot reach it (`block_kernel_http`), runs it
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,21 +22,35 @@ import numpy as np
 READY = "body[data-cellucid-ready='1']"
 IFRAMES = "iframe[title^='cellucid viewer']"
 # The notebook on show (JupyterLab may keep other notebooks open in hidden tabs).
-NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
+NOTEBOOK_PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+NOTEBOOK = f"{NOTEBOOK_PANEL} .jp-Notebook"
 CELLS = f"{NOTEBOOK} .jp-Cell"
 # An output holding a widget view (JupyterLab and Notebook 7 give it no data-mime-type).
 WIDGET_OUTPUT = ".jp-OutputArea-output:not(.jp-RenderedHTMLCommon)"
 HTML_OUTPUT = ".jp-OutputArea-output.jp-RenderedHTMLCommon"
 
 
-def write_notebook(server, folder: str, cells: list[str]) -> "NotebookFile":
-    """Write a Python 3 notebook of ``cells`` (code) as ``<root>/<folder>/notebook.ipynb``.
+# Notebook code defining ``write(name, value)``: JSON next to the notebook, written atomically
+# (what `wait_for_file` reads). Needs ``json`` and ``pathlib`` imported.
+WRITE_JSON = """\
+def write(name, value):
+    tmp = pathlib.Path(name + ".tmp")
+    tmp.write_text(json.dumps(value, default=str))
+    tmp.replace(name)
+"""
+
+PYTHON3 = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def write_notebook(server, folder: str, cells: list[str],
+                   kernelspec: dict = PYTHON3) -> "NotebookFile":
+    """Write a notebook of ``cells`` (code) as ``<root>/<folder>/notebook.ipynb``, for the
+    kernel ``kernelspec`` (Python 3 by default).
 
     Each notebook has a folder of its own: its kernel runs there and writes its results there.
     """
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = dict(kernelspec)
     nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     directory = server.root / folder
     directory.mkdir()
@@ -107,6 +122,12 @@ def wait_for_output(page, index: int, text: str, timeout: float = 120) -> str:
     outputs.get_by_text(text).first.wait_for(state="attached", timeout=timeout * 1000)
     # textContent, not innerText: a cell out of view is not rendered, and has no innerText.
     return outputs.first.text_content()
+
+
+def run_all_cells(page) -> None:
+    """Run every cell of the notebook from its Run menu (Run All Cells), as a user does."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).first.click()
 
 
 def viewer_iframes(page, index: int | None = None):

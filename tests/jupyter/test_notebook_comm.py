@@ -4,13 +4,11 @@ The page is cut off from the kernel's HTTP server (`block_kernel_http`: every re
 origin than the Jupyter server's is aborted, and so are the Jupyter server's ``proxy/`` and any
 ``_cellucid/`` path), so the widget's health probe fails and it runs the viewer in a ``srcdoc``
 iframe whose every request goes over the widget's comm. Through the UI, as a user would: a lasso
-drawn with the real mouse reaches a hook and an awaited ``wait_for_event_async`` with exactly the
-cells inside its polygon; ``set_color_by`` is acknowledged and recolours; ``stop()`` freezes the
-frame; ten viewers in one notebook all become ready and answer a ping. Without the blocking, the
-same widget takes the HTTP path (an iframe from the kernel's server).
-
-Over the comm the kernel hears the page only between cells (or while a cell awaits), so the
-notebook waits with ``asyncio`` tasks and threads, never with a blocking call in a cell.
+reaches a hook and an ``asyncio`` task awaiting ``wait_for_event_async`` with exactly the cells
+inside its polygon; ``debug_connection()`` reports the comm and the page's reason; ``stop()``
+freezes the frame; ten viewers in one notebook all become ready and answer a ping, awaited in an
+``async`` cell. The blocking calls in running cells, under Run All, on every transport, are in
+test_notebook_sync.py.
 """
 
 from __future__ import annotations
@@ -19,10 +17,8 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS
-
-from .notebook_driver import (block_kernel_http, cell, center_iframe, draw_lasso, inside,
-                              open_notebook, ready_frame, run_cell, wait_for_file,
+from .notebook_driver import (WRITE_JSON, block_kernel_http, cell, center_iframe, draw_lasso,
+                              inside, open_notebook, ready_frame, run_cell, wait_for_file,
                               wait_for_output, widget_output, write_notebook)
 
 pytestmark = pytest.mark.jupyter
@@ -31,12 +27,7 @@ SETUP = """\
 import asyncio, json, os, pathlib, threading
 import scanpy as sc
 import cellucid
-
-def write(name, value):
-    tmp = pathlib.Path(name + ".tmp")
-    tmp.write_text(json.dumps(value, default=str))
-    tmp.replace(name)
-
+""" + WRITE_JSON + """
 adata = sc.datasets.pbmc68k_reduced()
 viewer = cellucid.show_anndata(adata, color="louvain", height=420)
 write("viewer.json", {"viewer_id": viewer.viewer_id, "port": viewer.server.port})
@@ -56,20 +47,6 @@ WAITED = """\
 selection = await task
 write("waited.json", selection)
 print("SELECTION-RECEIVED", len(selection["cells"]))
-"""
-
-RECOLOR = """\
-acks = []
-
-@viewer.on("command_result")
-def acked(event):
-    acks.append(event)
-    write("acks.json", acks)
-
-viewer.set_color_by("CST3")   # over the comm: sent, not waited for
-write("recolor.json", {"ids": [c["id"] for c in viewer.pending_commands
-                               if c["type"] == "setColorBy"]})
-print("RECOLOR-SENT")
 """
 
 DEBUG = """\
@@ -101,13 +78,6 @@ write("many.json", many_checked)
 print("MANY-CHECKED", sum(m["report"]["ok"] for m in many_checked))
 """
 
-# The HTTP path (nothing blocked): a ping round trip in the cell itself.
-HTTP_DEBUG = """\
-report = viewer.debug_connection()
-write("debug.json", report)
-print("DEBUG-DONE", report["verdict"])
-"""
-
 
 def latest_requests(transport: str) -> str:
     """The "(latest request: …)" part of a report's transport line: which modes were used."""
@@ -123,7 +93,7 @@ def test_comm_with_http_blocked(ui, jupyter_root, in_page, umap):
 
 def comm_with_http_blocked(page, server, umap, ui):
     seen = block_kernel_http(page, server)
-    cells = [SETUP, SELECTION, WAITED, RECOLOR, DEBUG, STOP, TEN, TEN_CHECK]
+    cells = [SETUP, SELECTION, WAITED, DEBUG, STOP, TEN, TEN_CHECK]
     nb = write_notebook(server, f"comm-{ui}", cells)
     open_notebook(page, nb, ui)
     run_cell(page, 0)
@@ -151,33 +121,20 @@ def comm_with_http_blocked(page, server, umap, ui):
     assert waited["cells"] == expected
     assert hooked["cells"] == expected and hooked["polygon"] == waited["polygon"]
 
-    # set_color_by: acknowledged (a command_result hook) and drawn (the colour bar).
-    run_cell(page, 3)
-    wait_for_output(page, 3, "RECOLOR-SENT")
-    (command_id,) = nb.result("recolor.json")["ids"]
-    acks = wait_for_file(page, nb.dir / "acks.json",
-                         check=lambda acks: any(a["id"] == command_id for a in acks))
-    assert [a["ok"] for a in acks if a["id"] == command_id] == [True]
-    center_iframe(iframe)
-    frame.locator("[data-testid=colorbar]").wait_for(state="visible", timeout=30_000)
-    assert frame.locator("#colorbar .panel-title").inner_text() == "CST3 (gene)"
-    assert frame.locator("[data-testid=colorby-select]").input_value() != "louvain"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"jupyter_{ui}_comm_viewer.png")
-
     # debug_connection in a cell: the comm, and only the comm, carried the page's requests.
-    run_cell(page, 4)
-    wait_for_output(page, 4, "DEBUG-DONE")
+    run_cell(page, 3)
+    wait_for_output(page, 3, "DEBUG-DONE")
     report = nb.result("debug.json")
     assert report["transport"].startswith("comm"), report["transport"]
     assert "could not be reached" in report["transport"]
     assert latest_requests(report["transport"]).startswith("comm ")
     assert "http" not in latest_requests(report["transport"])
     assert report["ok"] is True and report["command_stream_connected"] is True
+    assert report["ping_ms"] > 0   # a round trip over the comm, from the running cell
 
     # stop() freezes the frame.
-    run_cell(page, 5)
-    wait_for_output(page, 5, "STOPPED")
+    run_cell(page, 4)
+    wait_for_output(page, 4, "STOPPED")
     frame.wait_for_selector("body[data-cellucid-frozen='1']", state="attached",
                             timeout=30_000)
     center_iframe(iframe)
@@ -186,12 +143,12 @@ def comm_with_http_blocked(page, server, umap, ui):
     assert "stopped" in frozen.text_content()
 
     # Ten live viewers in one cell: each page posts ready and answers a ping, over the comm.
-    run_cell(page, 6)
-    frames = widget_output(page, 6).locator("iframe")
+    run_cell(page, 5)
+    frames = widget_output(page, 5).locator("iframe")
     frames.nth(9).wait_for(state="attached", timeout=120_000)
     assert frames.count() == 10
-    run_cell(page, 7)
-    wait_for_output(page, 7, "MANY-CHECKED 10", timeout=300)
+    run_cell(page, 6)
+    wait_for_output(page, 6, "MANY-CHECKED 10", timeout=300)
     many = nb.result("many.json")
     assert len({m["id"] for m in many}) == 10
     for m in many:
@@ -220,27 +177,3 @@ def cell_caption(page, index: int) -> str:
     caption = cell(page, index).locator(".cellucid-caption").first
     caption.wait_for(state="attached", timeout=30_000)
     return caption.text_content()
-
-
-@pytest.mark.parametrize("ui", ["lab", "notebook"])
-def test_http_path_when_reachable(ui, jupyter_root, in_page):
-    in_page(http_path_when_reachable, jupyter_root, ui)
-
-
-def http_path_when_reachable(page, server, ui):
-    nb = write_notebook(server, f"http-{ui}", [SETUP, HTTP_DEBUG])
-    open_notebook(page, nb, ui)
-    run_cell(page, 0)
-    iframe = widget_output(page, 0).locator("iframe").first
-    frame = ready_frame(iframe)
-    info = nb.result("viewer.json")
-    kernel_server = f"http://127.0.0.1:{info['port']}/"
-    assert iframe.get_attribute("srcdoc") is None
-    assert iframe.get_attribute("src").startswith(f"{kernel_server}?viewerId={info['viewer_id']}")
-    assert frame.url.startswith(kernel_server)
-    run_cell(page, 1)
-    wait_for_output(page, 1, "DEBUG-DONE")
-    report = nb.result("debug.json")
-    assert report["transport"].startswith("http"), report["transport"]
-    assert "comm" not in latest_requests(report["transport"])
-    assert report["ok"] is True and report["ping_ms"] > 0

@@ -6,9 +6,13 @@ mouse must reach the hook with exactly the cells inside its polygon:
 
 * as served, where the page reaches the kernel's server on loopback: the widget takes the HTTP
   path (an iframe from ``http://127.0.0.1:<port>/``), shown with ``mo.ui.anywidget(viewer.widget)``;
+  a later cell blocks in ``wait_for_ready`` and ``wait_for_event`` and gets the same lasso;
 * with every request of the page to anything but marimo's own server aborted: the widget falls
   back to marimo's widget channel (a ``srcdoc`` iframe, every request a widget message), shown
-  as the viewer being the cell's value.
+  as the viewer being the cell's value. marimo reads widget messages only between cell runs, so
+  a cell cannot wait for the page there: the documented equivalent — the same blocking calls in
+  a ``mo.Thread`` that sets a ``mo.state``, on which a later cell depends — gets the lasso, and
+  that cell, re-run by it, sees a blocking wait refused at once with the reason.
 """
 
 from __future__ import annotations
@@ -55,41 +59,89 @@ def _():
     adata = anndata.read_h5ad({data!r})
     viewer = cellucid.show_anndata(adata, color="louvain", height=420)
 
-    def _write(value):
-        tmp = RESULT.with_name(RESULT.name + ".tmp")
+    def write_json(path, value):
+        tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(value, default=str))
-        tmp.replace(RESULT)
+        tmp.replace(path)
 
     @viewer.on_selection
     def _hooked(event):
         # A ping round trip too, from a thread of its own (never the thread that reads
         # marimo's widget messages).
         def _report():
-            _write({{"event": event, "port": viewer.server.port,
-                     "report": viewer.debug_connection(timeout=30)}})
+            write_json(RESULT, {{"event": event, "port": viewer.server.port,
+                                 "report": viewer.debug_connection(timeout=30)}})
         threading.Thread(target=_report, daemon=True).start()
-    return mo, viewer
+    return RESULT, mo, viewer, write_json
 
 
 @app.cell
 def _(mo, viewer):
     {show}
     return
-
+{waits}
 
 if __name__ == "__main__":
     app.run()
 '''
 
 
+# Over HTTP: the seed's blocking calls in a cell.
+WAITS_IN_A_CELL = '''
+
+@app.cell
+def _(RESULT, viewer, write_json):
+    _ready = viewer.wait_for_ready(timeout=90)
+    _event = viewer.wait_for_event("selection", timeout=180,
+                                   predicate=lambda e: e["source"] == "lasso")
+    write_json(RESULT.with_name("waited.json"), {"ready": _ready, "event": _event})
+    return
+'''
+
+# Over marimo's widget channel: the same calls in a mo.Thread, handing the event to a mo.state;
+# the cell that reads the state runs again with it, and a blocking wait there is refused.
+WAITS_IN_A_THREAD = '''
+
+@app.cell
+def _(mo, viewer):
+    get_selection, set_selection = mo.state(None)
+
+    def _wait_for_lasso():
+        viewer.wait_for_ready(timeout=90)
+        set_selection(viewer.wait_for_event("selection", timeout=180,
+                                            predicate=lambda e: e["source"] == "lasso"))
+
+    mo.Thread(target=_wait_for_lasso, daemon=True).start()
+    return (get_selection,)
+
+
+@app.cell
+def _(RESULT, get_selection, viewer, write_json):
+    import time as _time
+    _event = get_selection()
+    if _event is not None:
+        _start = _time.monotonic()
+        try:
+            viewer.wait_for_event("selection", timeout=60)
+            _refused = None
+        except RuntimeError as _exc:
+            _refused = str(_exc)
+        write_json(RESULT.with_name("waited.json"), {
+            "event": _event, "refused": _refused, "after": _time.monotonic() - _start})
+    return
+'''
+
+
 class MarimoApp:
     """``marimo run --headless`` of one app file, on a free loopback port, without a token."""
 
-    def __init__(self, directory: Path, show: str) -> None:
+    def __init__(self, directory: Path, show: str, waits: str) -> None:
         self.dir = directory
         self.result = directory / "selection.json"
+        self.waited = directory / "waited.json"
         self.path = directory / "app.py"
-        self.path.write_text(APP.format(result=str(self.result), data=str(DATA), show=show))
+        self.path.write_text(APP.format(result=str(self.result), data=str(DATA), show=show,
+                                        waits=waits))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_path = directory / "marimo.log"
@@ -146,8 +198,8 @@ def umap():
 def marimo_app(tmp_path):
     apps = []
 
-    def start(show: str) -> MarimoApp:
-        app = MarimoApp(tmp_path, show)
+    def start(show: str, waits: str) -> MarimoApp:
+        app = MarimoApp(tmp_path, show, waits)
         apps.append(app)
         return app.wait_started()
 
@@ -179,7 +231,7 @@ def lasso_reaches_hook(page, app: MarimoApp, umap, name: str) -> dict:
 def test_marimo_http(marimo_app, in_page, umap):
     """``mo.ui.anywidget(viewer.widget)``; the page reaches the kernel's server on loopback, so
     the widget shows the viewer from its URL."""
-    app = marimo_app("mo.ui.anywidget(viewer.widget)")
+    app = marimo_app("mo.ui.anywidget(viewer.widget)", WAITS_IN_A_CELL)
     in_page(marimo_http, app, umap)
 
 
@@ -191,12 +243,15 @@ def marimo_http(page, app, umap):
     transport = seen["result"]["report"]["transport"]
     assert transport.startswith("http"), transport
     assert "comm" not in transport.split("(latest request:")[1]
+    waited = wait_for_file(page, app.waited, timeout=60)   # the cell that blocked got it too
+    assert waited["ready"]["n_cells"] == len(umap)
+    assert waited["event"] == seen["result"]["event"]
 
 
 def test_marimo_comm(marimo_app, in_page, umap):
     """The viewer as the cell's value; every request of the page to another origin than
     marimo's is aborted, so the widget runs the viewer over marimo's widget channel."""
-    app = marimo_app("viewer")
+    app = marimo_app("viewer", WAITS_IN_A_THREAD)
     in_page(marimo_comm, app, umap)
 
 
@@ -211,3 +266,6 @@ def marimo_comm(page, app, umap):
     assert "http" not in transport.split("(latest request:")[1]
     assert seen["viewer_requests"] == []
     assert set(seen["blocked"]) == {f"http://127.0.0.1:{port}/_cellucid/health"}
+    waited = wait_for_file(page, app.waited, timeout=60)
+    assert waited["event"] == shown["result"]["event"]
+    assert "mo.Thread" in waited["refused"] and waited["after"] < 1, waited

@@ -33,6 +33,8 @@ from .fingerprint import Fingerprint, array_content, array_fingerprint, column_c
 from .names import UnknownName
 from .obs import ObsField, classify_column, wants_colors
 
+RESCANS = 100   # reads of obsm while another thread keeps resizing it
+
 
 @dataclass
 class _Cached:
@@ -223,9 +225,7 @@ class LiveCatalog:
         return frame, labels, self._obs.relist(tuple(labels))
 
     def _list_embeddings(self) -> tuple[object, bool]:
-        obsm = self._adata.obsm
-        labels = {str(k): k for k in obsm.keys()}
-        shapes = {key: obsm_shape(obsm[label]) for key, label in labels.items()}
+        obsm, labels, shapes = _obsm_shapes(self._adata)
         plans, skipped = plan_drawable(shapes, self._n)
         self._plans = {name: (labels[key], key, n_cols) for name, key, n_cols in plans}
         changed = self._emb.relist(tuple(name for name, _, _ in plans))
@@ -281,3 +281,29 @@ class LiveCatalog:
             return cached, False
         return self._emb.store(name, fingerprint, content,
                                make_embedding(name, key, columns, n_cols), same_embedding)
+
+
+
+def _obsm_shapes(adata) -> tuple[object, dict, dict]:
+    """``(obsm, {name: key}, {name: shape})`` of ``adata.obsm`` as it is now.
+
+    The user's thread may add or delete entries while this reads them: anndata iterates its
+    dict when ``obsm`` is accessed, so a "changed size during iteration" means read again, and an
+    entry deleted between listing and reading is left out (it is gone).
+    """
+    for attempt in range(RESCANS):
+        try:
+            obsm = adata.obsm
+            keys = list(obsm.keys())
+            break
+        except RuntimeError as exc:   # "dictionary changed size during iteration"
+            if "changed size" not in str(exc) or attempt == RESCANS - 1:
+                raise
+    labels, shapes = {}, {}
+    for key in keys:
+        try:
+            shapes[str(key)] = obsm_shape(obsm[key])
+        except KeyError:
+            continue
+        labels[str(key)] = key
+    return obsm, labels, shapes
