@@ -127,13 +127,17 @@ def corrupt(raw: bytes) -> bytes:
     (corrupt, "not valid JSON"),
     (lambda raw: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + raw, "not UTF-8"),
     (lambda raw: b"", "not valid JSON"),
-    (lambda raw: b'{"format": "vitessce", "version": 1}', "not a cellucid session: its \"format\" is 'vitessce'"),
+    (lambda raw: b'{"format": "vitessce", "version": 1}',
+     "not a cellucid session: its \"format\" is 'vitessce'"),
     (lambda raw: b'{"cells": [1, 2]}', "has no \"format\" field (its fields: cells)"),
     (lambda raw: b"[1, 2, 3]", "holds a JSON list"),
-    (lambda raw: raw.replace(b'"version":2', b'"version":3'), "newer cellucid (session format version 3"),
-    (lambda raw: raw.replace(b'"version":2', b'"version":"2"'), "bad session format version"),
+    (lambda raw: raw.replace(b'"version":2', b'"version":3'),
+     "newer cellucid (session format version 3"),
+    (lambda raw: raw.replace(b'"version":2', b'"version":"2"'),
+     "bad session format version"),
     (lambda raw: raw.replace(b'"version":2', b'"version":0'), "bad session format version"),
-    (lambda raw: b'{"format": "cellucid-session", "version": 2, "n": NaN}', "NaN is not valid JSON"),
+    (lambda raw: b'{"format": "cellucid-session", "version": 2, "n": NaN}',
+     "NaN is not valid JSON"),
     (lambda raw: b"[" * 100_000, "nests too deeply"),
 ])
 def test_a_file_that_is_not_a_readable_session_is_refused_naming_why(tmp_path, mangle, message):
@@ -178,10 +182,11 @@ def with_field(path: str, value):
     ("values.0.kind", "text", "values\\[0\\].kind must be one of"),
     ("values.0.data.dtype", "<i8", "values\\[0\\].data.dtype must be one of"),
     ("values.0.data.shape", [N + 1], "values\\[0\\].data.shape must be \\[50\\]"),
-    ("values.0.data.data", "not base64!", "values\\[0\\].data.data is not valid base64"),
+    ("values.0.data.data", "not base64!", "values\\[0\\].data.data' is not valid standard base64"),
     ("values.0.data.data", base64.b64encode(b"\x00" * 10).decode(), "not valid deflate-raw"),
     ("values.1.categories", ["x"], "values\\[1\\].data has a code past its 1 categories"),
-    ("pushedEmbeddings.0.data.shape", [N, 4], "pushedEmbeddings\\[0\\].data.shape must be \\[50, 2 or 3\\]"),
+    ("pushedEmbeddings.0.data.shape", [N, 4],
+     "pushedEmbeddings\\[0\\].data.shape must be \\[50, 2 or 3\\]"),
     ("comparison.group", [1, 1000], "comparison.group"),
     ("comparison.nGenes", 0, "comparison.nGenes must be a positive integer"),
     ("genePlots.genes", [], "genePlots.genes must be a non-empty list"),
@@ -241,7 +246,8 @@ def test_strict_matching_needs_the_same_cells():
                     saved_names=pd.Series(list(names)), count=4, names=names[:4], strict=True)
     assert info.value.matchable and "strict=False" in str(info.value)
     other = pd.Index([f"d{i}" for i in range(5)])
-    with pytest.raises(SessionMismatch, match="the same number \\(5\\) but other obs_names") as info:
+    with pytest.raises(SessionMismatch,
+                       match="the same number \\(5\\) but other obs_names") as info:
         match_cells(saved_count=5, saved_hash=names_hash(names), saved_names=None, count=5,
                     names=other, strict=True)
     assert not info.value.matchable and "open it on the data it was saved from" in str(info.value)

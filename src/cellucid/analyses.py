@@ -84,8 +84,8 @@ class Analyses:
                   "matrix": matrix.key, "tie_correct": bool(tie_correct), "n_genes": n_genes,
                   "group_label": labels[0], "reference_label": labels[1]}
         result = {"kind": "comparison", "params": params, "method": method,
-                  "frame": ranking.frame, "matrix": matrix.describe(), "tie_correct": bool(tie_correct),
-                  "log1p_base": dataset.log1p_base, "notes": [note] if note else [],
+                  "frame": ranking.frame, "matrix": matrix.describe(),
+                  "tie_correct": bool(tie_correct), "log1p_base": dataset.log1p_base, "notes": [note] if note else [],
                   "group": {"label": labels[0], "n_cells": comparison.n_group},
                   "reference": {"label": labels[1], "n_cells": comparison.n_reference}}
         return Compared(self._keep(result), ranking.frame, matrix.label, note)

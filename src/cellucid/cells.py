@@ -90,14 +90,7 @@ def _decode_bitmask(value: dict, n_cells: int, field: str) -> np.ndarray:
     count = value.get("count")
     if type(count) is not int:
         raise BadEvent(f"'{field}.count' must be an integer (the number of set bits), got {count!r}")
-    data = value.get("data")
-    if not isinstance(data, str):
-        raise BadEvent(f"'{field}.data' must be a base64 string")
-    try:
-        raw = base64.b64decode(data.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise BadEvent(f"'{field}.data' is not valid standard base64") from None
-
+    raw = decode_base64(value.get("data"), field)
     expected = mask_bytes(n_cells)
     mask = inflate_bounded(raw, expected, field) if compression == "deflate-raw" else raw
     if len(mask) != expected:
@@ -112,6 +105,16 @@ def _decode_bitmask(value: dict, n_cells: int, field: str) -> np.ndarray:
     if cells.size != count:
         raise BadEvent(f"'{field}.count' is {count} but the bitmask has {cells.size} bits set")
     return cells.astype(np.int64, copy=False)
+
+
+def decode_base64(data: object, field: str) -> bytes:
+    """The bytes of ``field``'s ``.data``, standard base64; `BadEvent` when it is not that."""
+    if not isinstance(data, str):
+        raise BadEvent(f"'{field}.data' must be a base64 string")
+    try:
+        return base64.b64decode(data.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise BadEvent(f"'{field}.data' is not valid standard base64") from None
 
 
 def inflate_bounded(raw: bytes, expected: int, field: str) -> bytes:
