@@ -308,3 +308,38 @@ def test_labels_restored_where_this_viewer_keeps_its_labels(saved, capsys):
     finally:
         page.close()
         viewer.stop()
+
+
+def test_what_this_data_cannot_show_is_refused_strictly_or_left_out(capsys):
+    adata = small_adata()
+    viewer, page = open_viewer(adata)
+    try:
+        doc = page_view(colorBy={"field": "GENE3", "kind": "gene", "layer": ".raw"},
+                        camera={"kind": "3d", "target": [0, 0, 0], "distance": 5, "yaw": 0,
+                                "pitch": 0})
+        doc["genePlots"] = {"genes": ["GENE1", "NOPE"], "groupby": "score", "matrix": "X"}
+        with pytest.raises(ValueError, match="cannot restore the camera: it is a 3d camera"):
+            viewer.load_session(doc)
+        doc["camera"] = CAMERA
+        with pytest.raises(ValueError, match="colouring by 'GENE3': this data has no .raw"):
+            viewer.load_session(doc)
+        assert restores(page) == []
+        with pytest.warns(SessionWarning) as warned:
+            report = viewer.load_session(doc, strict=False)
+        assert report.dropped == ["the colouring by 'GENE3' (this data has no .raw)",
+                                  "the gene plots (it is continuous here)"]
+        assert "dropped: the gene plots" in str(warned[0].message)
+        command = restores(page)[-1]
+        assert "colorBy" not in command and command["camera"] == CAMERA   # colouring kept as is
+        doc.update(colorBy={"field": "GENE3", "kind": "gene"}, genePlots={
+            "genes": ["GENE1", "NOPE"], "groupby": "cluster", "matrix": "X"})
+        with pytest.warns(SessionWarning, match="1 genes of the gene plots"):
+            viewer.load_session(doc, strict=False)
+        command = restores(page)[-1]
+        assert command["colorBy"] == {"field": "GENE3", "kind": "gene"}
+        shown = command["panels"]["genePlots"]
+        assert shown["open"] is True
+        assert get(viewer, "data/geneplot", id=shown["resultId"]).json()["genes"] == ["GENE1"]
+    finally:
+        page.close()
+        viewer.stop()

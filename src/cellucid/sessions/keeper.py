@@ -183,6 +183,8 @@ class SessionKeeper:
                      ) -> dict:
         panels = {name: dict(state) for name, state in plan.page["panels"].items()}
         for name, result_id in (("compare", comparison), ("genePlots", plots)):
+            if result_id is not None:   # what a session holds was shown: its panel opens
+                panels.setdefault(name, {"open": True, "collapsed": False})
             if name in panels:
                 panels[name]["resultId"] = result_id
         return {**plan.page, "panels": panels, "restoreId": secrets.token_hex(6),
