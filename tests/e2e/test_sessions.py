@@ -273,3 +273,36 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (4, 4), (200, 10, 10)).save(out, format="PNG")
     return out.getvalue()
+
+
+def test_a_3d_view_reopens_with_its_orbit(browser, pbmc68k, tmp_path):
+    adata = pbmc68k.copy()    # X_pca_3d: the first three principal components
+    page = new_page(browser, VIEWPORT)
+    viewer = cellucid.show_anndata(adata, embedding="X_pca_3d", color="bulk_labels")
+    try:
+        open_page(page, viewer)
+        box = canvas_box(page)
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        drag(page, [(cx, cy), (cx + 90, cy - 40)], steps_between=8)    # orbit
+        page.mouse.move(cx, cy)
+        page.mouse.wheel(0, -200)
+        camera = page.evaluate("window.__cellucid.camera()")
+        assert camera["kind"] == "3d" and camera["yaw"] != 0.6
+        before = settled_pixels(page)
+        path = viewer.save_session(tmp_path / "3d.cellucid-session")
+    finally:
+        viewer.stop()
+    without = pbmc68k.copy()
+    del without.obsm["X_pca"]
+    with pytest.raises(ValueError, match="cannot restore the embedding 'X_pca_3d'"):
+        cellucid.show_anndata(without, session=path)               # data without it
+    viewer = cellucid.show_anndata(adata.copy(), session=path)
+    try:
+        open_page(page, viewer)
+        assert page.evaluate("window.__cellucid.camera()") == camera
+        changed, mean = pixel_difference(settled_pixels(page), before)
+        print(f"\n3-D view: {changed:.5f} of the pixels differ; mean {mean:.4f}")
+        assert changed <= MAX_CHANGED and mean < 0.5
+    finally:
+        viewer.stop()
+        close_page(page, False)
