@@ -37,6 +37,47 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def downgrade_to_v3(export: Path) -> None:
+    """Rewrite a version-4 (tiled) export in place as version 3, the layout cellucid wrote
+    before tiles: every per-cell file in obs order, genes (``.raw`` too) by obs row, no ``lod/``."""
+    from cellucid.data.chunks import MatrixChunks
+    from cellucid.data.colstore import write_column_store
+    from cellucid.data.tiled_genes import TiledColumnStore
+    manifest = json.loads((export / "manifest.json").read_text())
+    rank = np.load(export / "lod/rank.npy")
+    order = np.load(export / "lod/order.npy")
+    for entry in manifest["embeddings"] + manifest["obs"]:
+        if "file" in entry:
+            np.save(export / entry["file"], np.load(export / entry["file"])[rank])
+        entry.pop("bounds", None)
+        entry.pop("invalid", None)
+    stores = list(manifest["layers"].values())
+    if manifest.get("raw"):
+        stores.append(manifest["raw"]["matrix"])
+    for rel in stores:
+        store = TiledColumnStore(export / rel, lambda: order)
+        matrix = store.columns(0, store.n_cols)
+        shutil.rmtree(export / rel)
+        write_column_store(MatrixChunks(matrix.tocsr()), export / rel)
+    shutil.rmtree(export / "lod")
+    manifest["version"] = 3
+    manifest.pop("lod")
+    (export / "manifest.json").write_text(json.dumps(manifest))
+
+
+def downgrade_to_v2(export: Path) -> None:
+    """Rewrite a version-3 export in place as version 2, the layout cellucid wrote before it
+    kept ``.raw`` and the log1p base."""
+    manifest = json.loads((export / "manifest.json").read_text())
+    raw = manifest.pop("raw", None)
+    if raw:
+        shutil.rmtree(export / raw["matrix"])
+        (export / raw["var"]).unlink()
+    manifest.pop("log1p_base", None)
+    manifest["version"] = 2
+    (export / "manifest.json").write_text(json.dumps(manifest))
+
+
 def downgrade_to_v1(export: Path) -> None:
     """Rewrite a version-2 export in place as version 1 (two ``.npy`` files per gene block, no
     export id), the layout cellucid 0.1 wrote."""
@@ -64,10 +105,14 @@ def atlas():
 
 @pytest.fixture(scope="module")
 def exports(atlas, tmp_path_factory):
-    """A directory holding ``atlas.cellucid`` (version 2) and ``old.cellucid`` (version 1)."""
+    """A directory holding ``atlas.cellucid`` (version 4, tiled), ``two.cellucid`` (version 2)
+    and ``old.cellucid`` (version 1), all of the same atlas."""
     root = tmp_path_factory.mktemp("served")
     prepare(atlas, root / "atlas.cellucid", progress=False, layers=["counts"])
-    shutil.copytree(root / "atlas.cellucid", root / "old.cellucid")
+    shutil.copytree(root / "atlas.cellucid", root / "two.cellucid")
+    downgrade_to_v3(root / "two.cellucid")
+    downgrade_to_v2(root / "two.cellucid")
+    shutil.copytree(root / "two.cellucid", root / "old.cellucid")
     downgrade_to_v1(root / "old.cellucid")
     return root
 

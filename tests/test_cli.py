@@ -136,6 +136,12 @@ def test_prepare_command_writes_an_export(tmp_path, capsys):
     assert main(["prepare", str(tmp_path / "in.h5ad"), str(out)]) == 1
     assert "overwrite" in capsys.readouterr().err
     assert main(["prepare", str(tmp_path / "in.h5ad"), str(out), "--overwrite"]) == 0
+    assert main(["prepare", str(tmp_path / "in.h5ad"), str(out), "--overwrite",
+                 "--keep-categories", "cluster"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["lod"]["category_field"] == "cluster"
+    assert main(["prepare", str(tmp_path / "in.h5ad"), str(out), "--overwrite",
+                 "--keep-categories", "score"]) == 1
+    assert "'score' is continuous" in capsys.readouterr().err
 
 
 def test_missing_path_is_a_clear_error(tmp_path, capsys):

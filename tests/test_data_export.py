@@ -19,6 +19,7 @@ from cellucid.data.quantize import dequantize, quantize
 from cellucid.errors import DatasetError
 
 from .data_fixtures import isolated_cache, rich_adata, write_h5ad, write_zarr  # noqa: F401
+from .remote_fixtures import downgrade_to_v2, downgrade_to_v3
 
 
 def test_quantization_error_is_bounded():
@@ -67,7 +68,7 @@ def test_float32_option_keeps_exact_coordinates(tmp_path):
     assert {e["encoding"] for e in manifest["embeddings"]} == {"float32"}
     ds = open_dataset(tmp_path / "out")
     np.testing.assert_array_equal(ds.embedding("X_umap"), adata.obsm["X_umap"])
-    assert manifest["format"] == "cellucid-export" and manifest["version"] == 3
+    assert manifest["format"] == "cellucid-export" and manifest["version"] == 4
 
 
 def test_quantized_export_is_close_and_smaller(tmp_path):
@@ -94,14 +95,14 @@ def test_dense_and_csc_matrices_and_options(tmp_path):
             open_dataset(out, gene_symbols="other")
 
 
-def test_raw_and_log1p_base_are_kept_and_version_2_exports_still_open(tmp_path):
+def test_raw_and_log1p_base_are_kept_and_versions_3_and_2_still_open(tmp_path):
     adata = rich_adata(n=60, n_genes=50)
     adata.raw = adata
     adata = adata[:, :20].copy()
     adata.uns["log1p"] = {"base": 2.0}
     out = prepare(write_h5ad(adata, tmp_path / "in.h5ad"), tmp_path / "out", progress=False)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["version"] == 3 and manifest["log1p_base"] == 2.0
+    assert manifest["version"] == 4 and manifest["log1p_base"] == 2.0
     assert manifest["raw"] == {"matrix": "genes/001", "var": "genes/raw_var.json"}
     with open_dataset(out) as ds:
         assert ds.has_raw and ds.log1p_base == 2.0 and ds.layers == ["X"]
@@ -110,9 +111,12 @@ def test_raw_and_log1p_base_are_kept_and_version_2_exports_still_open(tmp_path):
                                       adata.raw.X[:, 45].toarray().ravel())
         with pytest.raises(KeyError, match="unknown gene"):
             ds.gene_values(adata.raw.var_names[45])   # not one of X's genes
-    del manifest["raw"], manifest["log1p_base"]
-    manifest["version"] = 2        # as written before .raw was kept
-    (out / "manifest.json").write_text(json.dumps(manifest))
+    downgrade_to_v3(out)           # as written before tiles: .raw and the base, by obs row
+    with open_dataset(out) as ds:
+        assert ds.has_raw and ds.log1p_base == 2.0 and ds.lod is None
+        np.testing.assert_array_equal(ds.gene_values(adata.raw.var_names[45], RAW),
+                                      adata.raw.X[:, 45].toarray().ravel())
+    downgrade_to_v2(out)           # as written before .raw was kept
     with open_dataset(out) as ds:
         assert not ds.has_raw and ds.log1p_base is None and ds.manifest()["raw"] is None
 

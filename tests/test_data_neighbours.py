@@ -119,3 +119,16 @@ def test_queries_scan_while_the_tree_is_built():
     first = ds.radius_cells("X_umap", [0, 0], 0.3)
     assert ds.spatial_index("X_umap").wait(10)
     np.testing.assert_array_equal(first, ds.radius_cells("X_umap", [0, 0], 0.3))
+
+
+def test_no_tree_is_built_for_too_many_cells(monkeypatch):
+    import cellucid.data.spatial as spatial
+    monkeypatch.setattr(spatial, "TREE_MAX_CELLS", 100)
+    coords = np.random.default_rng(0).normal(size=(1000, 2)).astype(np.float32)
+    index = spatial.SpatialIndex(coords, coords.min(0), coords.max(0))
+    found = index.within([0.0, 0.0], 0.1)
+    np.testing.assert_array_equal(found, np.flatnonzero(((coords ** 2).sum(1)) <= 0.01))
+    assert not index._started.locked()   # no build was started: queries keep scanning
+    np.testing.assert_array_equal(index.within([0.5, 0.0], 0.2),
+                                  np.flatnonzero(((coords - [0.5, 0]) ** 2).sum(1) <= 0.04))
+    assert index.tree is None

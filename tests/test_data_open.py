@@ -237,3 +237,16 @@ def test_one_dimensional_and_dataframe_obsm(kind, tmp_path):
     assert ds.default_embedding == "pseudotime"  # no UMAP: the first
     np.testing.assert_array_equal(ds.embedding("pseudotime").ravel(), [0, 1, 2, np.nan])
     np.testing.assert_array_equal(ds.embedding("spatial"), [[1, 0], [2, 0], [3, 1], [4, 1]])
+
+
+def test_cell_names_come_from_the_obs_index_alone(tmp_path):
+    adata = rich_adata(n=50)
+    for path in (write_h5ad(adata, tmp_path / "a.h5ad"), write_zarr(adata, tmp_path / "a.zarr")):
+        ds = open_dataset(path)
+        assert list(ds.cell_names) == list(adata.obs_names)
+        assert ds._adata is None   # the AnnData itself was not opened
+    live = open_dataset(adata)
+    adata.obs_names = [f"renamed{i}" for i in range(50)]
+    assert live.cell_names[3] == "renamed3"
+    prepare(adata, tmp_path / "export", progress=False)
+    assert open_dataset(tmp_path / "export").cell_names is None

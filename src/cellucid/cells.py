@@ -170,20 +170,44 @@ def encode_cells(cells: np.ndarray, n_cells: int) -> list[int] | dict:
     with the same thresholds.
     """
     cells = np.asarray(cells, dtype=np.int64)
-    # A JSON int costs about its digit count plus a comma.
-    array_cost = int(cells.size * (len(str(max(n_cells - 1, 0))) + 1))
-    if array_cost <= 4096:
+    if _array_cost(cells.size, n_cells) <= 4096:
         return cells.tolist()
     bits = np.zeros(mask_bytes(n_cells) * 8, dtype=np.uint8)
     bits[cells] = 1
-    mask = np.packbits(bits, bitorder="little").tobytes()
+    return _smaller_form(lambda: cells, np.packbits(bits, bitorder="little"), n_cells,
+                         int(cells.size))
+
+
+def encode_mask(mask: np.ndarray) -> list[int] | dict:
+    """Encode the cells set in the bool ``mask`` (one entry per cell of the dataset) in the
+    smaller wire form, by the rule of :func:`encode_cells`, without listing them when the
+    bitmask is smaller. Raises ``TypeError`` for a mask that is not a 1-D bool array."""
+    mask = np.asarray(mask)
+    if mask.ndim != 1 or mask.dtype != bool:
+        raise TypeError(f"a cell mask must be a 1-D bool array, got {mask.shape} {mask.dtype}")
+    n_cells, count = mask.shape[0], int(np.count_nonzero(mask))
+    if _array_cost(count, n_cells) <= 4096:
+        return np.flatnonzero(mask).tolist()
+    return _smaller_form(lambda: np.flatnonzero(mask), np.packbits(mask, bitorder="little"),
+                         n_cells, count)
+
+
+def _array_cost(count: int, n_cells: int) -> int:
+    # A JSON int costs about its digit count plus a comma.
+    return int(count * (len(str(max(n_cells - 1, 0))) + 1))
+
+
+def _smaller_form(cells, packed: np.ndarray, n_cells: int, count: int) -> list[int] | dict:
+    """The bitmask object of ``packed`` (``ceil(n/8)`` bytes), or the list ``cells()`` when
+    that is no longer."""
+    mask = packed.tobytes()
     compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
-    packed = compressor.compress(mask) + compressor.flush()
-    bitmask = {"encoding": BITMASK, "n": n_cells, "count": int(cells.size)}
-    if len(packed) < len(mask):
-        bitmask.update(compression="deflate-raw", data=base64.b64encode(packed).decode("ascii"))
+    deflated = compressor.compress(mask) + compressor.flush()
+    bitmask = {"encoding": BITMASK, "n": n_cells, "count": count}
+    if len(deflated) < len(mask):
+        bitmask.update(compression="deflate-raw", data=base64.b64encode(deflated).decode("ascii"))
     else:
         bitmask.update(compression="none", data=base64.b64encode(mask).decode("ascii"))
-    if array_cost <= len(bitmask["data"]) + 80:
-        return cells.tolist()
+    if _array_cost(count, n_cells) <= len(bitmask["data"]) + 80:
+        return np.asarray(cells()).tolist()
     return bitmask

@@ -54,7 +54,7 @@ def _prepare(args) -> int:
                                                      if n.strip()]
     prepare(args.input, args.output, float32=args.float32, layers=layers, raw=not args.no_raw,
             chunk_cells=args.chunk_cells, overwrite=args.overwrite,
-            storage_options=args.storage_options)
+            storage_options=args.storage_options, keep_categories=args.keep_categories)
     output = redact(args.output)
     print(f"cellucid: wrote {output}; open it with `cellucid serve {output}`")
     return 0
@@ -124,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="cells read at a time (default: about 4M stored values a chunk)")
     prepare.add_argument("--overwrite", action="store_true",
                          help="replace an existing, non-empty output directory")
+    prepare.add_argument("--keep-categories", default=None, metavar="OBS_COLUMN",
+                         help="categorical obs column whose every category keeps cells at the "
+                              "coarsest level of detail (default: the first with colours, else "
+                              "the first categorical one)")
     prepare.set_defaults(run=_prepare)
 
     demo = commands.add_parser("demo", help="serve scanpy's bundled pbmc68k_reduced dataset")

@@ -13,7 +13,9 @@ Column ``j`` of block ``b = j // block`` is the bytes ``8 * (indptr[j] - indptr[
 ``8 * (indptr[j + 1] - indptr[b * block])`` of that block's file: one contiguous read, whether the
 file is memory-mapped here or fetched with a range request from remote storage. Version 1 (still
 read) kept rows and values in two ``.npy`` files per block (``block_00000.indices.npy``,
-``block_00000.data.npy``), so one column was two slices of two files.
+``block_00000.data.npy``), so one column was two slices of two files. Version 3 (the genes of a
+tiled export, :mod:`cellucid.data.tiled_genes`) keeps each value next to its row — ``(row,
+value)`` pairs — so that any run of a column's values is one contiguous read too.
 
 Where the files live is a *files* object: :class:`LocalFiles` memory-maps a directory;
 :class:`cellucid.data.remote.RemoteFiles` reads ranges through fsspec. Writing reads the matrix in
@@ -33,7 +35,8 @@ from ..errors import DatasetError
 
 FORMAT = "cellucid-columns"
 VERSION = 2
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)
+PAIRS_VERSION = 3
 DEFAULT_BLOCK = 256
 WORD = np.dtype("<u4")     # rows, and values seen as raw 32-bit words
 VALUE = np.dtype("<f4")
@@ -70,8 +73,8 @@ class LocalFiles:
         if arr is None:
             path = self.path / name
             try:
-                if name.endswith(".npy"):
-                    arr = np.load(path, mmap_mode="r")
+                if name.endswith(".npy"):   # of any shape: its values in C order
+                    arr = np.load(path, mmap_mode="r").reshape(-1)
                 elif path.stat().st_size == 0:   # an empty file cannot be memory-mapped
                     arr = np.zeros(0, dtype)
                 else:
@@ -119,7 +122,7 @@ class ColumnStore:
         label = self.files.label
         meta = self.files.read_json("columns.json")
         if meta.get("format") != FORMAT or meta.get("version") not in READABLE_VERSIONS:
-            newer = isinstance(meta.get("version"), int) and meta["version"] > VERSION
+            newer = isinstance(meta.get("version"), int) and meta["version"] > max(READABLE_VERSIONS)
             raise ColumnStoreError(
                 f"{label}: a version {meta.get('version')} column store, written by a newer "
                 "cellucid: upgrade cellucid" if newer else f"{label}: not a cellucid column store")
@@ -171,6 +174,8 @@ class ColumnStore:
             return (self.files.elements(rows_name, rows_dtype, n, lo, hi),
                     self.files.elements(values_name, values_dtype, n, lo, hi))
         words = self.files.elements(f"block_{b:05d}.bin", WORD, 2 * n, 2 * lo, 2 * hi)
+        if self.version == PAIRS_VERSION:
+            return words[0::2], words[1::2].view(VALUE)
         return _deinterleave(words, np.diff(self.indptr[start:stop + 1]))
 
     def columns(self, start: int, stop: int) -> sp.csc_matrix:
@@ -260,32 +265,4 @@ def write_column_store(source, out_dir: str | os.PathLike, *, block: int = DEFAU
             words.flush()
     del maps
     _write_meta(out, n_rows, n_cols, block, int(indptr[-1]))
-    return out
-
-
-def write_column_store_from_csc(indptr, indices, data, n_rows: int, out_dir: str | os.PathLike,
-                                *, block: int = DEFAULT_BLOCK, progress=None) -> Path:
-    """Write a matrix already in CSC form (arrays that slice, in memory or in a store).
-
-    ``progress(columns_done)`` is called after each block. Returns the directory written.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    indptr = np.asarray(indptr[:], dtype=np.int64)
-    n_cols = len(indptr) - 1
-    np.save(out / "indptr.npy", indptr - indptr[0])
-    for b in range(-(-n_cols // block) if n_cols else 0):
-        c0, c1 = b * block, min(n_cols, (b + 1) * block)
-        lo, hi = indptr[c0], indptr[c1]
-        counts = np.diff(indptr[c0:c1 + 1])
-        starts = indptr[c0:c1] - lo
-        row_pos = np.arange(hi - lo, dtype=np.int64) + np.repeat(starts, counts)
-        words = np.empty(2 * int(hi - lo), dtype=WORD)
-        words[row_pos] = np.asarray(indices[lo:hi]).astype(WORD)
-        words[row_pos + np.repeat(counts, counts)] = \
-            np.asarray(data[lo:hi]).astype(VALUE).view(WORD)
-        words.tofile(out / f"block_{b:05d}.bin")
-        if progress is not None:
-            progress(c1 - c0)
-    _write_meta(out, n_rows, n_cols, block, int(indptr[-1] - indptr[0]))
     return out

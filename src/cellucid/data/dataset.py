@@ -41,7 +41,8 @@ class Dataset:
                  adata_loader: Callable[[], object] | None = None,
                  closer: Callable[[], None] | None = None, path: str | None = None,
                  raw_genes: GeneIndex | None = None,
-                 log1p_base: Callable[[], float | None] | float | None = None) -> None:
+                 log1p_base: Callable[[], float | None] | float | None = None,
+                 lod=None, cell_names_loader: Callable[[], object] | None = None) -> None:
         self.kind = kind
         self.path = path
         self.n_cells = int(n_cells)
@@ -63,8 +64,12 @@ class Dataset:
         self._spatial: dict[str, tuple[int, SpatialIndex]] = {}  # name → (version, index)
         self._adata_loader = adata_loader
         self._adata = None
+        self._cell_names_loader = cell_names_loader
+        self._cell_names = None
         self._closer = closer
         self._manifest: dict | None = None
+        # the stored tiles of a tiled export (cellucid.data.tiled_export.ExportTiles), else None
+        self.lod = lod
         # one lock per lazily built thing: a gene cache build must not hold up a KNN query
         self._adata_lock = threading.Lock()
         self._reader_lock = threading.Lock()
@@ -76,12 +81,28 @@ class Dataset:
 
     @property
     def adata(self):
-        """The AnnData behind this dataset (backed for an ``.h5ad`` path), or None for an export."""
+        """The AnnData behind this dataset (backed for an ``.h5ad`` path), or None for an export.
+
+        For a file this opens it with anndata, which reads everything but the matrix (a
+        ``.zarr`` store: everything) into memory; names of cells are :attr:`cell_names`."""
         if self._adata is None and self._adata_loader is not None:
             with self._adata_lock:
                 if self._adata is None:
                     self._adata = self._adata_loader()
         return self._adata
+
+    @property
+    def cell_names(self):
+        """The cells' names (``obs_names``, a pandas Index) or None when the data has none (an
+        export). Read on first use: for a file only its obs index, never the AnnData
+        (:attr:`adata` opens the whole AnnData). An in-memory AnnData's are read each time."""
+        if self.live and self._cell_names_loader is not None:
+            return self._cell_names_loader()
+        if self._cell_names is None and self._cell_names_loader is not None:
+            with self._adata_lock:
+                if self._cell_names is None:
+                    self._cell_names = self._cell_names_loader()
+        return self._cell_names
 
     @property
     def live(self) -> bool:

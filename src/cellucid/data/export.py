@@ -3,7 +3,9 @@
 Everything the manifest needs is in ``manifest.json`` (and the gene names in ``genes/var.json``).
 A local export directory is checked at open (every file there with its shape) and its arrays are
 memory-mapped; a remote one (:mod:`cellucid.data.remote_export`) reads each file on first use.
-Versions 1 to 3 of the format are read (``.raw`` and the log1p base came with version 3); a later
+Versions 1 to 3 of the format are read here (``.raw`` and the log1p base came with version 3);
+version 4 (cells in level-of-detail order, ``.raw`` and the log1p base kept) by
+:mod:`cellucid.data.tiled_export`, which also opens every version (``open_export``). A later
 version is refused with a message saying that a newer cellucid wrote it.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +34,9 @@ from .quantize import dequantize
 from .raw import log1p_base_of
 
 FORMAT = "cellucid-export"
-VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
+TILED_VERSION = 4   # the first version whose cells are in level-of-detail order
 MANIFEST = "manifest.json"
 
 
@@ -65,6 +69,9 @@ def check_manifest(manifest, label: str) -> dict:
             f"reads versions up to {VERSION}: upgrade cellucid (pip install -U cellucid)")
     if version not in READABLE_VERSIONS:
         raise Corrupt(label, f"{MANIFEST} has an unknown format version {version!r}")
+    if "lod" in manifest and version < TILED_VERSION:   # its files would be read in obs order
+        raise Corrupt(label, f"{MANIFEST} says format version {version} but has a level-of-detail "
+                             f"index, which only version {TILED_VERSION} exports have")
     return manifest
 
 
@@ -188,17 +195,25 @@ def _layer(src, rel: str, n: int, n_genes: int, name: str):
     return lambda: store.column
 
 
-def _raw(src, entry: dict | None, n: int, layers: dict) -> GeneIndex | None:
-    """The genes of the export's ``.raw`` (version 3), its matrix put in ``layers`` as `RAW`."""
+def raw_genes_of(src, entry: dict | None) -> GeneIndex | None:
+    """The genes of the export's ``.raw`` (manifest entry ``entry``; versions 3 and 4), or None
+    when it has none."""
     if entry is None:
         return None
     var = src.read_json(entry["var"])
-    genes = GeneIndex(var["names"], var.get("symbols"))
-    layers[RAW] = _layer(src, entry["matrix"], n, len(genes), ".raw")
+    return GeneIndex(var["names"], var.get("symbols"))
+
+
+def _raw(src, entry: dict | None, n: int, layers: dict) -> GeneIndex | None:
+    """The genes of the export's ``.raw`` (version 3), its matrix put in ``layers`` as `RAW`."""
+    genes = raw_genes_of(src, entry)
+    if genes is not None:
+        layers[RAW] = _layer(src, entry["matrix"], n, len(genes), ".raw")
     return genes
 
 
-def _graph(src, entry: dict, n: int):
+def graph_of(src, entry: dict, n: int):
+    """A loader of the export's graph (``entry`` of the manifest), its files checked now."""
     indptr = src.array(entry["indptr"], lambda a: None if a.shape == (n + 1,) else
                        f"has shape {a.shape}, expected ({n + 1},)", "graph indptr")
 
@@ -220,26 +235,49 @@ def dataset_from_export(src, manifest: dict, *, embedding=None, layer=None,
     Raises `Corrupt` (a ``DatasetError``) for an incomplete manifest or files that do not match
     it, ``KeyError`` for an unknown ``embedding``, ``layer`` or ``gene_symbols``.
     """
-    try:
+    with manifest_errors(src.label):
         n = int(manifest["n_cells"])
         embeddings = [_embedding(src, e, n) for e in manifest["embeddings"]]
         obs = [_obs_field(src, e, n) for e in manifest["obs"]]
         var = src.read_json(manifest["genes"]["var"])
-        stored_symbols = manifest["genes"].get("symbols_column")
         n_genes = len(var["names"])
         layers = {name: _layer(src, rel, n, n_genes, name)
                   for name, rel in manifest["layers"].items()}
         raw_genes = _raw(src, manifest.get("raw"), n, layers)
-        log1p_base = log1p_base_of({"base": manifest.get("log1p_base")})
         graph = manifest.get("graph")
-        graph_loader = _graph(src, graph, n) if graph else None
+        graph_loader = graph_of(src, graph, n) if graph else None
+    return assemble_dataset(src, manifest, embeddings, obs, var, layers, graph_loader,
+                            embedding=embedding, layer=layer, gene_symbols=gene_symbols,
+                            path=path, raw_genes=raw_genes)
+
+
+@contextmanager
+def manifest_errors(label: str):
+    """Turn what reading an incomplete manifest raises (a missing key, a wrong type) into
+    `Corrupt`; a ``DatasetError`` passes as it is."""
+    try:
+        yield
     except (KeyError, TypeError, ValueError, OSError) as exc:
         if isinstance(exc, DatasetError):
             raise
-        raise Corrupt(src.label, f"manifest.json or a file it names is incomplete ({exc!r})"
+        raise Corrupt(label, f"manifest.json or a file it names is incomplete ({exc!r})"
                       ) from None
+
+
+def assemble_dataset(src, manifest: dict, embeddings: list, obs: list, var: dict, layers: dict,
+                     graph_loader, *, embedding=None, layer=None, gene_symbols=None,
+                     path: str | None = None, lod=None, raw_genes: GeneIndex | None = None
+                     ) -> Dataset:
+    """The :class:`Dataset` of an export whose parts have been read (any version): ``layers``
+    holds `RAW`'s factory when ``raw_genes`` (the genes of ``.raw``) is given; the log1p base is
+    the manifest's (versions 3 and 4; None before).
+
+    Raises `Corrupt` when there is no embedding, ``KeyError`` for an unknown ``embedding``,
+    ``layer`` or ``gene_symbols``.
+    """
     if not embeddings:
         raise Corrupt(src.label, "the manifest lists no embeddings")
+    stored_symbols = manifest["genes"].get("symbols_column")
     if gene_symbols is not None and gene_symbols != stored_symbols:
         raise UnknownName("gene symbols column (this export stores only)", gene_symbols,
                           [stored_symbols] if stored_symbols else [])
@@ -247,24 +285,13 @@ def dataset_from_export(src, manifest: dict, *, embedding=None, layer=None,
     chosen = default_embedding(names, embedding) if embedding is not None else \
         (manifest.get("default_embedding") if manifest.get("default_embedding") in names
          else default_embedding(names, None))
+    graph = manifest.get("graph")
     catalog = StaticCatalog(embeddings, manifest.get("skipped_embeddings", []), obs)
-    return Dataset(kind="export", n_cells=n, catalog=catalog, default_embedding=chosen,
-                   genes=GeneIndex(var["names"], var.get("symbols")),
+    return Dataset(kind="export", n_cells=int(manifest["n_cells"]), catalog=catalog,
+                   default_embedding=chosen, genes=GeneIndex(var["names"], var.get("symbols")),
                    gene_symbols=stored_symbols, layers=layers,
                    default_layer=default_layer_of(layers, layer),
                    graph_name=graph["name"] if graph else None, graph_loader=graph_loader,
-                   adata_loader=None, path=path or src.label, raw_genes=raw_genes,
-                   log1p_base=log1p_base)
-
-
-def open_export(path, *, embedding=None, layer=None, gene_symbols=None) -> Dataset:
-    """Open the export directory ``path`` as a :class:`Dataset` (``adata`` is None).
-
-    Raises ``DatasetError`` for a corrupt directory (missing or inconsistent files) or one
-    written by a newer cellucid, and ``KeyError`` for an unknown ``embedding``, ``layer`` or
-    ``gene_symbols``.
-    """
-    root = Path(path)
-    manifest = read_manifest(root)
-    return dataset_from_export(LocalExport(root), manifest, embedding=embedding, layer=layer,
-                               gene_symbols=gene_symbols, path=str(root))
+                   adata_loader=None, path=path or src.label, lod=lod,
+                   raw_genes=raw_genes,
+                   log1p_base=log1p_base_of({"base": manifest.get("log1p_base")}))

@@ -74,4 +74,5 @@ def dataset_from_anndata(adata, *, embedding=None, layer=None, gene_symbols=None
                    graph_name=graph_name, graph_loader=graph_loader, adata_loader=lambda: adata,
                    path=str(adata.filename) if adata.isbacked else None,
                    raw_genes=anndata_raw_genes(adata, gene_symbols),
-                   log1p_base=lambda: log1p_base_of(adata.uns.get("log1p")))
+                   log1p_base=lambda: log1p_base_of(adata.uns.get("log1p")),
+                   cell_names_loader=lambda: adata.obs_names)

@@ -20,6 +20,11 @@ class CellGraph:
         The second value is the number of hops that still found new cells (≤ ``hops``); it is
         smaller when the seed's connected component was exhausted first.
         """
+        visited, reached = self.hops_mask(seed, hops)
+        return np.flatnonzero(visited).astype(np.uint32), reached
+
+    def hops_mask(self, seed: int, hops: int) -> tuple[np.ndarray, int]:
+        """Like :meth:`hops`, the cells as a bool mask over every cell."""
         visited = np.zeros(self.n, dtype=bool)
         visited[seed] = True
         frontier = np.array([seed], dtype=np.int64)
@@ -40,4 +45,4 @@ class CellGraph:
             visited[fresh] = True
             frontier = fresh.astype(np.int64)
             reached += 1
-        return np.flatnonzero(visited).astype(np.uint32), reached
+        return visited, reached

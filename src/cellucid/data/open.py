@@ -85,7 +85,8 @@ def open_path(path: Path, **options) -> Dataset:
                                 "file, a .zarr store or a cellucid export directory written by "
                                 "cellucid.prepare); check the path")
     if path.is_dir():
-        from .export import is_export_dir, open_export
+        from .export import is_export_dir
+        from .tiled_export import open_export
         if is_export_dir(path):
             return open_export(path, **options)
         if _is_zarr(path):

@@ -1,9 +1,10 @@
 """``prepare``: write a dataset as a cellucid export directory, the input that opens fastest.
 
-The format is described in ``docs/export-format.md``. ``X``, the layers asked for and ``.raw``
-are written, each with the genes it has. The expression matrices are read in row
-chunks (twice: count, then fill) and written gene by gene, so an atlas larger than memory can be
-prepared from a backed ``.h5ad``, a ``.zarr`` store or a dask-backed AnnData.
+The format is described in ``docs/export-format.md``: cells in level-of-detail order, cut into
+tiles (:mod:`cellucid.data.tiled_writer`). ``X``, the layers asked for and ``.raw`` are written,
+each with the genes it has. The expression matrices are read once in row chunks and written gene
+by gene through scratch files, so an atlas larger than memory can be prepared from a backed
+``.h5ad``, a ``.zarr`` store or a dask-backed AnnData.
 """
 
 from __future__ import annotations
@@ -19,15 +20,13 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import DatasetError
-from .chunks import csc_arrays, row_chunks
-from .colstore import write_column_store, write_column_store_from_csc
 from .export import FORMAT, MANIFEST, VERSION, is_export_dir
 from .layers import RAW, store_matrices
 from .names import UnknownName
 from .open import open_dataset
 from .progress import progress_bar
 from .publish import prepare_with_urls
-from .quantize import quantize
+from .tiled_writer import write_tiled_cells
 from .urls import is_url
 
 GRAPH_COPY_VALUES = 16_000_000  # graph indices copied per step
@@ -36,7 +35,8 @@ GRAPH_COPY_VALUES = 16_000_000  # graph indices copied per step
 def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int | None = None,
             progress: bool = True, embedding: str | None = None, layers=None,
             raw: bool = True, gene_symbols: str | None = None, overwrite: bool = False,
-            storage_options: dict | None = None) -> Path | str:
+            storage_options: dict | None = None, keep_categories: str | None = None
+            ) -> Path | str:
     """Write ``adata_or_path`` (AnnData, ``.h5ad``, ``.zarr``) as an export directory ``out_dir``.
 
     ``out_dir`` may be a writable fsspec URL (``s3://bucket/atlas.cellucid``, ``gs://…``): the
@@ -49,16 +49,20 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
     ``layers`` lists the layers to export besides ``X`` (default none, ``"all"`` for every one);
     ``.raw`` (its matrix and genes) is kept unless ``raw=False``, so comparisons and gene plots
     of the export read what scanpy reads by default; ``uns["log1p"]["base"]`` is kept too;
-    ``embedding``/``gene_symbols`` are recorded as the defaults of the export.
+    ``embedding``/``gene_symbols`` are recorded as the defaults of the export; the cells are
+    tiled in ``embedding`` (see :mod:`cellucid.data.lod`), and every category of the
+    categorical obs column ``keep_categories`` (default: the first with colours of its own, else
+    the first categorical one) keeps cells in the coarsest level of detail.
     Returns the directory. Raises ``FileExistsError`` when ``out_dir`` holds files and
-    ``overwrite`` is false, and what :func:`open_dataset` raises for unusable input.
+    ``overwrite`` is false, ``KeyError``/``DatasetError`` for a ``keep_categories`` that is not a
+    categorical obs column, and what :func:`open_dataset` raises for unusable input.
     """
     if is_url(out_dir) or is_url(adata_or_path):
         return prepare_with_urls(
             prepare, adata_or_path, out_dir, overwrite=overwrite, storage_options=storage_options,
             options={"float32": float32, "chunk_cells": chunk_cells, "progress": progress,
                      "embedding": embedding, "layers": layers, "raw": raw,
-                     "gene_symbols": gene_symbols})
+                     "gene_symbols": gene_symbols, "keep_categories": keep_categories})
     out = Path(out_dir).expanduser()
     if isinstance(adata_or_path, (str, os.PathLike)) and \
             is_export_dir(Path(adata_or_path).expanduser()):
@@ -76,7 +80,8 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
         tmp.mkdir(parents=True)
         try:
             manifest = _write_all(dataset, root, matrices, tmp, float32=float32,
-                                  chunk_cells=chunk_cells, progress=progress)
+                                  chunk_cells=chunk_cells, progress=progress,
+                                  keep_categories=keep_categories)
             manifest["prepared_in_s"] = round(time.perf_counter() - started, 2)
             manifest["id"] = uuid.uuid4().hex   # names this export's files in remote caches
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
@@ -127,50 +132,6 @@ def _store_root(dataset):
     return zarr.open_group(dataset.path, mode="r")
 
 
-def _write_embeddings(dataset, out: Path, float32: bool) -> list[dict]:
-    (out / "embeddings").mkdir()
-    entries = []
-    for i, name in enumerate(dataset.embedding_names):
-        info = dataset.embedding_info(name)
-        coords = info.coords
-        file = f"embeddings/{i:03d}.npy"
-        if float32:
-            np.save(out / file, coords)
-        else:
-            np.save(out / file, quantize(coords, info.min, info.max))
-        entries.append({**info.describe(), "file": file,
-                        "encoding": "float32" if float32 else "uint16"})
-    return entries
-
-
-def _write_obs(dataset, out: Path) -> list[dict]:
-    (out / "obs").mkdir()
-    entries = []
-    for i, name in enumerate(dataset.obs_names):
-        field = dataset.obs_field(name)
-        entry = field.describe()
-        if field.values is not None:
-            entry["file"] = f"obs/{i:04d}.npy"
-            np.save(out / entry["file"], np.ascontiguousarray(field.values))
-        entries.append(entry)
-    return entries
-
-
-def _write_matrix(matrix, n_cells: int, target: Path, name: str, chunk_cells, progress) -> None:
-    desc = f"cellucid prepare: {name}"
-    csc = csc_arrays(matrix)
-    if csc is not None:  # already by gene: copied block by block, no second pass
-        indptr, indices, data = csc
-        with progress_bar(len(indptr) - 1, desc, unit="genes", enabled=progress) as bar:
-            write_column_store_from_csc(indptr, indices, data, n_cells, target,
-                                        progress=bar.update)
-        return
-    # a dask array is read as tasks on the active scheduler, a window of row chunks at a time
-    source = row_chunks(matrix, chunk_cells, progress_desc=desc if progress else None)
-    with progress_bar(source.n_rows, desc, unit="cells", enabled=progress) as bar:
-        write_column_store(source, target, progress=bar.update)
-
-
 def _write_graph(dataset, root, out: Path, progress: bool) -> dict | None:
     if not dataset.has_graph:
         return None
@@ -200,31 +161,30 @@ def _write_graph(dataset, root, out: Path, progress: bool) -> dict | None:
     return {"name": name, "indptr": "graph/indptr.npy", "indices": "graph/indices.npy"}
 
 
-def _write_all(dataset, root, matrices: dict, out: Path, *, float32: bool, chunk_cells, progress
-               ) -> dict:
+def _write_all(dataset, root, matrices: dict, out: Path, *, float32: bool, chunk_cells, progress,
+               keep_categories) -> dict:
     (out / "genes").mkdir()
     _write_genes(dataset.genes, out / "genes/var.json")
-    layers, raw = {}, None
-    for i, (name, matrix) in enumerate(matrices.items()):
-        rel = f"genes/{i:03d}"
-        _write_matrix(matrix, dataset.n_cells, out / rel, name, chunk_cells, progress)
-        if name == RAW:
-            raw = {"matrix": rel, "var": "genes/raw_var.json"}
-            _write_genes(dataset.raw_genes, out / raw["var"])
-        else:
-            layers[name] = rel
+    cells = write_tiled_cells(dataset, matrices, out, float32=float32, chunk_cells=chunk_cells,
+                              progress=progress, category=keep_categories)
+    layers = dict(cells["layers"])
+    raw = None
+    if RAW in layers:
+        raw = {"matrix": layers.pop(RAW), "var": "genes/raw_var.json"}
+        _write_genes(dataset.raw_genes, out / raw["var"])
     return {
         "format": FORMAT, "version": VERSION, "cellucid_version": __version__,
         "n_cells": dataset.n_cells, "n_genes": dataset.n_genes,
         "default_embedding": dataset.default_embedding,
-        "embeddings": _write_embeddings(dataset, out, float32),
+        "embeddings": cells["embeddings"],
         "skipped_embeddings": dataset.manifest()["skipped_embeddings"],
-        "obs": _write_obs(dataset, out),
+        "obs": cells["obs"],
         "genes": {"var": "genes/var.json", "symbols_column": dataset.gene_symbols},
         "layers": layers,
         "raw": raw,
         "log1p_base": dataset.log1p_base,
         "graph": _write_graph(dataset, root, out, progress),
+        "lod": cells["lod"],
     }
 
 

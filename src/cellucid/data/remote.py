@@ -20,6 +20,7 @@ from .fs import Location, RemoteError, TruncatedError
 from .remote_cache import DiskCache, cache_key
 
 NPY_PREFIX_BYTES = 12   # magic (6) + version (2) + header length (2 or 4)
+NPY_HEAD_BYTES = 128    # what np.save writes before the data of a short header
 
 
 class RemoteFiles:
@@ -38,7 +39,7 @@ class RemoteFiles:
         self.rel = rel.strip("/")
         self.label = location.name(self.rel)
         self.stats = stats if stats is not None else {"requests": 0, "bytes": 0, "cache_hits": 0}
-        self._npy_offsets: dict[str, tuple[int, np.dtype, tuple]] = {}
+        self._npy_layout_cache: dict[str, tuple[int, np.dtype, tuple]] = {}
         self._lock = threading.Lock()
 
     def sub(self, rel: str) -> RemoteFiles:
@@ -112,29 +113,35 @@ class RemoteFiles:
                               "`cellucid prepare`.") from None
 
     def _npy_layout(self, name: str) -> tuple[int, np.dtype, tuple]:
-        """``(data offset, dtype, shape)`` of a ``.npy`` file, from its header (read once)."""
-        layout = self._npy_offsets.get(name)
+        """``(data offset, dtype, shape)`` of a ``.npy`` file, from its header (read once, in one
+        request when it is short, as ``np.save`` writes it)."""
+        layout = self._npy_layout_cache.get(name)
         if layout is None:
-            head = self.read_range(name, 0, NPY_PREFIX_BYTES)
+            try:
+                head = self.read_range(name, 0, NPY_HEAD_BYTES)
+            except TruncatedError:   # a file shorter than that: its prefix first
+                head = self.read_range(name, 0, NPY_PREFIX_BYTES)
             if head[:6] != b"\x93NUMPY":
                 raise RemoteError(f"{self.location.name(self._rel(name))} is not a .npy file")
             size_bytes = 2 if head[6] == 1 else 4
             header_len = int.from_bytes(head[8:8 + size_bytes], "little")
             offset = 8 + size_bytes + header_len
-            text = self.read_range(name, 8 + size_bytes, offset).decode("latin1")
+            text = (head[8 + size_bytes:offset] if offset <= len(head) else
+                    self.read_range(name, 8 + size_bytes, offset)).decode("latin1")
             header = ast.literal_eval(text)
             layout = (offset, np.dtype(header["descr"]), tuple(header["shape"]))
-            self._npy_offsets[name] = layout
+            self._npy_layout_cache[name] = layout
         return layout
 
     def elements(self, name: str, dtype, n: int, start: int, stop: int) -> np.ndarray:
-        """Elements ``[start, stop)`` of file ``name`` holding ``n`` values of ``dtype``: one range
-        read (plus, for an old ``.npy`` block file, its header once)."""
+        """Elements ``[start, stop)`` of file ``name`` holding ``n`` values of ``dtype`` (a
+        ``.npy`` file of any shape counts its values in C order): one range read (plus, for a
+        ``.npy`` file, its header once)."""
         dtype = np.dtype(dtype)
         offset = 0
         if name.endswith(".npy"):
             offset, stored, shape = self._npy_layout(name)
-            if stored != dtype or shape != (n,):
+            if stored != dtype or int(np.prod(shape)) != n:
                 raise RemoteError(f"{self.location.name(self._rel(name))} holds {shape} "
                                        f"{stored}, expected ({n},) {dtype}")
         data = self.read_range(name, offset + start * dtype.itemsize,

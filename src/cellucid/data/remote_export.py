@@ -7,6 +7,8 @@ for, with one request (or one byte range) through fsspec, kept in the local disk
 * an obs column when it is coloured by (its ``.npy`` file);
 * a gene when it is coloured by: the layer's ``columns.json`` and ``indptr.npy`` once, then one
   byte range of one block file per gene (version 2; version 1 exports need two ranges);
+* in a tiled export (version 4), a tile's positions, values or gene values: one byte range per
+  run of tiles (:mod:`cellucid.data.tiled_export`);
 * the graph's two files on the first KNN query.
 """
 
@@ -20,7 +22,8 @@ import numpy as np
 
 from .colstore import ColumnStore
 from .dataset import Dataset
-from .export import MANIFEST, Corrupt, check_manifest, dataset_from_export
+from .export import MANIFEST, Corrupt, check_manifest
+from .tiled_export import export_dataset
 from .fs import Location
 from .remote import RemoteFiles
 from .remote_cache import remote_cache
@@ -89,11 +92,11 @@ def open_remote_export(location: Location, manifest: dict, raw: bytes, *, embedd
                        layer=None, gene_symbols=None) -> Dataset:
     """A :class:`Dataset` over the export at ``location`` whose manifest was read as ``raw``.
 
-    Raises what :func:`~cellucid.data.export.dataset_from_export` raises, and `RemoteError` when
+    Raises what :func:`~cellucid.data.tiled_export.export_dataset` raises, and `RemoteError` when
     ``genes/var.json`` cannot be read.
     """
     files = RemoteFiles(location, export_namespace(manifest, raw), remote_cache())
-    dataset = dataset_from_export(RemoteExport(files), manifest, embedding=embedding,
+    dataset = export_dataset(RemoteExport(files), manifest, embedding=embedding,
                                   layer=layer, gene_symbols=gene_symbols, path=location.display)
     dataset.remote_stats = files.stats   # requests, bytes fetched, cache hits
     return dataset

@@ -4,7 +4,8 @@ The tree is built in a daemon thread after the first query of an embedding (abou
 1M cells); until it is ready, and whenever a radius is expected to hold more than
 ``SCAN_FRACTION`` of the cells (estimated from the bounding box), the query scans the coordinates
 instead: one vectorised pass costs a few milliseconds at 1M cells, less than turning a long answer
-from the tree into an array.
+from the tree into an array. Above ``TREE_MAX_CELLS`` cells no tree is built at all (it would
+take tens of seconds and gigabytes at tens of millions of cells): every query scans.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 SCAN_FRACTION = 0.01
+TREE_MAX_CELLS = 10_000_000
 
 
 class SpatialIndex:
@@ -68,7 +70,7 @@ class SpatialIndex:
         tree, rows = self.tree, self.rows
         if tree is None or self.expected_fraction(r) > SCAN_FRACTION:
             found = self._scan(center, r)
-            if tree is None and self._background:
+            if tree is None and self._background and len(self.coords) <= TREE_MAX_CELLS:
                 self.start_build()
             return found
         hits = np.fromiter(tree.query_ball_point(center, r, return_sorted=False), dtype=np.int64)

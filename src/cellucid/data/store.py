@@ -20,6 +20,7 @@ from .embeddings import default_embedding, make_embedding, obsm_shape, plan_embe
 from .genes import gene_index
 from .graph import CellGraph
 from .layers import RAW, default_layer_of, store_layers
+from .memory import release_freed_memory
 from .obs import SAMPLE_ROWS, classify_column, classify_from_sample
 from .raw import store_log1p_base, store_raw_genes
 
@@ -41,6 +42,12 @@ def _n_obs(root) -> int:
     if index_key in obs:
         return int(obs[index_key].shape[0])
     raise DatasetError("the obs table has no index; the file is not a valid AnnData file")
+
+
+def obs_index(root) -> pd.Index:
+    """The obs names of a store: its obs index array alone."""
+    obs = root["obs"]
+    return pd.Index(read_elem(obs[_text(obs.attrs.get("_index", "_index"))]))
 
 
 def read_elem_partial(node, n: int):
@@ -143,9 +150,10 @@ def dataset_from_store(root, path: str, kind: str, *, embedding=None, layer=None
     if raw_genes is None:
         layers.pop(RAW, None)
     graph_name, loader = graph_loader(root)
+    release_freed_memory()   # the chunks read for a few columns of each obsm entry
     return Dataset(kind=kind, n_cells=n, catalog=StaticCatalog(embeddings, skipped, obs),
                    default_embedding=default, genes=genes, gene_symbols=gene_symbols,
                    layers=layers, default_layer=default_layer_of(layers, layer),
                    graph_name=graph_name, graph_loader=loader, adata_loader=adata_loader,
                    closer=closer, path=path, raw_genes=raw_genes,
-                   log1p_base=store_log1p_base(root))
+                   log1p_base=store_log1p_base(root), cell_names_loader=lambda: obs_index(root))

@@ -1,0 +1,1 @@
+"""Selections resolved in the kernel over every cell: lasso polygons, neighbourhoods, bitmasks."""
