@@ -6,7 +6,7 @@ from ._version import __version__
 from .api import serve, show, show_anndata
 from .data import prepare
 from .errors import CommandError, DatasetError, ViewerStopped
-from .sessions import HighlightGroup, SessionBundle, SessionMismatch, SessionReport, SessionWarning
+from .sessionfile import HighlightGroup, SessionBundle, SessionMismatch, SessionReport, SessionWarning
 from .viewer import Viewer
 
 __all__ = [

@@ -10,7 +10,7 @@ from .data import open_dataset
 from .hosts import DEFAULT_HOST, DEFAULT_SERVE_PORT
 from .notebook import display_viewer, in_notebook
 from .server import get_server
-from .sessions.keeper import as_bundle
+from .sessionfile.keeper import as_bundle
 from .viewer import Viewer
 
 

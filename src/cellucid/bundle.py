@@ -1,6 +1,6 @@
 """``POST /_cellucid/session_bundle``: the page's view, uploaded when Python asks for it
 (``viewer.get_session_bundle()``, ``viewer.save_session()``). What it becomes is
-`sessions.SessionBundle`.
+`sessionfile.SessionBundle`.
 """
 
 from __future__ import annotations

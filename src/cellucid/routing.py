@@ -26,7 +26,7 @@ from .events import events_endpoint
 from .image import image_endpoint
 from .registry import Registry
 from .security import AllowedHosts, HostCheckMiddleware
-from .session_routes import session_open_endpoint, session_save_endpoint
+from .sessionfile_routes import session_open_endpoint, session_save_endpoint
 from .webapp import index_endpoint, web_endpoint
 
 logger = logging.getLogger("cellucid")

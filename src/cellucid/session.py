@@ -76,7 +76,7 @@ class ViewerSession:
         self.analyses = Analyses(self.data)
         # What the viewer does with an event as it is routed (before the callbacks see it).
         self.on_routed: dict[str, Callable[[dict], None]] = {}
-        # What saves and restores this viewer's views (`sessions.SessionKeeper`), set by the
+        # What saves and restores this viewer's views (`sessionfile.SessionKeeper`), set by the
         # viewer; the page's Save session and Open session reach it.
         self.saved_views: Any = None
 

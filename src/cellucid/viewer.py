@@ -24,7 +24,7 @@ from .interrupt import block_until_interrupted
 from .local_data import local_id
 from .server import Server, get_server
 from .session import ViewerSession
-from .sessions import SessionBundle, SessionKeeper, SessionReport
+from .sessionfile import SessionBundle, SessionKeeper, SessionReport
 from .transport import marimo_hint, page_unreachable
 from .uploads import close_upload_request, open_upload_request
 from .viewer_analysis import AnalysisMethods

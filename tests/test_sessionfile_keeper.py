@@ -1,7 +1,7 @@
 """Saving and restoring a viewer's session with a Python client playing the page: what lands in
 Python (labels in ``adata.obs``, pushed values, comparisons), what the page is sent, refusals
 that change nothing, other cells by name, and the page's Save/Open endpoints
-(sessions/keeper.py, restore.py, session_routes.py)."""
+(sessionfile/keeper.py, restore.py, sessionfile_routes.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 import cellucid
 from cellucid import SessionMismatch, SessionWarning
-from cellucid.sessions import document
+from cellucid.sessionfile import document
 
 from .conftest import small_adata
 from .test_local_data import get, manifest

@@ -1,7 +1,7 @@
 """The page's Save session and Open session: ``POST /_cellucid/session/save`` (the page's view
 in, the whole ``.cellucid-session`` file out) and ``POST /_cellucid/session/open`` (a session
 file in; restored as ``viewer.load_session`` restores it). Both are answered by the viewer's
-`sessions.SessionKeeper`, on a worker thread.
+`sessionfile.SessionKeeper`, on a worker thread.
 
 A file that is not a readable session is a 400, a session of other cells a 409 whose
 ``matchable`` says whether ``strict=0`` can restore it by cell names; never a 5xx.
@@ -17,8 +17,8 @@ from starlette.responses import JSONResponse, Response
 
 from .auth import viewer_from_query
 from .errors import ApiError, CommandError, ViewerStopped
-from .sessions.document import MAX_SESSION_BYTES
-from .sessions.identity import SessionMismatch
+from .sessionfile.document import MAX_SESSION_BYTES
+from .sessionfile.identity import SessionMismatch
 
 
 async def session_save_endpoint(request: Request) -> Response:

@@ -1,5 +1,5 @@
 """The ``.cellucid-session`` file: its round trip, every refusal, and which cells it speaks of
-(sessions/document.py, sections.py, arrays.py, bundle.py, identity.py)."""
+(sessionfile/document.py, sections.py, arrays.py, bundle.py, identity.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from cellucid import SessionBundle, SessionMismatch
-from cellucid.sessions import document
-from cellucid.sessions.arrays import decode_array, encode_array
-from cellucid.sessions.bundle import HighlightGroup
-from cellucid.sessions.identity import match_cells, names_hash
+from cellucid.sessionfile import document
+from cellucid.sessionfile.arrays import decode_array, encode_array
+from cellucid.sessionfile.bundle import HighlightGroup
+from cellucid.sessionfile.identity import match_cells, names_hash
 
 N = 50
 
