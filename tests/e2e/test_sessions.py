@@ -103,6 +103,7 @@ def built(browser, pbmc68k, tmp_path_factory, artifacts):
     page = new_page(browser, VIEWPORT)
     adata = pbmc68k.copy()
     viewer = cellucid.show_anndata(adata)
+    folder = tmp_path_factory.mktemp("sessions")
     try:
         log = EventLog(viewer, page)
         open_page(page, viewer)
@@ -117,9 +118,13 @@ def built(browser, pbmc68k, tmp_path_factory, artifacts):
             "genes": page.locator("[data-testid=cellucid-compare-table] tr[data-gene]")
                          .evaluate_all("rows => rows.slice(0, 10).map(r => r.dataset.gene)"),
             "camera": page.evaluate("window.__cellucid.camera()"),
-            "path": viewer.save_session(tmp_path_factory.mktemp("sessions")
-                                        / "pbmc.cellucid-session"),
+            "path": viewer.save_session(folder / "pbmc.cellucid-session"),
         }
+        with page.expect_download() as download:               # and Save session in the page
+            page.locator("[data-testid=cellucid-save-session]").click()
+        assert download.value.suggested_filename == "cellucid.cellucid-session"
+        saved["page_path"] = folder / "from-page.cellucid-session"
+        download.value.save_as(saved["page_path"])
     finally:
         viewer.stop()
     assert len(saved["groups"]) == 2 and saved["selection"]
@@ -150,23 +155,20 @@ def check_restored(page, viewer, adata, saved, what: str) -> None:
     assert changed <= MAX_CHANGED and mean < 0.5
 
 
-def test_a_saved_session_reopens_as_it_was_from_python_and_through_the_page(built, pbmc68k,
-                                                                             tmp_path):
+def test_a_saved_session_reopens_as_it_was_from_python_and_through_the_page(built, pbmc68k):
     saved, page = built
     adata = pbmc68k.copy()
     viewer = cellucid.show_anndata(adata, session=saved["path"])
     try:
         open_page(page, viewer)
         check_restored(page, viewer, adata, saved, "session= from Python")
-        with page.expect_download() as download:               # Save session in the page
-            page.locator("[data-testid=cellucid-save-session]").click()
-        assert download.value.suggested_filename == "cellucid.cellucid-session"
-        from_page = tmp_path / "from-page.cellucid-session"
-        download.value.save_as(from_page)
     finally:
         viewer.stop()
+    from_page = saved["page_path"]
     doc = json.loads(from_page.read_text())
     assert doc["format"] == "cellucid-session" and doc["labels"]["names"] == list(LABELS.values())
+    assert {k: v for k, v in doc.items() if k != "cellucid"} == {
+        k: v for k, v in json.loads(saved["path"].read_text()).items() if k != "cellucid"}
 
     adata = pbmc68k.copy()
     viewer = cellucid.show_anndata(adata)
