@@ -66,7 +66,8 @@ def saved(tmp_path, capsys):
         compared = page.commands[-1]["resultId"]
         viewer.plot_genes(["GENE1", "GENE2"], "cluster")
         plotted = page.commands[-1]["resultId"]
-        page.bundle = page_view(colorBy={"field": "python:pyscore", "kind": "obs"}, panels={
+        page.bundle = page_view(colorBy={"field": "python:pyscore", "kind": "obs"},
+                                hidden=list(range(190, 200)), panels={
             "compare": {"open": True, "collapsed": False, "resultId": compared},
             "genePlots": {"open": True, "collapsed": True, "resultId": plotted}})
         path = viewer.save_session(tmp_path / "view.cellucid-session")
@@ -97,8 +98,8 @@ def test_a_saved_session_restores_labels_values_analyses_and_the_view(saved, cap
         assert command["colorBy"] == {"field": "python:pyscore", "kind": "obs"}
         assert command["highlightGroups"][1] == {"name": "right", "color": "#00e5ff",
                                                  "cells": [150, 151]}
-        assert (command["colormap"], command["theme"], command["hidden"]) == ("magma", "dark",
-                                                                             None)
+        assert (command["colormap"], command["theme"]) == ("magma", "dark")
+        assert command["hidden"] == list(range(190, 200))   # show_only / set_visibility
         assert command["revision"] == manifest(viewer)["revision"]
         compared = get(viewer, "data/comparison", id=command["panels"]["compare"]["resultId"])
         assert compared.json()["genes"]["names"] == frame["names"].tolist()
@@ -233,6 +234,7 @@ def test_other_cells_by_name_restore_what_matches_and_report_the_rest(saved, cap
         position = {name: i for i, name in enumerate(subset.obs_names)}
         assert command["highlightGroups"][0]["cells"] == [position[before.obs_names[2]]]
         assert command["selection"] == [position[before.obs_names[6]]]
+        assert command["hidden"] == [position[before.obs_names[c]] for c in range(190, 200, 2)]
         values = np.frombuffer(get(viewer, "data/obs", name="python:pyscore").content, dtype="<f4")
         np.testing.assert_allclose(values, np.linspace(0, 1, 200)[::2].astype(np.float32))
         assert "saved on 200 cells" in str(refused.value)

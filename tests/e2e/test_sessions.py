@@ -64,6 +64,8 @@ def build_view(page, viewer, log) -> None:
     """The user's hour of work, in a few seconds."""
     lasso_source = lambda source: lambda e: e["source"] == source  # noqa: E731
     viewer.set_color_by("louvain")
+    louvain = viewer.dataset.adata.obs["louvain"].astype(str).to_numpy()
+    viewer.show_only(np.flatnonzero(louvain != "10"))      # cluster 10 hidden
     page.locator("[data-testid=tool-lasso]").click()
     for fx in (0.3, 0.7):                      # two highlight groups: lasso, then H
         lasso_near(page, fx, 0.5)
@@ -114,6 +116,7 @@ def built(browser, pbmc68k, tmp_path_factory, artifacts):
         saved = {
             "artifacts": artifacts, "pixels": settled_pixels(page),
             "groups": [(g.name, g.color, g.cells) for g in bundle.highlight_groups],
+            "hidden": bundle.hidden,
             "selection": viewer.selection, "labels": adata.obs["cellucid_labels"].copy(),
             "genes": page.locator("[data-testid=cellucid-compare-table] tr[data-gene]")
                          .evaluate_all("rows => rows.slice(0, 10).map(r => r.dataset.gene)"),
@@ -128,6 +131,7 @@ def built(browser, pbmc68k, tmp_path_factory, artifacts):
     finally:
         viewer.stop()
     assert len(saved["groups"]) == 2 and saved["selection"]
+    assert saved["hidden"] == np.flatnonzero(pbmc68k.obs["louvain"] == "10").tolist()
     assert saved["labels"].value_counts().to_dict() == {
         text: int((pbmc68k.obs["louvain"] == c).sum()) for c, text in LABELS.items()}
     yield saved, page
@@ -139,7 +143,7 @@ def check_restored(page, viewer, adata, saved, what: str) -> None:
     assert page.evaluate("document.body.dataset.cellucidColorBy") == "louvain"
     bundle = viewer.get_session_bundle(timeout=30)
     assert [(g.name, g.color, g.cells) for g in bundle.highlight_groups] == saved["groups"]
-    assert bundle.selection == saved["selection"]
+    assert bundle.selection == saved["selection"] and bundle.hidden == saved["hidden"]
     viewer.wait_for_callbacks()
     assert viewer.selection == saved["selection"]          # the page told Python
     pd.testing.assert_series_equal(adata.obs["cellucid_labels"], saved["labels"])
@@ -214,7 +218,8 @@ def test_refusals_leave_the_page_as_it_was_and_other_cells_restore_by_name(built
             report = viewer.load_session(path, strict=False)
         compared = np.flatnonzero(pbmc68k.obs["louvain"] == "3")   # the comparison's group
         referenced = set(saved["selection"]) | set(np.flatnonzero(saved["labels"].notna())) | {
-            c for _, _, cells in saved["groups"] for c in cells} | set(compared)
+            c for _, _, cells in saved["groups"] for c in cells} | set(compared) | set(
+            saved["hidden"])
         kept = set(subset.obs_names)
         assert report.dropped_cells == [pbmc68k.obs_names[c] for c in sorted(referenced)
                                         if pbmc68k.obs_names[c] not in kept]
