@@ -243,7 +243,7 @@ def measure_compare(path: str, kind: str) -> dict:
         from cellucid.compare import dataset_source, gene_summary, rank_genes
         from cellucid.data import open_dataset
         ds = open_dataset(path)
-        ds.prepare_genes()
+        ds.layer()   # builds the gene cache, outside the measurement
         if kind == "dotplot":
             codes = (ds.obs_values("cat_0").astype(np.int64) % DOT_CATEGORIES).astype(np.uint16)
             genes = [str(g) for g in ds.genes.names[::N_GENES // DOT_GENES][:DOT_GENES]]

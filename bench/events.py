@@ -42,9 +42,15 @@ class EmbeddingOnly:
 
     def __init__(self, n_cells: int) -> None:
         self.n_cells, self.n_genes, self.default_embedding, self.adata = n_cells, 0, "X", None
+        self.adata_in_memory = self.cell_names = None
 
     def manifest(self) -> dict:
         return {"embeddings": [{"name": "X", "dims": 2}]}
+
+    def embedding_info(self, name: str) -> dict:
+        if name != "X":
+            raise KeyError(name)
+        return self.manifest()["embeddings"][0]
 
     def resolve_color_field(self, name):
         raise KeyError(name)

@@ -21,6 +21,8 @@ class ScaleDataset:
         self.n_genes = 0
         self.default_embedding = "X_umap"
         self.adata = None
+        self.adata_in_memory = None
+        self.cell_names = None
 
     def manifest(self) -> dict:
         return {"n_cells": self.n_cells, "embeddings": [{"name": "X_umap", "dims": 2}], "obs": []}

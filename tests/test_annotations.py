@@ -8,7 +8,7 @@ import pytest
 
 import cellucid
 
-from .test_local_data import manifest
+from .test_pushed_data import manifest
 from .viewer_client import PageClient, bitmask
 
 

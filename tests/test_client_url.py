@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from cellucid import client_url, jupyter
-from cellucid.client_url import choose_route, decide_route
-from cellucid.health import Probe, probe_health
+from cellucid.notebook import client_url, jupyter
+from cellucid.notebook.client_url import choose_route, decide_route
+from cellucid.notebook.health import Probe, probe_health
 
 DIRECT = "http://127.0.0.1:5555/"
 LOCAL = {"pid": 100, "url": "http://localhost:8888/", "hostname": "localhost", "port": 8888,

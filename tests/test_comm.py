@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cellucid import CommandError
-from cellucid.comm_requests import (
+from cellucid.notebook.comm_requests import (
     PART_BYTES,
     CommRequests,
     parse_request,
@@ -285,7 +285,7 @@ def test_http_and_comm_requests_are_told_apart(make_viewer):
 def test_a_wait_where_the_page_cannot_be_heard_says_why_at_once(viewer):
     import asyncio
 
-    from cellucid import transport
+    from cellucid.notebook import transport
 
     page = PageClient(viewer)
     viewer._session.transport.note("comm")        # the page's latest request came by the comm

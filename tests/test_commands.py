@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cellucid import CommandError, SessionBundle
-from cellucid.commands import DEFAULT_PENDING_LIMIT
+from cellucid.session.commands import DEFAULT_PENDING_LIMIT
 
 from .viewer_client import PageClient, bitmask
 from .waiting import until
@@ -81,7 +81,7 @@ def test_refused_command_raises_command_error_with_the_reason(viewer):
 def test_unacknowledged_command_times_out_and_stays_queued(viewer):
     page = PageClient(viewer, auto_ack=False).connect()
     with pytest.raises(CommandError, match="did not acknowledge"):
-        viewer._command("resetCamera", timeout=0.3)
+        viewer._session.command("resetCamera", timeout=0.3)
     assert [c["type"] for c in viewer.pending_commands] == ["resetCamera"]
     page.close()
 
@@ -112,10 +112,10 @@ def test_large_cell_sets_travel_as_bitmask(make_viewer):
 
 def test_reconnect_replays_only_unacknowledged(viewer):
     first = PageClient(viewer, auto_ack=False).connect()
-    viewer._command("resetCamera", wait=False)   # this page does not acknowledge by itself
+    viewer._session.command("resetCamera", wait=False)   # this page does not acknowledge by itself
     first.wait_commands(1)
     first.post("command_result", id=first.commands[0]["id"], ok=True)
-    viewer._command("setEmbedding", {"name": "X_umap"}, wait=False)
+    viewer._session.command("setEmbedding", {"name": "X_umap"}, wait=False)
     first.wait_commands(2)
     first.close()
     second = PageClient(viewer).connect()
@@ -147,7 +147,7 @@ def test_long_poll_fallback(viewer):
     empty = http.get(f"_cellucid/commands/poll?{auth}&after=0&wait=0.3").json()
     assert empty == {"status": "ok", "commands": []}
     assert time.perf_counter() - start >= 0.25
-    timer = threading.Timer(0.2, lambda: viewer._command("resetCamera", wait=False))
+    timer = threading.Timer(0.2, lambda: viewer._session.command("resetCamera", wait=False))
     timer.start()
     got = http.get(f"_cellucid/commands/poll?{auth}&after=0&wait=5").json()["commands"]
     assert [c["command"]["type"] for c in got] == ["resetCamera"]
@@ -248,7 +248,7 @@ def test_bundle_upload_over_the_cap_fails_cleanly(viewer, monkeypatch):
     import glob
     import tempfile
 
-    from cellucid import bundle as bundle_module
+    from cellucid.server import uploads as bundle_module
     monkeypatch.setattr(bundle_module, "MAX_BUNDLE_BYTES", 1000)
     before = set(glob.glob(f"{tempfile.gettempdir()}/cellucid-*"))
     page = PageClient(viewer, bundle={**BUNDLE, "pad": "x" * 5000}).connect()

@@ -1,10 +1,10 @@
-"""scanpy's defaults through the viewer (compare/matrices.py, analyses.py): on pbmc68k_reduced,
+"""scanpy's defaults through the viewer (compare/matrices.py, session/analyses.py): on pbmc68k_reduced,
 ``viewer.compare`` and ``viewer.plot_genes`` equal scanpy 1.11 called with its own defaults —
 ``.raw`` when there is one, ``use_raw=False`` for ``X``, ``tie_correct``, ``uns["log1p"]["base"]``
 — and a scaled matrix is named in a warning.
 
 Tolerances are those of ``test_compare_stats`` (float32 scores and fold changes, float64 p-values,
-exact fractions) and ``test_compare_aggregate`` (dot plot means).
+exact fractions) and ``test_compare_gene_plots`` (dot plot means).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from cellucid.compare import NegativeValuesWarning, choose_matrix
 from cellucid.data import open_dataset
 from cellucid.data.layers import RAW
 
-from .test_compare_aggregate import FRACTION_TOL, MEAN_TOL, wide
+from .test_compare_gene_plots import FRACTION_TOL, MEAN_TOL, wide
 from .test_compare_stats import FLOAT32_TOL, FRACTION_TOL as PCT_TOL, PVAL_TOL, assert_same_ranking
 
 CASES = [("wilcoxon", {}), ("t-test", {}), ("wilcoxon", {"tie_correct": True})]

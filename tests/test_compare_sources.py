@@ -225,10 +225,21 @@ def test_prepare_can_leave_raw_out(scaled, tmp_path):
 # Bad input
 
 
-def test_unknown_layer_names_the_layers(open_kind):
+def test_unknown_layer_is_one_error_everywhere(open_kind):
+    from cellucid.data.layers import RAW, UnknownLayer
+
     dataset = open_kind("export")
-    with pytest.raises(ValueError, match=r"unknown layer 'count'.*'X', 'counts'"):
-        dataset_source(dataset, "count")
+    # The comparison, the dataset's gene values and its matrices raise the same error: a
+    # KeyError like every unknown name (404 over HTTP), a ValueError as a bad argument.
+    for ask in (lambda: dataset_source(dataset, "count"), lambda: dataset.layer("count"),
+                lambda: dataset.gene_values("Sym1", "count")):
+        with pytest.raises(UnknownLayer, match=r"unknown layer 'count'; closest: 'counts'") as e:
+            ask()
+        assert isinstance(e.value, KeyError) and isinstance(e.value, ValueError)
+    no_raw = open_dataset(ad.AnnData(np.zeros((4, 2), np.float32),
+                                     obsm={"X_umap": np.zeros((4, 2), np.float32)}))
+    with pytest.raises(UnknownLayer, match=r"this dataset has no \.raw: name X or a layer"):
+        dataset_source(no_raw, RAW)
 
 
 def test_dataset_without_genes_is_refused():

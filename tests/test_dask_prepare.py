@@ -36,7 +36,7 @@ def assert_same_export(out, reference: sp.spmatrix, layers=("X",)) -> None:
     assert dataset.layers == list(layers)
     dense = reference.toarray()
     for layer in layers:
-        read = dataset.column_reader(layer)
+        read = dataset.layer(layer).column
         for j in range(dataset.n_genes):
             np.testing.assert_array_equal(read(j), dense[:, j])
 

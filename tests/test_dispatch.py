@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import pytest
 
 from cellucid import ViewerStopped
-from cellucid.dispatch import Dispatcher, QueueFull
+from cellucid.session.dispatch import Dispatcher, QueueFull
 
 from .waiting import until
 
@@ -17,27 +16,28 @@ from .waiting import until
 def test_slow_and_raising_callbacks_do_not_delay_replies_or_reorder(viewer, page, caplog):
     order, threads = [], set()
     request_thread = threading.get_ident()
+    entered, gate = threading.Event(), threading.Event()
 
     @viewer.on_selection
     def slow(event):
         threads.add(threading.get_ident())
         order.append(("slow", event["cells"][0]))
         if event["cells"][0] == 0:
-            time.sleep(2)
+            entered.set()
+            gate.wait(30)   # held until every reply is in
 
     @viewer.on_selection
     def raising(event):
         order.append(("raising", event["cells"][0]))
         raise RuntimeError("boom in a user callback")
 
-    latencies = []
     with caplog.at_level(logging.DEBUG, logger="cellucid"):
         for i in range(20):
-            start = time.perf_counter()
             reply = page.post("selection", cells=[i], source="lasso")
-            latencies.append(time.perf_counter() - start)
             assert reply.status_code == 200
-        assert max(latencies) < 0.1, latencies
+        # Every reply came while the first callback was still blocked: none waited for it.
+        assert entered.is_set() and not gate.is_set() and order == [("slow", 0)]
+        gate.set()
         viewer.wait_for_callbacks(15)
     assert order == [(name, i) for i in range(20) for name in ("slow", "raising")]
     assert request_thread not in threads and len(threads) == 1
@@ -116,16 +116,15 @@ def test_wait_for_callbacks_in_a_hook_says_why_at_once(viewer, page):
 
     @viewer.on_selection
     def waits_for_itself(event):
-        start = time.perf_counter()
         try:
-            viewer.wait_for_callbacks(10)
+            viewer.wait_for_callbacks(None)   # would wait forever for itself
         except RuntimeError as exc:
-            refused.append((str(exc), time.perf_counter() - start))
+            refused.append(str(exc))
 
     page.post("selection", cells=[1])
-    viewer.wait_for_callbacks(10)
-    ((message, took),) = refused
-    assert "wait for itself" in message and "wait_for_event" in message and took < 1
+    viewer.wait_for_callbacks(10)   # a TimeoutError here: the hook waited instead of refusing
+    (message,) = refused
+    assert "wait for itself" in message and "wait_for_event" in message
 
 
 def test_wait_for_event_sees_only_events_after_the_call(viewer, page):
@@ -174,9 +173,8 @@ def test_many_threads_can_wait_at_once(viewer, page):
 
 def test_wait_for_ready_returns_at_once_when_ready(viewer, page):
     page.post("ready", n_cells=200, dimensions=2, embedding="X_umap")
-    start = time.perf_counter()
-    assert viewer.wait_for_ready(timeout=5)["dimensions"] == 2
-    assert time.perf_counter() - start < 0.05
+    # With no time to wait, only a ready already seen can be returned.
+    assert viewer.wait_for_ready(timeout=0)["dimensions"] == 2
 
 
 def test_stop_wakes_waiters_and_unregisters(viewer, page):

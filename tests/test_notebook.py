@@ -8,7 +8,7 @@ import re
 import IPython
 import pytest
 
-from cellucid import notebook
+from cellucid.notebook import display as notebook
 
 
 class FakeKernelShell:

@@ -106,7 +106,7 @@ def test_layers_and_gene_blocks(http, atlas):
     for j in (0, 255, 256, 511, 1199):
         np.testing.assert_array_equal(ds.gene_values(f"ENSG{j:05d}"), dense[:, j])
     np.testing.assert_array_equal(ds.gene_values("ENSG00003", layer="counts"), 2 * dense[:, 3])
-    block = ds.column_store().columns(250, 300)   # compare's block reads span block files
+    block = ds.layer().store.columns(250, 300)   # compare's block reads span block files
     np.testing.assert_array_equal(block.toarray(), dense[:, 250:300])
 
 

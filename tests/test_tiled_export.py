@@ -69,15 +69,15 @@ def test_the_manifest_and_every_value_read_back_in_obs_order(atlas, export):
         if ds.obs_field(name).values is not None:
             np.testing.assert_array_equal(ds.obs_values(name), expected.obs_values(name))
     dense = atlas.X.toarray()
-    np.testing.assert_array_equal(ds.column_store().columns(0, GENES).toarray(), dense)
-    np.testing.assert_array_equal(ds.column_store("counts").columns(250, 300).toarray(),
+    np.testing.assert_array_equal(ds.layer().store.columns(0, GENES).toarray(), dense)
+    np.testing.assert_array_equal(ds.layer("counts").store.columns(250, 300).toarray(),
                                   2 * dense[:, 250:300])
     for j in (0, 255, 256, 299):
         np.testing.assert_array_equal(ds.gene_values(f"ENSG{j:05d}"), dense[:, j])
     raw = atlas.raw.X.toarray()
     assert ds.has_raw and ds.log1p_base == 2.0 and ds.layers == ["X", "counts"]
     assert list(ds.genes_of(RAW).names) == list(atlas.raw.var_names)
-    np.testing.assert_array_equal(ds.column_store(RAW).columns(0, RAW_GENES).toarray(), raw)
+    np.testing.assert_array_equal(ds.layer(RAW).store.columns(0, RAW_GENES).toarray(), raw)
     np.testing.assert_array_equal(ds.gene_values("RAW0317", RAW), raw[:, 317])
     np.testing.assert_array_equal(ds.knn_cells(9, 3), expected.knn_cells(9, 3))
 
@@ -161,7 +161,7 @@ def test_every_kind_of_matrix_is_written_the_same(atlas, export, source, small_t
         data = adata
     out = prepare(data, tmp_path / "out", progress=False, chunk_cells=777)
     ds = open_dataset(out)
-    np.testing.assert_array_equal(ds.column_store().columns(0, GENES).toarray(),
+    np.testing.assert_array_equal(ds.layer().store.columns(0, GENES).toarray(),
                                   atlas.X.toarray())
     np.testing.assert_array_equal(np.load(out / "lod/order.npy"), np.load(export / "lod/order.npy"))
 

@@ -1,5 +1,6 @@
-"""Comparisons, gene plots and images from Python and from the page (viewer_analysis.py,
-analyses.py, page_requests.py, image.py), with a Python client playing the page."""
+"""Comparisons, gene plots and images from Python and from the page (session/analyses.py,
+session/page_work.py, server/event_checks.py, session/image.py), with a Python client playing
+the page."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from PIL import Image
 
 from cellucid.compare import dataset_source, rank_genes
 
-from .test_local_data import get
+from .test_pushed_data import get
 from .viewer_client import PageClient
 
 

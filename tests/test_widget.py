@@ -10,8 +10,9 @@ import weakref
 import IPython
 import pytest
 
-from cellucid import notebook, widget
-from cellucid.client_url import client_base_url
+from cellucid.notebook import display as notebook
+from cellucid.notebook import widget
+from cellucid.notebook.client_url import client_base_url
 from cellucid.data import open_dataset
 from cellucid.viewer import Viewer
 
@@ -49,8 +50,8 @@ def test_the_widget_carries_the_viewer_and_the_app(make_viewer):
     assert 'id="app"' in w.app_html and 'data-testid="cellucid-canvas"' in w.app_html
     assert "<script" not in w.app_html and "modulepreload" not in w.app_html
     assert not re.search(r"<(body|head|html)\b", w.app_html)
-    bundle = widget.APP_BUNDLE.read_text() if widget.APP_BUNDLE.is_file() else ""
-    assert w.app_js == bundle
+    script = widget.APP_SCRIPT.read_text() if widget.APP_SCRIPT.is_file() else ""
+    assert w.app_js == script
     state = w.get_state()
     assert {"viewer_id", "viewer_token", "http_url", "height", "app_js", "app_css",
             "app_html", "_esm"} <= set(state)
@@ -99,7 +100,7 @@ def test_cellucid_display_iframe_keeps_the_html_output(make_viewer, shell, shown
     (data,) = shown
     assert set(data) == {"text/html", "text/plain"} and "<iframe" in data["text/html"]
     assert viewer._widget is None                               # no widget made at all
-    assert viewer._repr_mimebundle_() == (notebook.iframe_bundle(viewer), {})
+    assert viewer._repr_mimebundle_() == (notebook.iframe_output(viewer), {})
 
 
 def test_an_unknown_display_mode_is_refused(make_viewer, shell, monkeypatch):
@@ -117,7 +118,7 @@ def test_a_viewer_as_a_cell_value(make_viewer, shell):
 
 def test_outside_a_kernel_the_viewer_shows_as_html(make_viewer):
     viewer = make_viewer()
-    assert viewer._repr_mimebundle_() == notebook.iframe_bundle(viewer)
+    assert viewer._repr_mimebundle_() == notebook.iframe_output(viewer)
 
 
 def test_redisplay_follows_the_route(make_viewer, shell, shown, monkeypatch):

@@ -1,7 +1,7 @@
 // Builds src/cellucid/widget/app.js: the viewer app (src/cellucid/web/main.js and everything it
 // imports, the vendored Observable Plot included) as one minified ES module, which the notebook
 // widget runs from a blob URL when the notebook page cannot reach the kernel's server. The output
-// is committed and byte-identical on every rebuild; tests/test_bundle.py rebuilds it into a
+// is committed and byte-identical on every rebuild; tests/test_widget_app.py rebuilds it into a
 // temporary file and fails when the committed one is stale.
 //
 //   npm ci && npm run build:widget                       (writes src/cellucid/widget/app.js)
@@ -31,7 +31,7 @@ const result = await build({
   charset: "utf8",
   write: false,
   logLevel: "warning",
-  banner: { js: "// cellucid viewer app (src/cellucid/web) bundled by webdeps/build-widget.mjs; includes Observable Plot and d3, licences in cellucid/web/vendor/LICENSES/." },
+  banner: { js: "// cellucid viewer app (src/cellucid/web) built by webdeps/build-widget.mjs; includes Observable Plot and d3, licences in cellucid/web/vendor/LICENSES/." },
 });
 const [out] = result.outputFiles;
 mkdirSync(dirname(outfile), { recursive: true });

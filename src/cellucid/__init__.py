@@ -6,8 +6,9 @@ from ._version import __version__
 from .api import serve, show, show_anndata
 from .data import prepare
 from .errors import CommandError, DatasetError, ViewerStopped
-from .sessionfile import HighlightGroup, SessionBundle, SessionMismatch, SessionReport, SessionWarning
-from .viewer import Viewer
+from .sessionfile import (HighlightGroup, SessionBundle, SessionMismatch, SessionReport,
+                          SessionWarning)
+from .viewer.facade import Viewer
 
 __all__ = [
     "CommandError", "DatasetError", "HighlightGroup", "SessionBundle", "SessionMismatch",

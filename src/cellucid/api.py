@@ -5,37 +5,11 @@ from __future__ import annotations
 import os
 import webbrowser
 
-from .annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
-from .data import open_dataset
 from .hosts import DEFAULT_HOST, DEFAULT_SERVE_PORT
-from .notebook import display_viewer, in_notebook
-from .server import get_server
-from .sessionfile.keeper import as_bundle
+from .notebook.display import display_viewer, in_notebook
+from .session.annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
 from .viewer import Viewer
-
-
-def _open_viewer(data, *, embedding, color, height, port, layer, gene_symbols, title,
-                 host=DEFAULT_HOST, annotations_key=DEFAULT_ANNOTATIONS_KEY,
-                 storage_options=None, session=None, session_strict=True) -> Viewer:
-    if session is not None:
-        session = as_bundle(session)   # a file that is not a session is refused before anything
-    server = get_server(port, host)
-    dataset = open_dataset(data, embedding=embedding, layer=layer, gene_symbols=gene_symbols,
-                           storage_options=storage_options)
-    try:
-        viewer = Viewer(dataset, embedding=embedding, color=color, height=height, title=title,
-                        server=server, annotations_key=annotations_key)
-    except BaseException:
-        dataset.close()   # a bad embedding or colour name: release the file at once
-        raise
-    viewer.owns_dataset = True
-    if session is not None:
-        try:
-            viewer.load_session(session, strict=session_strict)
-        except BaseException:
-            viewer.stop()
-            raise
-    return viewer
+from .viewer.opening import open_viewer
 
 
 def show_anndata(data, *, embedding: str | None = None, color: str | None = None,
@@ -64,10 +38,10 @@ def show_anndata(data, *, embedding: str | None = None, color: str | None = None
     ``embedding`` or ``color``, `ValueError` for a session that is not readable or not of
     these cells (`SessionMismatch`).
     """
-    viewer = _open_viewer(data, embedding=embedding, color=color, height=height, port=port,
-                          layer=layer, gene_symbols=gene_symbols, title=title,
-                          annotations_key=annotations_key, storage_options=storage_options,
-                          session=session, session_strict=session_strict)
+    viewer = open_viewer(data, embedding=embedding, color=color, height=height, port=port,
+                         layer=layer, gene_symbols=gene_symbols, title=title,
+                         annotations_key=annotations_key, storage_options=storage_options,
+                         session=session, session_strict=session_strict)
     if in_notebook():
         display_viewer(viewer)
     else:
@@ -92,9 +66,9 @@ def serve(data, *, port: int = DEFAULT_SERVE_PORT, host: str = DEFAULT_HOST,
     passes ``block=False``, registers them on the returned viewer, then calls
     ``viewer.serve_forever()``.
     """
-    viewer = _open_viewer(data, embedding=embedding, color=color, height=600, port=port,
-                          layer=layer, gene_symbols=gene_symbols, title=None, host=host,
-                          storage_options=storage_options, session=session)
+    viewer = open_viewer(data, embedding=embedding, color=color, height=600, port=port,
+                         layer=layer, gene_symbols=gene_symbols, title=None, host=host,
+                         storage_options=storage_options, session=session)
     print(f"cellucid viewer: {viewer.viewer_url}", flush=True)
     if open_browser:
         webbrowser.open(viewer.viewer_url)

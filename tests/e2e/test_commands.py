@@ -109,8 +109,8 @@ def test_embedding_switch_and_reset_view(ready, viewer):
     box = page.locator("[data-testid=cellucid-canvas]").bounding_box()
     page.mouse.move(box["x"] + 200, box["y"] + 200)
     page.mouse.wheel(0, -400)
-    zoomed = page.evaluate("window.__cellucid.camera()")
-    assert zoomed["scale"] > start["scale"] * 1.5
+    # The wheel event reaches the page on its own time: wait for the zoom it makes.
+    page.wait_for_function("s => window.__cellucid.camera().scale > s * 1.5", arg=start["scale"])
     # Zoom keeps the data point under the cursor in place.
     drag(page, [(box["x"] + 300, box["y"] + 300), (box["x"] + 350, box["y"] + 320)], steps_between=5)
     viewer.reset_view()
@@ -129,9 +129,11 @@ def test_zoom_is_anchored_at_the_cursor(ready):
     box = page.locator("[data-testid=cellucid-canvas]").bounding_box()
     sx, sy = 180.0, 140.0
     before = page.evaluate(f"window.__cellucid.unproject({sx}, {sy})")
+    scale = page.evaluate("window.__cellucid.camera().scale")
     page.mouse.move(box["x"] + sx, box["y"] + sy)
     page.mouse.wheel(0, -300)
-    page.wait_for_timeout(50)
+    # Only a zoom that happened can show the anchor held: wait for it.
+    page.wait_for_function("s => window.__cellucid.camera().scale > s * 1.2", arg=scale)
     after = page.evaluate(f"window.__cellucid.unproject({sx}, {sy})")
     assert after == pytest.approx(before, abs=1e-6)
 

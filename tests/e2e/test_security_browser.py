@@ -9,7 +9,7 @@ import threading
 import pytest
 
 import cellucid
-from cellucid import server as server_module
+from cellucid.server import server as server_module
 from cellucid.server import Server
 
 ATTACKER_PAGE = """<!doctype html><html><body>

@@ -1,5 +1,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
+import { FakeClock } from "./fakeclock.mjs";
 import { Bridge, retryDelay, isRetryable, formatConsoleArgs } from "../../src/cellucid/web/bridge.js";
 
 function fakeFetch(script) {
@@ -87,23 +88,25 @@ test("cells go out as an array or a bitmask, whichever is smaller", async () => 
 });
 
 test("hover: only on change, at most every 50 ms, newest wins", async () => {
-  let now = 1000;
+  const clock = new FakeClock();
   const fetch = fakeFetch([]);
-  const b = new Bridge({ viewerId: "v", viewerToken: "t", fetch, sleep, now: () => now });
+  const b = new Bridge({ viewerId: "v", viewerToken: "t", fetch, sleep, clock });
   b.sendHover(5, { x: 1, y: 2, z: 0 });
   b.sendHover(5, { x: 1, y: 2, z: 0 });
   await b.idle;
   assert.equal(fetch.calls.length, 1);
-  now += 10;
+  await clock.advance(10);
   b.sendHover(6, null);
   b.sendHover(7, null);
   b.sendHover(null, null);
-  await new Promise((r) => setTimeout(r, 70));
+  await clock.advance(39);   // 49 ms after the first: still held back
+  assert.equal(fetch.calls.length, 1);
+  await clock.advance(1);
   await b.idle;
   const cells = fetch.calls.map((c) => c.body.cell);
   assert.deepEqual(cells, [5, null]);
   b.sendHover(null, null);
-  await new Promise((r) => setTimeout(r, 60));
+  await clock.advance(60);
   assert.equal(fetch.calls.length, 2);
 });
 

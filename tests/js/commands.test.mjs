@@ -87,6 +87,7 @@ function liveApp() {
     manifest: { revision: 1, obs: [{ name: "leiden", kind: "categorical" }], embeddings: [{ name: "umap", dims: 2 }] },
     data: { manifest: async () => { app.calls.push(["manifest"]); return { revision: 2, obs: [{ name: "python:s", title: "s" }], embeddings: [{ name: "umap", dims: 2 }] }; } },
     changed(kind) { app.calls.push(["changed", kind]); },
+    replaceManifest(m) { app.manifest = m; app.changed("manifest"); },
     async setColorBy(field, kind) { app.calls.push(["setColorBy", field, kind, this.manifest.revision]); },
     async setEmbedding(name) { app.calls.push(["setEmbedding", name, this.manifest.revision]); },
     showOnly(cells) { app.calls.push(["showOnly", Array.from(cells)]); },
@@ -192,7 +193,7 @@ test("restoreSession reloads a newer manifest, then hands the view to the page's
   let manifests = 0;
   app.manifest = { revision: 1 };
   app.data = { manifest: async () => { manifests += 1; return { revision: 3 }; } };
-  app.changed = () => {};
+  app.replaceManifest = (m) => { app.manifest = m; };
   const views = { capture: async () => ({}), restore: async (c) => { restored.push(c.restoreId); } };
   const apply = createCommandHandler({ app, bridge, auth, views, commandsState: () => ({}), onFreeze() {} });
   await apply({ id: "c9", type: "restoreSession", restoreId: "s1", revision: 3, selection: [] });

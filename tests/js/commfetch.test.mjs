@@ -1,9 +1,18 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { createCommFetch, encodeRequest, toResponse } from "../../src/cellucid/web/commfetch.js";
+import { FakeClock } from "./fakeclock.mjs";
 import { fakeModel, reply } from "./fakemodel.mjs";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
+
+/** A promise's outcome as it stands: {state: "pending" | "fulfilled" | "rejected", value, error}. */
+function settled(promise) {
+  const outcome = { state: "pending" };
+  promise.then((value) => Object.assign(outcome, { state: "fulfilled", value }),
+    (error) => Object.assign(outcome, { state: "rejected", error }));
+  return outcome;
+}
 const bytes = (n) => Uint8Array.from({ length: n }, (_, i) => (i * 7) % 256);
 
 test("a GET goes out as a request message and its reply resolves a real Response", async () => {
@@ -73,20 +82,24 @@ test("error statuses resolve (as fetch does); a 204 has no body; an empty reply 
 
 test("no reply within the timeout rejects with a TypeError that names the path, not the token", async () => {
   const model = fakeModel();
-  const fetch = createCommFetch(model, { timeoutMs: 30, pollTimeoutMs: 80 });
-  const t0 = Date.now();
-  await assert.rejects(fetch("_cellucid/data/manifest?viewerId=v&viewerToken=secret"), (err) => {
-    assert.ok(err instanceof TypeError);
-    assert.match(err.message, /no reply from the Python kernel .* within 0\.03 s \(_cellucid\/data\/manifest\)/);
-    assert.doesNotMatch(err.message, /secret/);
-    return true;
-  });
-  assert.ok(Date.now() - t0 < 75);
+  const clock = new FakeClock();
+  const fetch = createCommFetch(model, { timeoutMs: 30, pollTimeoutMs: 80, clock });
+  const outcome = settled(fetch("_cellucid/data/manifest?viewerId=v&viewerToken=secret"));
+  await clock.advance(29);
+  assert.equal(outcome.state, "pending");
+  await clock.advance(1);
+  assert.equal(outcome.state, "rejected");
+  assert.ok(outcome.error instanceof TypeError);
+  assert.match(outcome.error.message, /no reply from the Python kernel .* within 0\.03 s \(_cellucid\/data\/manifest\)/);
+  assert.doesNotMatch(outcome.error.message, /secret/);
   // The command long-poll waits longer (the server holds it up to 25 s).
-  const poll = fetch("_cellucid/commands/poll?viewerId=v&after=0&wait=25");
-  await new Promise((r) => setTimeout(r, 50));
+  const poll = settled(fetch("_cellucid/commands/poll?viewerId=v&after=0&wait=25"));
+  await clock.advance(50);
+  assert.equal(poll.state, "pending");
   assert.equal(fetch.pending(), 1);
-  await assert.rejects(poll, TypeError);
+  await clock.advance(30);
+  assert.equal(poll.state, "rejected");
+  assert.ok(poll.error instanceof TypeError);
   assert.equal(fetch.pending(), 0);
   // A late reply to a request that timed out is ignored.
   reply(model, model.sent[0]);
@@ -94,13 +107,14 @@ test("no reply within the timeout rejects with a TypeError that names the path, 
 
 test("the timeout restarts with each part: a slow but moving transfer completes", async () => {
   const model = fakeModel();
-  const fetch = createCommFetch(model, { timeoutMs: 40 });
+  const clock = new FakeClock();
+  const fetch = createCommFetch(model, { timeoutMs: 40, clock });
   const pending = fetch("_cellucid/data/gene?name=CD3E");
   await tick();
   const body = bytes(300);
   const rid = model.sent[0].msg.rid;
   for (let i = 0; i < 3; i++) {
-    await new Promise((r) => setTimeout(r, 25));
+    await clock.advance(39);   // 117 ms in all, each part within the 40 ms
     const part = body.subarray(i * 100, (i + 1) * 100);
     model.emit("msg:custom", { kind: "response", rid, status: 200, headers: {}, part: i, parts: 3 }, [new DataView(part.buffer, part.byteOffset, 100)]);
   }

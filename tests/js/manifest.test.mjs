@@ -42,6 +42,7 @@ function fakeApp(manifest, next) {
     embedding: null,
     data: { manifest: async () => { app.calls.push("manifest"); return next(); } },
     changed(kind) { app.changes.push(kind); },
+    replaceManifest(m) { app.manifest = m; app.changed("manifest"); },
     async setColorBy(field, kind) { app.calls.push(["setColorBy", field, kind]); },
     async setEmbedding(name) { app.calls.push(["setEmbedding", name]); },
     applyUniform() { app.calls.push("applyUniform"); },

@@ -1,6 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { CommandStream, SSEParser } from "../../src/cellucid/web/stream.js";
+import { FakeClock } from "./fakeclock.mjs";
 
 function streamResponse(chunks, { hold = false } = {}) {
   const enc = new TextEncoder();
@@ -28,9 +29,10 @@ test("SSE commands are applied in order, once each, with seq tracked", async () 
     assert.match(url, /^_cellucid\/commands\?viewerId=v&viewerToken=t$/);
     return streamResponse([": connected\n\n", 'id: 1\ndata: {"id":"c1","type":"ping"}\n\n', 'id: 2\ndata: {"id":"c2","type":"resetCamera"}\n\nid: 2\ndata: {"id":"c2","type":"resetCamera"}\n\n'], { hold: true });
   };
-  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, onCommand: async (c) => { applied.push(c.id); } });
+  const clock = new FakeClock();
+  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, clock, onCommand: async (c) => { applied.push(c.id); } });
   s.start();
-  await new Promise((r) => setTimeout(r, 30));
+  await clock.settle();
   assert.deepEqual(applied, ["c1", "c2"]);
   assert.equal(s.lastSeq, 2);
   assert.equal(s.connected, true);
@@ -41,6 +43,7 @@ test("SSE commands are applied in order, once each, with seq tracked", async () 
 test("no bytes within the timeout switches to long-polling", async () => {
   const applied = [];
   const urls = [];
+  const clock = new FakeClock();
   const fetch = async (url, init) => {
     urls.push(url);
     if (url.startsWith("_cellucid/commands?")) {
@@ -49,14 +52,16 @@ test("no bytes within the timeout switches to long-polling", async () => {
     if (url.startsWith("_cellucid/commands/poll")) {
       const after = Number(new URL(url, "http://x/").searchParams.get("after"));
       if (after === 0) return { ok: true, status: 200, json: async () => ({ status: "ok", commands: [{ seq: 3, command: { id: "c3", type: "ping" } }] }) };
-      await new Promise((r) => setTimeout(r, 20));
+      await clock.sleep(20);
       return { ok: true, status: 200, json: async () => ({ status: "ok", commands: [] }) };
     }
     return { ok: true, status: 200 };
   };
-  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, onCommand: async (c) => { applied.push(c.id); }, options: { firstBytesTimeoutMs: 30 } });
+  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, clock, onCommand: async (c) => { applied.push(c.id); }, options: { firstBytesTimeoutMs: 30 } });
   s.start();
-  await new Promise((r) => setTimeout(r, 120));
+  await clock.advance(29);
+  assert.equal(s.mode, "sse");
+  await clock.advance(91);
   s.stop();
   assert.equal(s.mode, "poll");
   assert.deepEqual(applied, ["c3"]);
@@ -77,12 +82,13 @@ test("a dropped stream with failing health reports the session gone, then back",
     if (!healthy) throw new TypeError("Failed to fetch");
     return streamResponse([": connected\n\n"], { hold: true });
   };
-  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, onCommand: async () => {}, onConnection: (st) => states.push({ ...st }), options: { healthIntervalMs: 10, reconnectDelayMs: 5 } });
+  const clock = new FakeClock();
+  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, clock, onCommand: async () => {}, onConnection: (st) => states.push({ ...st }), options: { healthIntervalMs: 10, reconnectDelayMs: 5 } });
   s.start();
-  await new Promise((r) => setTimeout(r, 50));
+  await clock.advance(50);
   assert.ok(states.some((st) => st.gone), JSON.stringify(states));
   healthy = true;
-  await new Promise((r) => setTimeout(r, 80));
+  await clock.advance(80);
   s.stop();
   const last = states[states.length - 1];
   assert.equal(last.gone, false);
@@ -92,9 +98,10 @@ test("a dropped stream with failing health reports the session gone, then back",
 test("403/404 on the stream means the viewer is gone", async () => {
   const states = [];
   const fetch = async (url) => (url.startsWith("_cellucid/health") ? { ok: true, status: 200 } : { ok: false, status: 404 });
-  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, onCommand: async () => {}, onConnection: (st) => states.push(st), options: { healthIntervalMs: 10 } });
+  const clock = new FakeClock();
+  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, clock, onCommand: async () => {}, onConnection: (st) => states.push(st), options: { healthIntervalMs: 10 } });
   s.start();
-  await new Promise((r) => setTimeout(r, 30));
+  await clock.advance(30);
   s.stop();
   assert.ok(states[0].gone);
 });
@@ -126,16 +133,17 @@ test("a CR at a chunk boundary before LF is one line end", () => {
 test("with sse: false (the notebook comm) the stream long-polls from the start", async () => {
   const urls = [];
   const applied = [];
+  const clock = new FakeClock();
   const fetch = async (url) => {
     urls.push(url);
-    if (urls.length > 1) await new Promise((r) => setTimeout(r, 20));
+    if (urls.length > 1) await clock.sleep(20);
     return { ok: true, status: 200, json: async () => ({ status: "ok", commands: urls.length === 1 ? [{ seq: 1, command: { id: "c1", type: "ping" } }] : [] }) };
   };
   const states = [];
-  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, onCommand: async (c) => { applied.push(c.id); }, onConnection: (st) => states.push(st), options: { sse: false } });
+  const s = new CommandStream({ viewerId: "v", viewerToken: "t", fetch, clock, onCommand: async (c) => { applied.push(c.id); }, onConnection: (st) => states.push(st), options: { sse: false } });
   assert.equal(s.mode, "poll");
   s.start();
-  await new Promise((r) => setTimeout(r, 50));
+  await clock.advance(50);
   s.stop();
   assert.ok(urls.length >= 2);
   assert.ok(urls.every((u) => u.startsWith("_cellucid/commands/poll?")), urls.join(" "));

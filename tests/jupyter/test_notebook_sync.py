@@ -70,7 +70,7 @@ bundle = viewer.get_session_bundle(timeout=60)
 report = viewer.debug_connection()
 # How the page was heard: which threads answered its comm messages, and the kernel's subshells.
 import threading
-from cellucid import transport
+from cellucid.notebook import transport
 channel = getattr(get_ipython().kernel, "shell_channel_thread", None)
 write("image.json", {"path": str(image), "report": report, "bundle": {
                          "color_by": bundle.color_by, "selection": bundle.selection},

@@ -27,7 +27,7 @@ SETUP = """\
 import json, pathlib, time
 import scanpy as sc
 import cellucid
-from cellucid.client_url import choose_route
+from cellucid.notebook.client_url import choose_route
 
 adata = sc.datasets.pbmc68k_reduced()
 viewer = cellucid.show_anndata(adata, color="louvain", height=420)

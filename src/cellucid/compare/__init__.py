@@ -5,17 +5,19 @@ source (`matrix`), so the matrix is never densified whole. Results match scanpy'
 ``rank_genes_groups`` for one group against a reference, to float32 precision.
 `dataset_source` streams an opened dataset's matrix that way (`sources`), `choose_matrix` picks
 the matrix scanpy would (``.raw`` when there is one: `matrices`); `gene_summary` and
-`violin_values` summarise a few genes per group of cells for dot plots and violins (`aggregate`).
+`violin_values` summarise a few genes per group of cells for dot plots and violins
+(`gene_plots`).
 A dask-backed matrix is reduced by dask tasks on the active scheduler (`daskstats`).
 """
 
-from .aggregate import MAX_GENES, gene_summary, violin_values
-from .groups import REST, Comparison, resolve_comparison
+from ..data.blocks import (ColumnBlockSource, ColumnFunctionSource, ColumnStoreSource,
+                           DenseSource, SparseSource)
 from .daskstats import DaskSource
+from .gene_plots import MAX_GENES, gene_summary, violin_values
+from .groups import REST, Comparison, resolve_comparison
 from .matrices import MatrixChoice, choose_matrix
-from .matrix import ColumnBlockSource, ColumnFunctionSource, DenseSource, SparseSource
 from .rank import COLUMNS, METHODS, NegativeValuesWarning, Ranking, compute_ranking, rank_genes
-from .sources import ColumnStoreSource, as_block_source, dataset_source
+from .sources import as_block_source, dataset_source
 
 __all__ = [
     "COLUMNS",

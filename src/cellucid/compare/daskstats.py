@@ -20,19 +20,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..data.daskarrays import (
-    block_grid,
-    chunk_bounds,
-    compute_batches,
-    compute_in_order,
-    is_sparse_array,
-    require_dask,
-    stack_blocks,
-)
+from ..data.blocks import BATCH_BYTES, TASK_BYTES, DaskBlocks, float_block, gene_ranges
+from ..data.daskarrays import block_grid, chunk_bounds, compute_batches, compute_in_order, \
+    stack_blocks
 from ..data.progress import progress_bar
 from .blockstats import block_statistics
 from .groups import GROUP, REFERENCE, Comparison
-from .matrix import float_block
 from .summary import (
     NonFiniteValues,
     SideSums,
@@ -42,17 +35,8 @@ from .summary import (
     sparse_sums,
 )
 
-TASK_BYTES = 48 * 2**20     # values one task of whole genes holds (before its sorting scratch)
-BATCH_BYTES = 1 * 2**30     # values of the gene blocks computed together
 SAMPLE_CHUNKS = 4           # row chunks read to estimate the stored values of each gene
 INDEX_BYTES = 4             # a stored value's row index, next to its value
-
-
-def gene_ranges(n_vars: int, width: int) -> list[tuple[int, int]]:
-    """Consecutive ``[start, stop)`` ranges of ``width`` genes (the last may be shorter)."""
-    if width < 1:
-        raise ValueError(f"block_size must be at least 1, got {width}")
-    return [(a, min(a + width, n_vars)) for a in range(0, n_vars, width)]
 
 
 def split_by_weight(weights: np.ndarray, budget: float) -> list[tuple[int, int]]:
@@ -103,13 +87,9 @@ def gene_block_statistics(pieces: list, comparison: Comparison, method: str, sta
                             tie_correct)
 
 
-def gene_block(pieces: list):
-    """Genes of every cell joined from their pieces in every row chunk (CSC or dense)."""
-    return stack_blocks(pieces, "csc")
-
-
-class DaskSource:
-    """A cells x genes dask array as a column block source (see the module docstring).
+class DaskSource(DaskBlocks):
+    """A cells x genes dask array as a column block source (`cellucid.data.blocks.DaskBlocks`)
+    whose statistics for `rank_genes` are computed by dask tasks (see the module docstring).
 
     ``task_bytes`` bounds the values one Wilcoxon task holds, ``batch_bytes`` those of the tasks
     computed together. Chunks may be numpy arrays or scipy sparse matrices.
@@ -117,18 +97,9 @@ class DaskSource:
 
     def __init__(self, array, *, task_bytes: int = TASK_BYTES,
                  batch_bytes: int = BATCH_BYTES) -> None:
-        require_dask()
-        if array.ndim != 2:
-            raise ValueError(f"the expression matrix must be 2-D, got shape {array.shape}")
-        self.array = array
-        self.n_obs, self.n_vars = (int(s) for s in array.shape)
-        self.sparse = is_sparse_array(array)
-        self.task_bytes, self.batch_bytes = int(task_bytes), int(batch_bytes)
+        super().__init__(array, task_bytes=task_bytes, batch_bytes=batch_bytes)
 
     # -- planning -------------------------------------------------------------------------------
-
-    def _value_bytes(self) -> int:
-        return max(4, np.dtype(self.array.dtype).itemsize)
 
     def gene_blocks(self, block_size: int | None = None) -> list[tuple[int, int]]:
         """The ``[start, stop)`` gene blocks a Wilcoxon pass computes one task each.
@@ -139,9 +110,9 @@ class DaskSource:
         if block_size is not None:
             return gene_ranges(self.n_vars, int(block_size))
         if not self.sparse:
-            width = self.task_bytes // max(1, self.n_obs * self._value_bytes())
+            width = self.task_bytes // max(1, self.n_obs * self.value_bytes())
             return gene_ranges(self.n_vars, max(1, min(self.n_vars, width)))
-        per_gene = self.estimated_values_per_gene() * (self._value_bytes() + INDEX_BYTES)
+        per_gene = self.estimated_values_per_gene() * (self.value_bytes() + INDEX_BYTES)
         return split_by_weight(per_gene, self.task_bytes)
 
     def estimated_values_per_gene(self) -> np.ndarray:
@@ -159,25 +130,6 @@ class DaskSource:
             counts[cols[j]:cols[j + 1]] += part
         rows = sum(self.array.chunks[0][i] for i in picks)
         return counts * (self.n_obs / max(1, rows))
-
-    def _batch(self, blocks: list[tuple[int, int]]) -> int:
-        per_block = self.task_bytes if self.sparse else \
-            max((b - a) for a, b in blocks) * self.n_obs * self._value_bytes()
-        return max(1, self.batch_bytes // max(1, per_block))
-
-    def _block_task(self, function, start: int, stop: int, *args):
-        import dask
-        pieces = block_grid(self.array[:, start:stop]).tolist()
-        return dask.delayed(function, pure=True)(pieces, *args)
-
-    # -- reading --------------------------------------------------------------------------------
-
-    def blocks(self, block_size: int):
-        """Yield ``(start, stop, block)``: whole genes computed by dask, a batch at a time."""
-        ranges = gene_ranges(self.n_vars, block_size)
-        tasks = [self._block_task(gene_block, a, b) for a, b in ranges]
-        for (a, b), block in zip(ranges, compute_batches(tasks, self._batch(ranges))):
-            yield a, b, block
 
     def summarise(self, comparison: Comparison, method: str, *, block_size: int | None = None,
                   progress: bool = False, tie_correct: bool = False) -> Summaries:
@@ -214,12 +166,12 @@ class DaskSource:
         import dask
         blocks = self.gene_blocks(block_size)
         shared = dask.delayed(comparison, pure=True)  # one copy in the graph for all tasks
-        tasks = [self._block_task(gene_block_statistics, a, b, shared, method, a, b, tie_correct)
+        tasks = [self.block_task(gene_block_statistics, a, b, shared, method, a, b, tie_correct)
                  for a, b in blocks]
         found = Summaries.zeros(self.n_vars, ranks=method == "wilcoxon", ties=tie_correct)
         with progress_bar(self.n_vars, "ranking genes", unit="gene", enabled=progress,
                           leave=False) as bar:
-            results = compute_batches(tasks, self._batch(blocks))
+            results = compute_batches(tasks, self.batch(blocks))
             for (a, b), block in zip(blocks, results):
                 found.put(a, b, block)
                 bar.update(b - a)

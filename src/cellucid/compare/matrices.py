@@ -39,8 +39,9 @@ def choose_matrix(dataset, use_raw: bool | None = None, layer: str | None = None
     the dataset has one; ``use_raw=False`` (or no ``.raw``) means the dataset's default layer
     (``X`` unless it was opened with ``layer=``).
 
-    Raises ``ValueError`` for ``use_raw=True`` with a layer or without a ``.raw``, an unknown
-    layer (naming the dataset's layers) and a matrix without genes.
+    Raises ``ValueError`` for ``use_raw=True`` with a layer or without a ``.raw`` and a matrix
+    without genes, `~cellucid.data.layers.UnknownLayer` (a ``KeyError`` and a ``ValueError``)
+    naming the dataset's layers for an unknown layer.
     """
     if use_raw not in (None, True, False):
         raise ValueError(f"use_raw must be None, True or False, got {use_raw!r}")
@@ -62,17 +63,10 @@ def choose_matrix(dataset, use_raw: bool | None = None, layer: str | None = None
 def checked_matrix(dataset, key: str | None) -> MatrixChoice:
     """``key`` (default: the dataset's default layer) as a `MatrixChoice`, checked.
 
-    Raises ``ValueError`` naming the dataset's layers for an unknown layer, or `RAW` without a
-    ``.raw``, and for a matrix without genes.
+    Raises `~cellucid.data.layers.UnknownLayer` naming the dataset's layers for an unknown
+    layer, or `RAW` without a ``.raw``; ``ValueError`` for a matrix without genes.
     """
-    key = dataset.default_layer if key is None else key
-    if key == RAW:
-        if not dataset.has_raw:
-            raise ValueError("this dataset has no .raw: name X or a layer")
-    elif key not in dataset.layers:
-        listed = ", ".join(map(repr, dataset.layers)) or "none"
-        raise ValueError(f"unknown layer {key!r}: this dataset's layers are {listed}")
-    choice = MatrixChoice(key)
-    if len(dataset.genes_of(key)) == 0:
+    choice = MatrixChoice(dataset.check_layer(key))
+    if len(dataset.genes_of(choice.key)) == 0:
         raise ValueError(f"{choice.label} has no genes: there is nothing to compare")
     return choice

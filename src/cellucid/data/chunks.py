@@ -41,6 +41,15 @@ def csc_arrays(matrix):
     return None
 
 
+def stored_shape(node) -> tuple[int, int]:
+    """``(rows, columns)`` of a matrix in an h5py/zarr store (a sparse group or a dense array),
+    read from its metadata."""
+    node = getattr(node, "group", node)  # anndata's backed sparse dataset wraps a group
+    shape = node.attrs["shape"] if encoding_of(node) in ("csr_matrix", "csc_matrix") \
+        else node.shape
+    return int(shape[0]), int(shape[1])
+
+
 class StoreSparseChunks:
     """Row chunks of a CSR matrix stored as an anndata group (h5py or zarr)."""
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import threading
 import warnings
+import weakref
 from collections.abc import Callable
 
 import numpy as np
 
 from ..errors import DatasetError
+from .blocks import ColumnBlockSource
 from .catalog import embedding_entry_json, obs_entry_json
-from .colstore import ColumnStore
 from .embeddings import Embedding, default_embedding
-from .expression import ColumnReader
 from .genes import GeneIndex
 from .graph import CellGraph
-from .layers import RAW, layer_names
+from .layers import RAW, LayerFactory, UnknownLayer, layer_names
 from .names import UnknownName
 from .obs import ObsField
 from .spatial import SpatialIndex
@@ -36,13 +36,14 @@ class Dataset:
 
     def __init__(self, *, kind: str, n_cells: int, catalog, default_embedding: str,
                  genes: GeneIndex, gene_symbols: str | None,
-                 layers: dict[str, Callable[[], ColumnReader]], default_layer: str,
-                 graph_name: str | None, graph_loader: Callable[[], CellGraph] | None,
+                 layers: dict[str, LayerFactory], default_layer: str,
+                 graph_name: str | None, graph_arrays: Callable[[], tuple] | None,
                  adata_loader: Callable[[], object] | None = None,
                  closer: Callable[[], None] | None = None, path: str | None = None,
                  raw_genes: GeneIndex | None = None,
                  log1p_base: Callable[[], float | None] | float | None = None,
-                 lod=None, cell_names_loader: Callable[[], object] | None = None) -> None:
+                 lod=None, cell_names_loader: Callable[[], object] | None = None,
+                 stored_matrices: Callable[[], dict] | None = None) -> None:
         self.kind = kind
         self.path = path
         self.n_cells = int(n_cells)
@@ -57,11 +58,14 @@ class Dataset:
             raise ValueError("a dataset's .raw needs both its matrix and its genes")
         self.raw_genes = raw_genes
         self._log1p_base = log1p_base
-        self._readers: dict[str, ColumnReader] = {}
+        self._stored_matrices = stored_matrices
         self._graph_name = graph_name
-        self._graph_loader = graph_loader
+        self._graph_arrays = graph_arrays
         self._graph: CellGraph | None = None
-        self._spatial: dict[str, tuple[int, SpatialIndex]] = {}  # name → (version, index)
+        # one spatial index per embedding record (a new version is a new record); pushed
+        # embeddings of the viewers over this dataset (`overlay.DatasetView`) are kept here too
+        self._spatial: weakref.WeakKeyDictionary[Embedding, SpatialIndex] = \
+            weakref.WeakKeyDictionary()
         self._adata_loader = adata_loader
         self._adata = None
         self._cell_names_loader = cell_names_loader
@@ -72,7 +76,6 @@ class Dataset:
         self.lod = lod
         # one lock per lazily built thing: a gene cache build must not hold up a KNN query
         self._adata_lock = threading.Lock()
-        self._reader_lock = threading.Lock()
         self._graph_lock = threading.Lock()
         self._spatial_lock = threading.Lock()
         self._warn_invalid_rows()
@@ -90,6 +93,15 @@ class Dataset:
                 if self._adata is None:
                     self._adata = self._adata_loader()
         return self._adata
+
+    @property
+    def adata_in_memory(self):
+        """The AnnData this dataset shows when it is held in memory (not backed): Python may write
+        ``obs`` columns to it. None for a file, an AnnData opened backed, or an export."""
+        if self.kind != "anndata":
+            return None
+        adata = self.adata
+        return adata if adata is not None and not getattr(adata, "isbacked", False) else None
 
     @property
     def cell_names(self):
@@ -162,7 +174,7 @@ class Dataset:
     @property
     def has_graph(self) -> bool:
         """Whether KNN queries are possible (the data has ``obsp["connectivities"]`` or ``distances``)."""
-        return self._graph_loader is not None
+        return self._graph_arrays is not None
 
     def manifest(self) -> dict:
         """The manifest of ``docs/protocol.md`` (without ``"status"``) as the data is now.
@@ -249,39 +261,40 @@ class Dataset:
         """Expression of gene ``name`` (var name or symbol) in every cell: float32 ``(n,)``.
 
         ``layer`` is ``"X"``, a layer name or `layers.RAW` (default: the dataset's default
-        layer). Raises ``KeyError`` naming the closest genes (or layers) when unknown.
+        layer). Raises ``KeyError`` naming the closest genes (`UnknownLayer`: the layers) when
+        unknown.
         """
+        layer = self.check_layer(layer)
         pos = self.genes_of(layer).position(name)
-        return self._reader(layer)(pos)
+        return self.layer(layer).column(pos)
 
-    def column_reader(self, layer: str | None = None) -> ColumnReader:
-        """The per-gene reader of ``layer`` (default: the default layer; `layers.RAW` for
-        ``.raw``): ``reader(position)`` gives one gene's float32 values in every cell, positions
-        in `genes_of` that matrix. `UnknownName` for an unknown layer."""
-        return self._reader(layer)
-
-    def column_store(self, layer: str | None = None) -> ColumnStore | None:
-        """The column store ``layer`` is read from (a backed file's gene cache, an export's
-        store), or None when it is read otherwise (in memory, a CSC matrix on disk)."""
-        store = getattr(self._reader(layer), "__self__", None)   # a store's reader is .column
-        return store if isinstance(store, ColumnStore) else None
-
-    def _reader(self, layer: str | None) -> ColumnReader:
+    def check_layer(self, layer: str | None = None) -> str:
+        """``layer`` (default: the default layer) if the dataset has that matrix: ``"X"``, a
+        layer's name, or `layers.RAW` for ``.raw``. Raises `UnknownLayer` (a ``KeyError`` and a
+        ``ValueError``) naming the layers otherwise."""
         layer = self.default_layer if layer is None else layer
-        reader = self._readers.get(layer)
-        if reader is None:
-            if layer not in self._layer_factories:
-                raise UnknownName("layer", layer, self.layers)
-            with self._reader_lock:
-                reader = self._readers.get(layer)
-                if reader is None:
-                    reader = self._layer_factories[layer]()
-                    self._readers[layer] = reader
-        return reader
+        if layer not in self._layer_factories:
+            raise UnknownLayer(layer, self.layers)
+        return layer
 
-    def prepare_genes(self, layer: str | None = None) -> None:
-        """Make gene reads fast now (builds the on-disk column cache of a backed file if needed)."""
-        self._reader(layer)
+    def layer(self, layer: str | None = None) -> ColumnBlockSource:
+        """Matrix ``layer`` (see `check_layer`) as the source that reads it best
+        (`cellucid.data.blocks`): ``column(j)`` gives gene ``j`` (a position in `genes_of` that
+        matrix) in every cell, ``gene_columns(positions)`` a few genes, ``blocks(size)`` every
+        gene in blocks; ``store`` is the column store it reads (a backed file's gene cache, an
+        export's store) or None. The first call for a matrix on disk that is not CSC builds its
+        gene cache. Raises `UnknownLayer`.
+        """
+        return self._layer_factories[self.check_layer(layer)]()
+
+    def stored_matrices(self) -> dict:
+        """``{"X": matrix, "<layer>": matrix, ..., RAW: matrix}``: the matrices as stored (a node
+        of the h5py/zarr store, or the AnnData's own matrix), for reading in row chunks. Raises
+        `DatasetError` for an export, which stores genes only by column."""
+        if self._stored_matrices is None:
+            raise DatasetError(f"{self.path or 'this dataset'} is a cellucid export: its "
+                               f"matrices are stored by gene only")
+        return self._stored_matrices()
 
     def search_genes(self, q: str, limit: int = 20) -> tuple[list[dict], int]:
         """Genes whose name or symbol contains ``q``: ``([{"name", "symbol"}, ...], total)``."""
@@ -308,16 +321,26 @@ class Dataset:
 
     # -- neighbourhoods ------------------------------------------------------------------------
 
+    def graph_arrays(self) -> tuple:
+        """``(indptr, indices)`` of the cell graph in CSR form as stored (numpy arrays, memory
+        maps, or unread h5py/zarr arrays that slice like numpy's), for copying in steps.
+
+        Raises ``DatasetError`` saying how to make one when there is none.
+        """
+        if self._graph_arrays is None:
+            raise DatasetError(
+                "this dataset has no neighbourhood graph (obsp['connectivities'] or "
+                "obsp['distances']); compute one with `sc.pp.neighbors(adata)` and open it again")
+        return self._graph_arrays()
+
     def graph(self) -> CellGraph:
-        """The cell graph (loaded on first use); ``DatasetError`` saying how to make one if absent."""
+        """The cell graph (read on first use); ``DatasetError`` saying how to make one if absent."""
         if self._graph is None:
-            if self._graph_loader is None:
-                raise DatasetError(
-                    "this dataset has no neighbourhood graph (obsp['connectivities'] or "
-                    "obsp['distances']); compute one with `sc.pp.neighbors(adata)` and open it again")
+            indptr, indices = self.graph_arrays()
             with self._graph_lock:
                 if self._graph is None:
-                    self._graph = self._graph_loader()
+                    self._graph = CellGraph(np.asarray(indptr[:]), np.asarray(indices[:]),
+                                            self._graph_name)
         return self._graph
 
     def knn_search(self, seed: int, hops: int) -> tuple[np.ndarray, int]:
@@ -340,19 +363,21 @@ class Dataset:
     def spatial_index(self, embedding: str) -> SpatialIndex:
         """The spatial index of ``embedding`` as it is now, made on first use and kept until the
         embedding changes (its tree builds in the background after the first query)."""
-        info, version = self._catalog.embedding_entry(embedding)
-        return self._spatial_of(info, version)
+        return self.spatial_index_of(self._catalog.embedding_entry(embedding)[0])
 
-    def _spatial_of(self, info: Embedding, version: int) -> SpatialIndex:
-        held = self._spatial.get(info.name)
-        if held is None or held[0] != version:
+    def spatial_index_of(self, info: Embedding) -> SpatialIndex:
+        """The spatial index of the embedding record ``info`` (one of this dataset's, or one
+        pushed from Python for a viewer of it), made on first use and kept while ``info`` is."""
+        with self._spatial_lock:
+            index = self._spatial.get(info)
+        if index is None:
             coords = info.coords
             with self._spatial_lock:
-                held = self._spatial.get(info.name)
-                if held is None or held[0] != version:
-                    held = (version, SpatialIndex(coords, info.min, info.max))
-                    self._spatial[info.name] = held
-        return held[1]
+                index = self._spatial.get(info)
+                if index is None:
+                    index = SpatialIndex(coords, info.min, info.max)
+                    self._spatial[info] = index
+        return index
 
     def radius_cells(self, embedding: str, center, r: float) -> np.ndarray:
         """Cells within Euclidean distance ``r`` of ``center`` in ``embedding``: sorted uint32.
@@ -360,15 +385,18 @@ class Dataset:
         ``center`` has one value per embedding dimension. Raises ``KeyError`` for an unknown
         embedding and ``ValueError`` for a centre of the wrong length or a negative/non-finite r.
         """
-        info, version = self._catalog.embedding_entry(embedding)
+        return self.radius_in(self._catalog.embedding_entry(embedding)[0], center, r)
+
+    def radius_in(self, info: Embedding, center, r: float) -> np.ndarray:
+        """`radius_cells` in the embedding record ``info`` (see `spatial_index_of`)."""
         center = np.asarray(center, dtype=np.float64).ravel()
         if center.shape != (info.dims,) or not np.isfinite(center).all():
-            raise ValueError(f"embedding {embedding!r} has {info.dims} dimensions; the centre "
+            raise ValueError(f"embedding {info.name!r} has {info.dims} dimensions; the centre "
                              f"must be {info.dims} finite numbers, got {center.tolist()}")
         r = float(r)
         if not np.isfinite(r) or r < 0:
             raise ValueError(f"radius must be a finite number ≥ 0, got {r}")
-        return self._spatial_of(info, version).within(center, r)
+        return self.spatial_index_of(info).within(center, r)
 
     # -- life cycle ----------------------------------------------------------------------------
 

@@ -21,13 +21,13 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import DatasetError
+from .blocks import ColumnStoreSource
 from .catalog import StaticCatalog
 from .colstore import ColumnStore, ColumnStoreError
 from .dataset import Dataset
 from .embeddings import Embedding, default_embedding
 from .genes import GeneIndex
-from .graph import CellGraph
-from .layers import RAW, default_layer_of
+from .layers import RAW, default_layer_of, once
 from .names import UnknownName
 from .obs import ObsField
 from .quantize import dequantize
@@ -190,9 +190,9 @@ def _layer(src, rel: str, n: int, n_genes: int, name: str):
                                      f"expected {n} × {n_genes}")
         return store
     if src.lazy:   # remote: columns.json and indptr.npy are read with the first gene
-        return lambda: open_store().column
-    store = open_store()
-    return lambda: store.column
+        return once(lambda: ColumnStoreSource(open_store()))
+    source = ColumnStoreSource(open_store())
+    return lambda: source
 
 
 def raw_genes_of(src, entry: dict | None) -> GeneIndex | None:
@@ -213,7 +213,8 @@ def _raw(src, entry: dict | None, n: int, layers: dict) -> GeneIndex | None:
 
 
 def graph_of(src, entry: dict, n: int):
-    """A loader of the export's graph (``entry`` of the manifest), its files checked now."""
+    """A function giving the export's graph (``entry`` of the manifest) as CSR ``(indptr,
+    indices)``, its files checked now."""
     indptr = src.array(entry["indptr"], lambda a: None if a.shape == (n + 1,) else
                        f"has shape {a.shape}, expected ({n + 1},)", "graph indptr")
 
@@ -223,9 +224,9 @@ def graph_of(src, entry: dict, n: int):
             f"has {a.shape} values, indptr says {total}"
     indices = src.array(entry["indices"], check_indices, "graph indices")
 
-    def load() -> CellGraph:
-        return CellGraph(np.asarray(indptr()), indices(), entry["name"])
-    return load
+    def arrays() -> tuple:
+        return np.asarray(indptr()), indices()
+    return arrays
 
 
 def dataset_from_export(src, manifest: dict, *, embedding=None, layer=None,
@@ -245,8 +246,8 @@ def dataset_from_export(src, manifest: dict, *, embedding=None, layer=None,
                   for name, rel in manifest["layers"].items()}
         raw_genes = _raw(src, manifest.get("raw"), n, layers)
         graph = manifest.get("graph")
-        graph_loader = graph_of(src, graph, n) if graph else None
-    return assemble_dataset(src, manifest, embeddings, obs, var, layers, graph_loader,
+        graph_arrays = graph_of(src, graph, n) if graph else None
+    return assemble_dataset(src, manifest, embeddings, obs, var, layers, graph_arrays,
                             embedding=embedding, layer=layer, gene_symbols=gene_symbols,
                             path=path, raw_genes=raw_genes)
 
@@ -265,7 +266,7 @@ def manifest_errors(label: str):
 
 
 def assemble_dataset(src, manifest: dict, embeddings: list, obs: list, var: dict, layers: dict,
-                     graph_loader, *, embedding=None, layer=None, gene_symbols=None,
+                     graph_arrays, *, embedding=None, layer=None, gene_symbols=None,
                      path: str | None = None, lod=None, raw_genes: GeneIndex | None = None
                      ) -> Dataset:
     """The :class:`Dataset` of an export whose parts have been read (any version): ``layers``
@@ -291,7 +292,7 @@ def assemble_dataset(src, manifest: dict, embeddings: list, obs: list, var: dict
                    default_embedding=chosen, genes=GeneIndex(var["names"], var.get("symbols")),
                    gene_symbols=stored_symbols, layers=layers,
                    default_layer=default_layer_of(layers, layer),
-                   graph_name=graph["name"] if graph else None, graph_loader=graph_loader,
+                   graph_name=graph["name"] if graph else None, graph_arrays=graph_arrays,
                    adata_loader=None, path=path or src.label, lod=lod,
                    raw_genes=raw_genes,
                    log1p_base=log1p_base_of({"base": manifest.get("log1p_base")}))

@@ -10,8 +10,7 @@ from .catalog import StaticCatalog
 from .dataset import Dataset
 from .embeddings import default_embedding, make_embedding, obsm_shape, plan_embeddings
 from .genes import gene_index
-from .graph import CellGraph
-from .layers import anndata_layers, default_layer_of
+from .layers import RAW, anndata_layers, default_layer_of
 from .live import LiveCatalog
 from .obs import classify_obs
 from .raw import anndata_raw_genes, log1p_base_of
@@ -42,14 +41,24 @@ def static_catalog(adata, n_cells: int) -> StaticCatalog:
 
 
 def graph_from(obsp) -> tuple[str | None, object]:
-    """Which ``obsp`` graph to use (connectivities, else distances) and a loader for it."""
+    """Which ``obsp`` graph to use (connectivities, else distances) and a function giving its
+    CSR ``(indptr, indices)``."""
     for key in ("connectivities", "distances"):
         if key in obsp.keys():
-            def load(key=key) -> CellGraph:
+            def arrays(key=key) -> tuple:
                 matrix = sp.csr_matrix(obsp[key])
-                return CellGraph(matrix.indptr, matrix.indices, key)
-            return key, load
+                return matrix.indptr, matrix.indices
+            return key, arrays
     return None, None
+
+
+def stored_matrices(adata) -> dict:
+    """``{"X": matrix, "<layer>": matrix, ..., RAW: matrix}`` of an AnnData, as it holds them."""
+    found = {} if adata.X is None else {"X": adata.X}
+    found.update((str(k), adata.layers[k]) for k in adata.layers.keys())
+    if adata.raw is not None:
+        found[RAW] = adata.raw.X
+    return found
 
 
 def dataset_from_anndata(adata, *, embedding=None, layer=None, gene_symbols=None) -> Dataset:
@@ -67,12 +76,13 @@ def dataset_from_anndata(adata, *, embedding=None, layer=None, gene_symbols=None
     genes = gene_index(adata.var, adata.var_names, gene_symbols)
     layers = anndata_layers(adata)
     default_layer = default_layer_of(layers, layer)
-    graph_name, graph_loader = graph_from(adata.obsp)
+    graph_name, graph_arrays = graph_from(adata.obsp)
     return Dataset(kind="anndata-backed" if adata.isbacked else "anndata", n_cells=n,
                    catalog=catalog, default_embedding=default, genes=genes,
                    gene_symbols=gene_symbols, layers=layers, default_layer=default_layer,
-                   graph_name=graph_name, graph_loader=graph_loader, adata_loader=lambda: adata,
+                   graph_name=graph_name, graph_arrays=graph_arrays, adata_loader=lambda: adata,
                    path=str(adata.filename) if adata.isbacked else None,
                    raw_genes=anndata_raw_genes(adata, gene_symbols),
                    log1p_base=lambda: log1p_base_of(adata.uns.get("log1p")),
-                   cell_names_loader=lambda: adata.obs_names)
+                   cell_names_loader=lambda: adata.obs_names,
+                   stored_matrices=lambda: stored_matrices(adata))

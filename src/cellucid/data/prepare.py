@@ -21,8 +21,7 @@ import numpy as np
 from .._version import __version__
 from ..errors import DatasetError
 from .export import FORMAT, MANIFEST, VERSION, is_export_dir
-from .layers import RAW, store_matrices
-from .names import UnknownName
+from .layers import RAW, UnknownLayer
 from .open import open_dataset
 from .progress import progress_bar
 from .publish import prepare_with_urls
@@ -72,14 +71,12 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
                               "or pass overwrite=True")
     started = time.perf_counter()
     dataset = open_dataset(adata_or_path, embedding=embedding, gene_symbols=gene_symbols)
-    root = None if dataset.kind.startswith("anndata") else _store_root(dataset)
     try:
-        matrices = _matrices(dataset.adata if root is None else root, layers,
-                             raw and dataset.has_raw)
+        matrices = _matrices(dataset.stored_matrices(), layers, raw and dataset.has_raw)
         tmp = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.tmp"
         tmp.mkdir(parents=True)
         try:
-            manifest = _write_all(dataset, root, matrices, tmp, float32=float32,
+            manifest = _write_all(dataset, matrices, tmp, float32=float32,
                                   chunk_cells=chunk_cells, progress=progress,
                                   keep_categories=keep_categories)
             manifest["prepared_in_s"] = round(time.perf_counter() - started, 2)
@@ -92,29 +89,21 @@ def prepare(adata_or_path, out_dir, *, float32: bool = False, chunk_cells: int |
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     finally:
-        if root is not None and hasattr(root, "close"):
-            root.close()
         dataset.close()
     return out
 
 
-def _matrices(source, layers, raw: bool) -> dict:
-    """``{layer: matrix}`` to export (`RAW` for ``.raw`` when kept): a store node (h5py/zarr) or
-    an in-memory/backed matrix."""
-    import anndata
-    if isinstance(source, anndata.AnnData):
-        matrix_x = source.X
-        found = {str(k): source.layers[k] for k in source.layers.keys()}
-        matrix_raw = None if source.raw is None else source.raw.X
-    else:
-        stored = store_matrices(source)
-        matrix_x, matrix_raw = stored.pop("X", None), stored.pop(RAW, None)
-        found = stored
+def _matrices(stored: dict, layers, raw: bool) -> dict:
+    """``{layer: matrix}`` to export (`RAW` for ``.raw`` when kept) of the dataset's ``stored``
+    matrices: store nodes (h5py/zarr) or in-memory/backed matrices."""
+    stored = dict(stored)
+    matrix_x, matrix_raw = stored.pop("X", None), stored.pop(RAW, None)
+    found = stored
     chosen = {} if layers is None else (dict(found) if layers == "all" else {})
     if layers not in (None, "all"):
         for name in layers:
             if name not in found:
-                raise UnknownName("layer", name, list(found))
+                raise UnknownLayer(name, list(found))
             chosen[name] = found[name]
     result = {} if matrix_x is None else {"X": matrix_x}
     result.update(chosen)
@@ -123,27 +112,12 @@ def _matrices(source, layers, raw: bool) -> dict:
     return result
 
 
-def _store_root(dataset):
-    """Re-open the h5py file / zarr group behind a path dataset, read-only."""
-    if dataset.kind == "h5ad":
-        import h5py
-        return h5py.File(dataset.path, "r")
-    import zarr
-    return zarr.open_group(dataset.path, mode="r")
-
-
-def _write_graph(dataset, root, out: Path, progress: bool) -> dict | None:
+def _write_graph(dataset, out: Path, progress: bool) -> dict | None:
     if not dataset.has_graph:
         return None
     name = dataset.manifest()["graph"]
     (out / "graph").mkdir()
-    if root is None:
-        import scipy.sparse as sp
-        matrix = sp.csr_matrix(dataset.adata.obsp[name])
-        indptr, indices = matrix.indptr, matrix.indices
-    else:
-        group = root["obsp"][name]
-        indptr, indices = group["indptr"], group["indices"]
+    indptr, indices = dataset.graph_arrays()
     indptr = np.asarray(indptr[:], dtype=np.int64)
     np.save(out / "graph/indptr.npy", indptr - indptr[0])
     total = int(indptr[-1] - indptr[0])
@@ -161,7 +135,7 @@ def _write_graph(dataset, root, out: Path, progress: bool) -> dict | None:
     return {"name": name, "indptr": "graph/indptr.npy", "indices": "graph/indices.npy"}
 
 
-def _write_all(dataset, root, matrices: dict, out: Path, *, float32: bool, chunk_cells, progress,
+def _write_all(dataset, matrices: dict, out: Path, *, float32: bool, chunk_cells, progress,
                keep_categories) -> dict:
     (out / "genes").mkdir()
     _write_genes(dataset.genes, out / "genes/var.json")
@@ -183,7 +157,7 @@ def _write_all(dataset, root, matrices: dict, out: Path, *, float32: bool, chunk
         "layers": layers,
         "raw": raw,
         "log1p_base": dataset.log1p_base,
-        "graph": _write_graph(dataset, root, out, progress),
+        "graph": _write_graph(dataset, out, progress),
         "lod": cells["lod"],
     }
 

@@ -14,11 +14,12 @@ import warnings
 
 import numpy as np
 
-from .chunks import csc_arrays, encoding_of
+from .blocks import ColumnFunctionSource
+from .chunks import csc_arrays, encoding_of, stored_shape
 from .dataset import Dataset
 from .expression import csc_reader
 from .fs import Location, RemoteError
-from .layers import element_of, store_matrices
+from .layers import element_of, once, store_matrices
 
 SCAN_VALUES = 8_000_000   # stored values scanned per step of a CSR column read
 
@@ -75,10 +76,10 @@ def _guarded(what: str, call, *args):
 
 
 def remote_matrix_factory(node, label: str, element: str, n: int, warned: set | None = None):
-    """A factory of the gene reader of matrix ``node`` of the store at ``label`` (a URL without
-    secrets); a matrix not stored by gene warns `SlowRemoteGenes` when the factory runs (with the
-    first gene read), once for all the factories sharing ``warned``. Read failures raise
-    `RemoteError` (a ``DatasetError``)."""
+    """A factory of the source of matrix ``node`` of the store at ``label`` (a URL without
+    secrets), read one gene at a time; a matrix not stored by gene warns `SlowRemoteGenes` when
+    the source is made (with the first gene read), once for all the factories sharing
+    ``warned``. Read failures raise `RemoteError` (a ``DatasetError``)."""
     warned = set() if warned is None else warned
 
     def make():
@@ -100,8 +101,8 @@ def remote_matrix_factory(node, label: str, element: str, n: int, warned: set | 
 
         def read(j: int) -> np.ndarray:
             return _guarded(f"gene {j} of {element} of {label}", reader, j)
-        return read
-    return make
+        return ColumnFunctionSource(read, n, stored_shape(node)[1])
+    return once(make)
 
 
 def remote_store_layers(root, label: str, n: int) -> dict:

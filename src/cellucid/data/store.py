@@ -18,8 +18,7 @@ from .chunks import encoding_of
 from .dataset import Dataset
 from .embeddings import default_embedding, make_embedding, obsm_shape, plan_embeddings
 from .genes import gene_index
-from .graph import CellGraph
-from .layers import RAW, default_layer_of, store_layers
+from .layers import RAW, default_layer_of, store_layers, store_matrices
 from .memory import release_freed_memory
 from .obs import SAMPLE_ROWS, classify_column, classify_from_sample
 from .raw import store_log1p_base, store_raw_genes
@@ -115,18 +114,18 @@ def read_embeddings(root, n: int, requested: str | None):
     return embeddings, skipped, default_embedding([e.name for e in embeddings], requested)
 
 
-def graph_loader(root):
-    """``(name, loader)`` for ``obsp["connectivities"]`` (else ``distances``), or ``(None, None)``."""
+def graph_arrays(root):
+    """``(name, arrays)`` for ``obsp["connectivities"]`` (else ``distances``), or ``(None, None)``;
+    ``arrays()`` gives its ``(indptr, indices)`` unread."""
     obsp = root["obsp"] if "obsp" in root else {}
     for key in ("connectivities", "distances"):
         if key in obsp and encoding_of(obsp[key]) in ("csr_matrix", "csc_matrix"):
             group = obsp[key]
 
-            def load(group=group, key=key) -> CellGraph:
+            def arrays(group=group) -> tuple:
                 # a CSC graph read as CSR follows edges backwards: the same for symmetric graphs
-                return CellGraph(np.asarray(group["indptr"][:]), np.asarray(group["indices"][:]),
-                                 key)
-            return key, load
+                return group["indptr"], group["indices"]
+            return key, arrays
     return None, None
 
 
@@ -149,11 +148,12 @@ def dataset_from_store(root, path: str, kind: str, *, embedding=None, layer=None
     raw_genes = store_raw_genes(root, gene_symbols)
     if raw_genes is None:
         layers.pop(RAW, None)
-    graph_name, loader = graph_loader(root)
+    graph_name, arrays = graph_arrays(root)
     release_freed_memory()   # the chunks read for a few columns of each obsm entry
     return Dataset(kind=kind, n_cells=n, catalog=StaticCatalog(embeddings, skipped, obs),
                    default_embedding=default, genes=genes, gene_symbols=gene_symbols,
                    layers=layers, default_layer=default_layer_of(layers, layer),
-                   graph_name=graph_name, graph_loader=loader, adata_loader=adata_loader,
+                   graph_name=graph_name, graph_arrays=arrays, adata_loader=adata_loader,
                    closer=closer, path=path, raw_genes=raw_genes,
-                   log1p_base=store_log1p_base(root), cell_names_loader=lambda: obs_index(root))
+                   log1p_base=store_log1p_base(root), cell_names_loader=lambda: obs_index(root),
+                   stored_matrices=lambda: store_matrices(root))

@@ -27,12 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
+from .blocks import ColumnStoreSource
 from .colstore import ColumnStoreError
 from .dataset import Dataset
 from .embeddings import Embedding
 from .export import TILED_VERSION, Corrupt, LazyObsField, LocalExport, assemble_dataset, \
     dataset_from_export, graph_of, manifest_errors, raw_genes_of, read_manifest
-from .layers import RAW
+from .layers import RAW, once
 from .names import UnknownName
 from .obs import ObsField
 from .parallel import map_ranges
@@ -238,7 +239,7 @@ class ExportTiles(TileReader):
     def gene_range(self, gene: str, t0: int, t1: int, layer: str | None) -> np.ndarray:
         """Values of ``gene`` in tiles ``[t0, t1)``: its tile offsets, then one range read."""
         dataset = self.dataset
-        store = dataset.column_store(layer)
+        store = dataset.layer(layer).store
         j = dataset.genes_of(layer).position(gene)
         a, b = int(self.tiles.starts[t0]), int(self.tiles.starts[t1])
 
@@ -324,9 +325,9 @@ def _layer(src, tiles: ExportTiles, rel: str, order, n: int, n_genes: int, name:
                                      f"{tiles.tiles.n_tiles}")
         return store
     if tiles.files_are_remote:   # columns.json, indptr.npy: read with the first gene
-        return lambda: open_store().column
-    store = open_store()
-    return lambda: store.column
+        return once(lambda: ColumnStoreSource(open_store()))
+    source = ColumnStoreSource(open_store())
+    return lambda: source
 
 
 def tiled_dataset(src, manifest: dict, *, embedding=None, layer=None, gene_symbols=None,
@@ -356,8 +357,8 @@ def tiled_dataset(src, manifest: dict, *, embedding=None, layer=None, gene_symbo
         if raw_genes is not None:
             layers[RAW] = _layer(src, tiles, raw["matrix"], order, n, len(raw_genes), ".raw")
         graph = manifest.get("graph")
-        graph_loader = graph_of(src, graph, n) if graph else None
-    dataset = assemble_dataset(src, manifest, embeddings, obs, var, layers, graph_loader,
+        graph_arrays = graph_of(src, graph, n) if graph else None
+    dataset = assemble_dataset(src, manifest, embeddings, obs, var, layers, graph_arrays,
                                embedding=embedding, layer=layer, gene_symbols=gene_symbols,
                                path=path, lod=tiles, raw_genes=raw_genes)
     tiles.dataset = dataset

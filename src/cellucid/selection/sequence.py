@@ -102,7 +102,7 @@ class CellSequence(Sequence):
 
     def __eq__(self, other):
         if isinstance(other, CellSequence):
-            return np.array_equal(self._cells, other._cells)
+            return np.array_equal(self._cells, np.asarray(other))   # its cells, not a copy
         if isinstance(other, list):   # as a list: never equal to a tuple or a range
             if len(other) != len(self):
                 return False

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._version import __version__
 from . import sections as sec
-from .document import KIND, VERSION, check_kind, read_document, write_document
+from .document import KIND, VERSION, check_kind, parse_document, read_document, write_document
 
 
 @dataclass
@@ -202,3 +202,19 @@ def _cell_count(declared: object, given: int | None) -> int:
     if given is not None and given != declared:
         raise ValueError(f"the bundle covers {declared} cells, not {given}")
     return declared
+
+
+def as_bundle(source) -> SessionBundle:
+    """``source`` as a `SessionBundle`: a bundle, a path (``str`` or path-like), the bytes of
+    a session file, or its JSON object. Raises `FileNotFoundError`, `ValueError`, and
+    `TypeError` for anything else."""
+    if isinstance(source, SessionBundle):
+        return source
+    if isinstance(source, (bytes, bytearray)):
+        return SessionBundle.from_json(parse_document(bytes(source), "the session"))
+    if isinstance(source, dict):
+        return SessionBundle.from_json(source)
+    if isinstance(source, (str, os.PathLike)):
+        return SessionBundle.from_json(read_document(source))
+    raise TypeError(f"a session is a path, a SessionBundle, bytes or a dict, not "
+                    f"{type(source).__name__}")

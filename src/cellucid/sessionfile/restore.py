@@ -13,12 +13,16 @@ import numpy as np
 import pandas as pd
 
 from ..data.layers import RAW
-from ..local_data import ID_PREFIX
+from ..data.pushed import ID_PREFIX
 from . import sections as sec
 from .bundle import SessionBundle
 from .identity import CellMap, match_cells
 
 SHOWN_DROPPED = 10   # cell names a report prints before "and N more"
+
+
+class SessionWarning(UserWarning):
+    """A session was restored without some of what it holds (the message says what)."""
 
 
 @dataclass

@@ -45,6 +45,30 @@ export class App {
     this.lastFrameMs = 0;
     this.listeners = new Set();
     this.values = new ValueCache();
+    this.frozen = false;
+    this.cameraTouched = false;
+  }
+
+  /** Take the dataset's manifest at start: its names, and the number of cells. */
+  useManifest(manifest) {
+    this.manifest = manifest;
+    this.n = manifest.n_cells;
+  }
+
+  /** A newer manifest of the same cells (the live loop); the menus rebuild on "manifest". */
+  replaceManifest(manifest) {
+    this.manifest = manifest;
+    this.changed("manifest");
+  }
+
+  /** The first frame is drawn: from now on every change redraws. */
+  finishStarting() {
+    this.starting = false;
+  }
+
+  /** Take no more input from the user (the viewer was stopped from Python). */
+  freeze() {
+    this.frozen = true;
   }
 
   /**
@@ -144,6 +168,17 @@ export class App {
     this.changed("embedding");
   }
 
+  /**
+   * Move the camera by the user's hand (or to a view the user saved): `move(camera)` pans,
+   * rotates, zooms or sets it. From then on the view keeps what the user looks at instead of
+   * fitting the data; it redraws.
+   */
+  moveCamera(move) {
+    move(this.camera);
+    this.cameraTouched = true;
+    this.invalidate();
+  }
+
   /** Fit the view to the cells drawn: all valid ones, or the visible ones while some are hidden. */
   resetCamera() {
     const e = this.embedding;
@@ -167,10 +202,8 @@ export class App {
       this.resetCamera();
       return;
     }
-    this.camera.setState(s);
-    this.cameraTouched = true;
+    this.moveCamera((c) => c.setState(s));
     if (s.homePixelsPerUnit > 0) this.homePixelsPerUnit = s.homePixelsPerUnit;
-    this.invalidate();
     this.changed("camera");
   }
 

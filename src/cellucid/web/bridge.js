@@ -2,6 +2,7 @@
 // with backoff on network errors, 429 (honouring Retry-After) and 5xx; hover throttled.
 
 import { encodeCells } from "./cells.js";
+import { realClock } from "./clock.js";
 import { fetcher, replyMessage, viewerGone } from "./http.js";
 
 export const defaults = {
@@ -37,7 +38,7 @@ export function isRetryable(status) {
 
 export class Bridge {
   /**
-   * @param {object} opts viewerId, viewerToken, nCells; optional fetch, sleep, now,
+   * @param {object} opts viewerId, viewerToken, nCells; optional fetch, clock (`clock.js`), sleep, now,
    *   onGiveUp(type, reason), onGone(status) (the server no longer knows this viewer), onDelivered.
    */
   constructor(opts) {
@@ -46,8 +47,9 @@ export class Bridge {
     this.nCells = opts.nCells ?? 0;
     this.options = { ...defaults, ...(opts.options || {}) };
     this.fetch = fetcher(opts.fetch);
-    this.sleep = opts.sleep || ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.now = opts.now || (() => Date.now());
+    this.clock = opts.clock || realClock;
+    this.sleep = opts.sleep || this.clock.sleep;
+    this.now = opts.now || this.clock.now;
     this.onGiveUp = opts.onGiveUp || (() => {});
     this.onGone = opts.onGone || (() => {});
     this.log = opts.log || (() => {});
@@ -92,7 +94,7 @@ export class Bridge {
     if (h.timer) return;
     const wait = h.lastSentAt + this.options.hoverIntervalMs - this.now();
     if (wait <= 0) this.flushHover();
-    else h.timer = setTimeout(() => { h.timer = null; this.flushHover(); }, wait);
+    else h.timer = this.clock.setTimeout(() => { h.timer = null; this.flushHover(); }, wait);
   }
 
   flushHover() {

@@ -14,21 +14,9 @@ export const defaults = {
   bundlePath: "_cellucid/session_bundle",
 };
 
-/**
- * A function applying one command. `env`: app, bridge, commandsState() → {connected},
- * onFreeze(message), auth {viewerId, viewerToken}; showComparison(command),
- * showGenePlot(command) (the panels), renderImage(scale) → PNG Blob; views {capture(),
- * restore(view)} (viewstate.js `createViewKeeper`; without it the view is captured without its
- * panels and cannot be restored); optional fetch.
- */
-export function createCommandHandler(env) {
-  const { app, bridge } = env;
-  const fetch = fetcher(env.fetch);
-  const needs = (name) => {
-    if (typeof env[name] !== "function") throw new Error(`this page cannot ${name}`);
-    return env[name];
-  };
-  const handlers = {
+/** The commands that change what the view shows (docs/protocol.md, "Command catalogue"). */
+function viewHandlers(app) {
+  return {
     async highlight(c) {
       const cells = await decodeCells(c.cells, app.n);
       app.setHighlight(String(c.name ?? `${groupDefaults.namePrefix} ${app.highlights.size + 1}`), c.color || "#ff0000", cells);
@@ -64,6 +52,17 @@ export function createCommandHandler(env) {
       const cells = await decodeCells(c.cells, app.n);
       app.select(cells, { source: "python", mode: "replace" });
     },
+  };
+}
+
+/** The commands that ask the page for something: a reply event, an upload, a panel's result. */
+function askingHandlers(env, fetch) {
+  const { app, bridge } = env;
+  const needs = (name) => {
+    if (typeof env[name] !== "function") throw new Error(`this page cannot ${name}`);
+    return env[name];
+  };
+  return {
     async ping(c) {
       bridge.send("pong", { requestId: c.requestId, t: Date.now() });
     },
@@ -105,6 +104,18 @@ export function createCommandHandler(env) {
     },
     async freeze() {},
   };
+}
+
+/**
+ * A function applying one command. `env`: app, bridge, commandsState() → {connected},
+ * onFreeze(message), auth {viewerId, viewerToken}; showComparison(command),
+ * showGenePlot(command) (the panels), renderImage(scale) → PNG Blob; views {capture(),
+ * restore(view)} (viewstate.js `createViewKeeper`; without it the view is captured without its
+ * panels and cannot be restored); optional fetch.
+ */
+export function createCommandHandler(env) {
+  const { app, bridge } = env;
+  const handlers = { ...viewHandlers(app), ...askingHandlers(env, fetcher(env.fetch)) };
 
   return async function apply(command) {
     const handler = Object.prototype.hasOwnProperty.call(handlers, command.type) ? handlers[command.type] : null;

@@ -4,6 +4,8 @@
 // one slice of the body as its buffer, and resolves a real `Response`. The page's modules cannot
 // tell it from `window.fetch`. README.md, "Two transports", has the message shapes.
 
+import { realClock } from "./clock.js";
+
 export const defaults = {
   pollPath: "_cellucid/commands/poll",
   pollTimeoutMs: 35000,
@@ -17,12 +19,13 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * A `fetch(url, init)`-compatible function over `model` (an anywidget model: `send(msg,
  * callbacks, buffers)`, `on`/`off("msg:custom", …)`). Text bodies travel in the message, binary
  * ones (Blob, ArrayBuffer, typed arrays) as its buffer. A request with no reply for
- * `options.timeoutMs` (`pollTimeoutMs` for the command long-poll; the clock restarts with each
- * part received) rejects with a TypeError, as a network failure does; `init.signal` aborts.
+ * `options.timeoutMs` (`pollTimeoutMs` for the command long-poll; the clock — `options.clock`,
+ * `clock.js` — restarts with each part received) rejects with a TypeError, as a network failure does; `init.signal` aborts.
  * The function has `close(reason)` (stop listening, reject what is pending) and `pending()`.
  */
 export function createCommFetch(model, options = {}) {
-  const o = { ...defaults, ...options };
+  const { clock = realClock, ...rest } = options;
+  const o = { ...defaults, ...rest };
   const inflight = new Map();
   // Two views of one widget share its comm: a random base keeps their rids apart.
   const base = Math.floor(Math.random() * 2 ** 31) * 2 ** 20;
@@ -49,13 +52,13 @@ export function createCommFetch(model, options = {}) {
       const finish = (fn, value) => {
         if (!inflight.has(rid)) return;
         inflight.delete(rid);
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         if (signal) signal.removeEventListener("abort", onAbort);
         fn(value);
       };
       const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => finish(reject, new TypeError(
+        clock.clearTimeout(timer);
+        timer = clock.setTimeout(() => finish(reject, new TypeError(
           `no reply from the Python kernel over the notebook comm within ${limit / 1000} s (${url.split("?")[0]})`)), limit);
       };
       const onAbort = () => finish(reject, abortReason(signal));

@@ -72,10 +72,7 @@ export class Interaction {
       g.tool.move(e, p);
     } else if (g.moved > defaults.clickSlopPx) {
       const dx = p.x - g.last.x, dy = p.y - g.last.y;
-      if (g.kind === "rotate") this.app.camera.rotate(dx, dy);
-      else this.app.camera.pan(dx, dy);
-      this.app.cameraTouched = true;
-      this.app.invalidate();
+      this.app.moveCamera((c) => (g.kind === "rotate" ? c.rotate(dx, dy) : c.pan(dx, dy)));
     }
     g.last = p;
   }
@@ -112,9 +109,7 @@ export class Interaction {
     if (!this.app.embedding) return;
     const p = this.local(e);
     const delta = e.deltaMode === 1 ? e.deltaY * 16 : e.deltaY;
-    this.app.camera.zoomAt(p.x, p.y, Math.exp(-delta * defaults.wheelZoomSpeed));
-    this.app.cameraTouched = true;
-    this.app.invalidate();
+    this.app.moveCamera((c) => c.zoomAt(p.x, p.y, Math.exp(-delta * defaults.wheelZoomSpeed)));
     this.app.changed("camera");
     this.scheduleHover();
   }
@@ -141,10 +136,8 @@ export class Interaction {
       this.onAnnotate();
     }
     else if (k === "+" || k === "=" || k === "-") {
-      const c = this.app.camera;
-      c.zoomAt(c.width / 2, c.height / 2, k === "-" ? 1 / defaults.keyZoomFactor : defaults.keyZoomFactor);
-      this.app.cameraTouched = true;
-      this.app.invalidate();
+      const factor = k === "-" ? 1 / defaults.keyZoomFactor : defaults.keyZoomFactor;
+      this.app.moveCamera((c) => c.zoomAt(c.width / 2, c.height / 2, factor));
     }
   }
 

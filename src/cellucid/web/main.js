@@ -1,7 +1,7 @@
 // Entry point: learns the credentials and the transport (`transport.js`: the page URL and HTTP,
 // or the notebook widget's comm), loads the data, draws the first frame, posts `ready` and
 // `transport`, then listens for commands. Every URL is relative to the page. Also the entry of
-// the widget bundle (`webdeps/build-widget.mjs`), which the widget loader imports in the notebook
+// the widget's app script (`webdeps/build-widget.mjs`), which the widget loader imports in the notebook
 // page for `createCommFetch` alone: the app starts only in a document holding its canvas.
 
 import { App } from "./app.js";
@@ -50,7 +50,39 @@ async function main() {
     $("#gone .detail").textContent = "This page needs ?viewerId=…&viewerToken=… in its URL; open it from Python (cellucid.show_anndata).";
     return;
   }
+  const bridge = connectBridge(auth, fetch, messages);
+  const data = new DataClient({ ...auth, fetch });
+  const canvas = $("#gl");
+  const app = createApp(canvas, data, bridge, messages);
+  // The panels are made once `_cellucid/info` and the manifest are loaded.
+  const panels = { annotate: null, compare: null, genePlots: null };
+  const page = createControlsOfTheView({ app, data, bridge, messages, canvas, panels });
 
+  let info, manifest;
+  try {
+    [info, manifest] = await Promise.all([data.info(), data.manifest()]);
+  } catch (err) {
+    if (viewerGone(err.status)) messages.gone(true);
+    else messages.banner(`Could not load the data: ${err.message}`);
+    throw err;
+  }
+  app.useManifest(manifest);
+  bridge.nCells = manifest.n_cells;
+  if (info.title) document.title = `${info.title} · cellucid`;
+  document.body.dataset.cellucidRevision = String(revisionOf(manifest));
+  createPanels({ app, data, bridge, messages, info, manifest, panels, annotatePanel: page.annotatePanel });
+  const views = createSessionParts({ app, auth, fetch, info, messages, panels, layout: page.layout });
+  // A viewer shown with a session opens on it: `ready` means "the restored view is drawn".
+  const openSession = () => views.restore(info.session).catch((err) => messages.toast(`Cannot restore the session: ${err.message}`));
+  await drawFirstFrame(app, info, manifest, page.refreshStatus, info.session ? openSession : null);
+  bridge.send("ready", { n_cells: app.n, dimensions: app.embedding.dims, embedding: app.embedding.name });
+  bridge.send("transport", { mode: transport.mode, reason: transport.reason });
+  const stream = listenForCommands({ app, bridge, auth, fetch, transport, panels, messages, views });
+  exposeForTests({ app, bridge, stream, interaction: page.interaction, canvas });
+}
+
+/** The bridge that carries events to Python, and the page's console forwarded through it. */
+function connectBridge(auth, fetch, messages) {
   const bridge = new Bridge({
     ...auth, fetch,
     onGiveUp: (type, reason) => messages.banner(`Could not deliver a "${type}" event to Python (${reason}). Later events are still sent.`),
@@ -58,10 +90,11 @@ async function main() {
   });
   const original = forwardConsole(bridge, window);
   bridge.log = original.warn;
+  return bridge;
+}
 
-  const data = new DataClient({ ...auth, fetch });
-  const canvas = $("#gl");
-  const stage = $("#stage");
+/** The viewer's state and drawing on `canvas`; a lost graphics context says so. */
+function createApp(canvas, data, bridge, messages) {
   let app;
   try {
     app = new App({ canvas, data, bridge });
@@ -74,61 +107,83 @@ async function main() {
     messages.banner("The graphics context was lost (the GPU was reset or is out of memory). Re-run the cell to draw again.");
     console.warn("cellucid: WebGL context lost");
   });
+  return app;
+}
+
+/**
+ * What the user drives the view with before any data is loaded: the tools, the toolbar and its
+ * actions, the pointer and keys, the stage beside the docked panels (which opens them once
+ * `panels` holds them). Returns {interaction, annotatePanel, refreshStatus, layout()} (`layout`
+ * sizes the dock and the canvas at once).
+ */
+function createControlsOfTheView({ app, data, bridge, messages, canvas, panels }) {
   const sketch = new Sketch($("#sketch"), () => app.theme);
   const toolCtx = { app, data, sketch, toast: (t) => messages.toast(t), skipBits: FLAGS_NOT_DRAWN };
   const tools = new Map([["lasso", new LassoTool(toolCtx)], ["knn", new KnnTool(toolCtx)], ["proximity", new ProximityTool(toolCtx)]]);
-  const clearSelection = () => {
-    if (app.selection.length) app.select(new Uint32Array(0), { source: "clear", mode: "replace" });
-  };
-  // The selection becomes a highlight group, stored as the `highlight` command stores one.
-  const highlightSelection = () => {
-    if (!app.selection.length) { messages.toast("select cells first"); return; }
-    const groups = [...app.highlights.values()];
-    app.setHighlight(nextGroupName(groups), nextGroupColor(groups), app.selection);
-    clearSelection();
-  };
-  // Made once `_cellucid/info` has named the annotations key.
-  let annotate = null;
-  const openAnnotate = () => { if (annotate && !app.frozen) annotate.open(); };
-  // Made once the manifest is loaded.
-  let compare = null, genePlots = null;
-  const openCompare = () => {
-    if (!compare) return;
-    if (app.selection.length) compare.run();
-    else compare.open();
-  };
-  const saveImage = () => {
-    if (!app.embedding) return;
-    renderImage(app, imageDefaults.saveScale)
-      .then((png) => downloadBlob(png, imageDefaults.filename))
-      .catch((err) => messages.toast(`Cannot save the image: ${err.message}`));
-  };
+  const actions = selectionActions(app, messages, panels);
   const interaction = new Interaction({
     canvas, app, tools, bridge,
     tooltip: new Tooltip($("#tooltip"), (cell) => describeCell(cell, app.colorBy)),
     onToolChange: (name) => toolbar.setActive(name),
-    onClear: clearSelection,
-    onHighlight: highlightSelection,
-    onAnnotate: openAnnotate,
+    onClear: actions.clear,
+    onHighlight: actions.highlight,
+    onAnnotate: actions.annotate,
   });
   const toolbar = createToolbar($("#toolbar"), {
     tools: [{ name: "click", key: "c", title: "Click (C): pan/orbit with drag; click a cell to select it" }, ...tools.values()],
     actions: [
       { name: "reset", label: "Reset view", title: "Fit the data (R)", run: () => app.resetCamera() },
-      { name: "highlight", label: "Highlight", key: "h", title: "Make the selection a highlight group (H)", run: highlightSelection },
-      { name: "annotate", testid: "cellucid-annotate", label: "Annotate", key: "a", title: "Annotate selection (A)", run: openAnnotate },
-      { name: "clear", label: "Clear", title: "Clear the selection (Esc)", run: clearSelection },
-      { name: "compare", testid: "cellucid-compare", label: "Compare", title: "Marker genes of the selection against a reference", run: openCompare },
-      { name: "save-image", testid: "cellucid-save-image", label: "Save image", title: "Download the view as a PNG (twice its size)", run: saveImage },
+      { name: "highlight", label: "Highlight", key: "h", title: "Make the selection a highlight group (H)", run: actions.highlight },
+      { name: "annotate", testid: "cellucid-annotate", label: "Annotate", key: "a", title: "Annotate selection (A)", run: actions.annotate },
+      { name: "clear", label: "Clear", title: "Clear the selection (Esc)", run: actions.clear },
+      { name: "compare", testid: "cellucid-compare", label: "Compare", title: "Marker genes of the selection against a reference", run: actions.compare },
+      { name: "save-image", testid: "cellucid-save-image", label: "Save image", title: "Download the view as a PNG (twice its size)", run: actions.saveImage },
       { name: "theme", label: "Theme", title: "Dark / light background", run: () => app.setTheme(app.theme === "dark" ? "light" : "dark") },
     ],
     onTool: (name) => interaction.setTool(name),
   });
   interaction.setTool("click");
   app.setTheme(app.theme);
-
-  // The panels dock beside (or below) the stage; the stage keeps the rest, and `fit` follows it.
   const annotatePanel = createAnnotatePanel($("#annotate"));
+  const layout = fitStageBesideTheDock(app, sketch);
+  return { interaction, annotatePanel, refreshStatus: () => refreshStatus(app), layout };
+}
+
+/** The toolbar's and the keys' actions on the selection and the view. */
+function selectionActions(app, messages, panels) {
+  const clear = () => {
+    if (app.selection.length) app.select(new Uint32Array(0), { source: "clear", mode: "replace" });
+  };
+  return {
+    clear,
+    // The selection becomes a highlight group, stored as the `highlight` command stores one.
+    highlight: () => {
+      if (!app.selection.length) { messages.toast("select cells first"); return; }
+      const groups = [...app.highlights.values()];
+      app.setHighlight(nextGroupName(groups), nextGroupColor(groups), app.selection);
+      clear();
+    },
+    annotate: () => { if (panels.annotate && !app.frozen) panels.annotate.open(); },
+    compare: () => {
+      if (!panels.compare) return;
+      if (app.selection.length) panels.compare.run();
+      else panels.compare.open();
+    },
+    saveImage: () => {
+      if (!app.embedding) return;
+      renderImage(app, imageDefaults.saveScale)
+        .then((png) => downloadBlob(png, imageDefaults.filename))
+        .catch((err) => messages.toast(`Cannot save the image: ${err.message}`));
+    },
+  };
+}
+
+/**
+ * The panels dock beside (or below) the stage; the stage keeps the rest, and the canvas follows
+ * it. Returns `layout()`: the dock and the canvas sized now (not on the next resize callback).
+ */
+function fitStageBesideTheDock(app, sketch) {
+  const stage = $("#stage");
   const dock = createDock({ view: $("#view"), dock: $("#dock") });
   const fit = () => {
     const r = stage.getBoundingClientRect();
@@ -142,27 +197,27 @@ async function main() {
     matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener("change", () => { fit(); watchDpr(); }, { once: true });
   };
   watchDpr();
+  return () => { dock.layout(); fit(); };
+}
 
-  // ---- load ----------------------------------------------------------------------------------
-  let info, manifest;
-  try {
-    [info, manifest] = await Promise.all([data.info(), data.manifest()]);
-  } catch (err) {
-    if (viewerGone(err.status)) messages.gone(true);
-    else messages.banner(`Could not load the data: ${err.message}`);
-    throw err;
-  }
-  app.manifest = manifest;
-  app.n = manifest.n_cells;
-  bridge.nCells = manifest.n_cells;
-  if (info.title) document.title = `${info.title} · cellucid`;
-  document.body.dataset.cellucidRevision = String(revisionOf(manifest));
-  annotate = createAnnotate({
+/** The status line: cells, selected, hidden. */
+function refreshStatus(app) {
+  const hidden = app.hiddenCount();
+  $("#status").textContent = `${app.n.toLocaleString("en-US")} cells` +
+    (app.selection.length ? ` · ${app.selection.length.toLocaleString("en-US")} selected` : "") +
+    (hidden ? ` · ${hidden.toLocaleString("en-US")} hidden` : "");
+  document.body.dataset.cellucidHidden = String(hidden);
+}
+
+/**
+ * What needs the loaded manifest: the annotate, compare and gene-plot panels (kept in `panels`),
+ * the header selects, gene search, and the legend, colour bar and status that follow the app.
+ */
+function createPanels({ app, data, bridge, messages, info, manifest, panels, annotatePanel }) {
+  panels.annotate = createAnnotate({
     box: annotatePanel.box, input: annotatePanel.input, app, bridge,
     key: annotationsKey(info), toast: (t) => messages.toast(t),
   });
-
-  const colorable = manifest.obs.filter((o) => o.kind !== "uncolorable");
   const controls = createControls({
     embeddingSelect: $("#embedding"), colorSelect: $("#colorby"), manifest, app,
     onError: (err) => messages.toast(err.message),
@@ -172,36 +227,44 @@ async function main() {
     search: (q, limit) => data.searchGenes(q, limit),
     onPick: colorByGene,
   });
-  genePlots = createGenePlotPanel($("#geneplots"), { app, bridge, data, onGene: colorByGene });
-  compare = createComparePanel($("#compare"), {
-    app, bridge, data, onGene: colorByGene, onPlotGenes: (genes, matrix) => genePlots.request(genes, matrix),
+  panels.genePlots = createGenePlotPanel($("#geneplots"), { app, bridge, data, onGene: colorByGene });
+  panels.compare = createComparePanel($("#compare"), {
+    app, bridge, data, onGene: colorByGene, onPlotGenes: (genes, matrix) => panels.genePlots.request(genes, matrix),
   });
+  followTheApp(app, controls, panels);
+}
+
+/**
+ * Sessions in the page: the view captured and restored with its panels (`viewstate.js`), and
+ * the Save session / Open session actions. Returns the view keeper.
+ */
+function createSessionParts({ app, auth, fetch, info, messages, panels, layout }) {
   const views = createViewKeeper(app, {
-    panels: () => ({ compare: panelState(compare), genePlots: panelState(genePlots) }),
-    setPanels: async (p) => { await restorePanel(compare, p.compare); await restorePanel(genePlots, p.genePlots); },
-    layout: () => { dock.layout(); fit(); },
+    panels: () => ({ compare: panelState(panels.compare), genePlots: panelState(panels.genePlots) }),
+    setPanels: async (p) => {
+      await restorePanel(panels.compare, p.compare);
+      await restorePanel(panels.genePlots, p.genePlots);
+    },
+    layout,
   });
   createSessionActions({
     el: $("#session"), auth, fetch, capture: views.capture, title: () => info.title,
     toast: (t) => messages.toast(t), confirm: (text) => window.confirm(text),
   });
+  return views;
+}
 
-  const legendEl = $("#legend"), colorbarEl = $("#colorbar"), highlightsEl = $("#highlights"), statusEl = $("#status");
+/** Keep the menus, panels, legend, colour bar, page markers and status in step with the app. */
+function followTheApp(app, controls, panels) {
+  const legendEl = $("#legend"), colorbarEl = $("#colorbar"), highlightsEl = $("#highlights");
   const pickCategory = (code, ev) => {
     const c = app.colorBy;
     const cells = app.categoryCells(code);
     app.select(cells, { source: "annotation", mode: modeFromModifiers(ev), extra: { field: c.field, category: String(c.categories[code]) } });
   };
-  const refreshStatus = () => {
-    const hidden = app.hiddenCount();
-    statusEl.textContent = `${app.n.toLocaleString("en-US")} cells` +
-      (app.selection.length ? ` · ${app.selection.length.toLocaleString("en-US")} selected` : "") +
-      (hidden ? ` · ${hidden.toLocaleString("en-US")} hidden` : "");
-    document.body.dataset.cellucidHidden = String(hidden);
-  };
   app.onChange((kind) => {
     controls.sync(kind);
-    compare.sync(kind);
+    panels.compare.sync(kind);
     if (kind === "color") {
       renderLegend(legendEl, app.colorBy, pickCategory);
       renderColorbar(colorbarEl, app.colorBy, app.colormap, (name) => app.setColormap(name));
@@ -210,20 +273,26 @@ async function main() {
       document.body.dataset.cellucidEmbedding = app.embedding.name;
       document.body.dataset.cellucidDims = String(app.embedding.dims);
     } else if (kind === "selection") {
-      annotate.update();
+      panels.annotate.update();
     } else if (kind === "manifest") {
       document.body.dataset.cellucidRevision = String(revisionOf(app.manifest));
     } else if (kind === "highlights") {
       renderHighlights(highlightsEl, [...app.highlights.values()], (name) => app.clearHighlights(name));
     }
-    refreshStatus();
+    refreshStatus(app);
   });
+}
 
-  // Python's `color=` (an {field, kind} object) wins; else the first categorical with colours.
+/**
+ * Load the embedding and the first colouring together, and draw the first frame with both.
+ * Python's `color=` (an {field, kind} object) wins; else the first categorical with colours.
+ * `openSession` (when the viewer was shown with a session) restores it before that frame.
+ */
+async function drawFirstFrame(app, info, manifest, refresh, openSession) {
+  const colorable = manifest.obs.filter((o) => o.kind !== "uncolorable");
   const fallback = colorable.find((o) => o.kind === "categorical" && o.colors) || colorable.find((o) => o.kind === "categorical") || colorable[0] || {};
   const start = info.color ? info.color.field : fallback.name;
   const startKind = info.color ? info.color.kind : undefined;
-  // The embedding and the first colouring load together.
   const [, applyColor] = await Promise.all([
     app.setEmbedding(info.embedding || manifest.default_embedding || manifest.embeddings[0].name),
     start ? app.fetchColor(start, startKind).catch((err) => {
@@ -234,27 +303,26 @@ async function main() {
   performance.mark("cellucid-data-loaded");
   if (applyColor) applyColor();
   else app.applyUniform();
-  // A viewer shown with a session opens on it: `ready` means "the restored view is drawn".
-  if (info.session) await views.restore(info.session).catch((err) => messages.toast(`Cannot restore the session: ${err.message}`));
+  if (openSession) await openSession();
   performance.mark("cellucid-colors-applied");
-  app.starting = false;
+  app.finishStarting();
   app.drawNow();
-  refreshStatus();
+  refresh();
   document.body.dataset.cellucidReady = "1";
   performance.mark("cellucid-ready");
-  bridge.send("ready", { n_cells: app.n, dimensions: app.embedding.dims, embedding: app.embedding.name });
-  bridge.send("transport", { mode: transport.mode, reason: transport.reason });
+}
 
-  // ---- commands --------------------------------------------------------------------------------
+/** Apply Python's commands as they stream in (SSE, or long polls over the comm); returns the stream. */
+function listenForCommands({ app, bridge, auth, fetch, transport, panels, messages, views }) {
   let stream;
   const apply = createCommandHandler({
     app, bridge, auth, fetch, views,
     commandsState: () => ({ connected: stream.connected, mode: stream.mode }),
-    showComparison: (c) => compare.show(c),
-    showGenePlot: (c) => genePlots.show(c),
+    showComparison: (c) => panels.compare.show(c),
+    showGenePlot: (c) => panels.genePlots.show(c),
     renderImage: (scale) => renderImage(app, scale),
     onFreeze: (message) => {
-      app.frozen = true;
+      app.freeze();
       bridge.freeze();
       stream.stop();
       messages.freeze(message);
@@ -272,7 +340,11 @@ async function main() {
     },
   });
   stream.start();
+  return stream;
+}
 
+/** `window.__cellucid`: what tests read to compute ground truth (they drive the page with the mouse). */
+function exposeForTests({ app, bridge, stream, interaction, canvas }) {
   window.__cellucid = {
     app, bridge, stream, interaction,
     /** Screen position (CSS px, relative to the canvas) of a cell. */

@@ -40,17 +40,18 @@ export function staleness(applied, entries) {
   return "current";
 }
 
+// The number of the latest reload started, per app: an older one that finishes later is dropped.
+const latestReload = new WeakMap();
+
 /**
  * Fetch the manifest and make it the app's (`changed("manifest")` rebuilds the menus). Of
  * overlapping reloads the last one started wins. Resolves to the app's manifest.
  */
 export async function reloadManifest(app) {
-  const ticket = (app.manifestTicket = (app.manifestTicket || 0) + 1);
+  const ticket = (latestReload.get(app) || 0) + 1;
+  latestReload.set(app, ticket);
   const manifest = await app.data.manifest();
-  if (ticket === app.manifestTicket) {
-    app.manifest = manifest;
-    app.changed("manifest");
-  }
+  if (ticket === latestReload.get(app)) app.replaceManifest(manifest);
   return app.manifest;
 }
 

@@ -1,4 +1,4 @@
-// Observable Plot, imported on first use from the bundle vendored in `vendor/plot.js` (built by
+// Observable Plot, imported on first use from the module vendored in `vendor/plot.js` (built by
 // `webdeps/`), and the standalone SVG files the plots' "SVG" buttons download.
 
 export const defaults = {

@@ -5,6 +5,7 @@
 // What each command does is `commands.js`.
 
 import { authQuery } from "./auth.js";
+import { realClock } from "./clock.js";
 import { fetcher, viewerGone } from "./http.js";
 
 export const defaults = {
@@ -23,8 +24,8 @@ export const defaults = {
 export class CommandStream {
   /**
    * @param {object} opts viewerId, viewerToken, onCommand(command) → Promise (applied in order),
-   *   onConnection({connected, gone, mode, reason}); optional fetch, options (`defaults`;
-   *   `sse: false` long-polls from the start).
+   *   onConnection({connected, gone, mode, reason}); optional fetch, clock (`clock.js`), options
+   *   (`defaults`; `sse: false` long-polls from the start).
    */
   constructor(opts) {
     this.query = authQuery(opts);
@@ -32,6 +33,7 @@ export class CommandStream {
     this.onConnection = opts.onConnection || (() => {});
     this.fetch = fetcher(opts.fetch);
     this.options = { ...defaults, ...(opts.options || {}) };
+    this.clock = opts.clock || realClock;
     this.mode = this.options.sse ? "sse" : "poll";
     this.lastSeq = 0;
     this.seen = new Set();
@@ -94,7 +96,7 @@ export class CommandStream {
         this.setState({ gone: true, reason: "health check failed" });
         await this.waitForHealth(false);
       } else {
-        await sleep(this.options.reconnectDelayMs * Math.min(8, failures));
+        await this.clock.sleep(this.options.reconnectDelayMs * Math.min(8, failures));
       }
     }
   }
@@ -102,7 +104,7 @@ export class CommandStream {
   /** Poll health until the server answers (and, when `viewerMissing`, until the stream is back). */
   async waitForHealth(viewerMissing) {
     while (!this.stopped) {
-      await sleep(this.options.healthIntervalMs);
+      await this.clock.sleep(this.options.healthIntervalMs);
       if (await this.healthOk()) {
         if (!viewerMissing) this.setState({ gone: false, reason: "server back" });
         return;
@@ -112,14 +114,14 @@ export class CommandStream {
 
   async healthOk() {
     const ctrl = new AbortController();
-    const timer = setTimeout(() => ctrl.abort(), this.options.healthTimeoutMs);
+    const timer = this.clock.setTimeout(() => ctrl.abort(), this.options.healthTimeoutMs);
     try {
       const res = await this.fetch(this.options.healthPath, { cache: "no-store", signal: ctrl.signal });
       return res.ok;
     } catch {
       return false;
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
   }
 
@@ -128,7 +130,7 @@ export class CommandStream {
     this.controller = ctrl;
     let sawBytes = false;
     let timedOut = false;
-    const timer = setTimeout(() => { if (!sawBytes) { timedOut = true; ctrl.abort(); } }, this.options.firstBytesTimeoutMs);
+    const timer = this.clock.setTimeout(() => { if (!sawBytes) { timedOut = true; ctrl.abort(); } }, this.options.firstBytesTimeoutMs);
     try {
       const res = await this.fetch(`${this.options.streamPath}?${this.query}`, {
         headers: { Accept: "text/event-stream" },
@@ -157,7 +159,7 @@ export class CommandStream {
       if (timedOut) return { switchToPoll: true };
       return { error: err, sawBytes };
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       if (sawBytes) this.setState({ connected: false });
     }
   }
@@ -174,10 +176,6 @@ export class CommandStream {
     for (const item of body.commands || []) this.receive(item.command, item.seq);
     return { ok: true };
   }
-}
-
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 // Incremental Server-Sent Events parser (the WHATWG event-stream format), fed text chunks.

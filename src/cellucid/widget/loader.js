@@ -2,9 +2,9 @@
 // page reaches the kernel's server over HTTP (`http_url` answers its health check), the iframe
 // loads the viewer from there, as the plain iframe output does. When it cannot (a remote kernel,
 // an HTTPS page and an HTTP server, a proxy that is missing), the iframe is a `srcdoc` document
-// running the app bundle (`app_js`, built by webdeps/) from a blob URL, and every request of the
-// app goes over the widget's comm (`createCommFetch`, exported by that bundle). Plain ES module,
-// not bundled: anywidget loads it from the `_esm` text.
+// running the app script (`app_js`, built by webdeps/) from a blob URL, and every request of the
+// app goes over the widget's comm (`createCommFetch`, exported by that script). Plain ES module,
+// not built: anywidget loads it from the `_esm` text.
 
 export const defaults = {
   probeTimeoutMs: 1500,
@@ -13,18 +13,22 @@ export const defaults = {
 
 const FRAME_STYLE = (height) => `border:0;width:100%;height:${height}px;display:block`;
 
+// The browser's timers (this module stands alone: it cannot import the app's `clock.js`).
+const timers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (id) => clearTimeout(id) };
+
 /**
  * Whether the viewer page can be loaded from `httpUrl` (ends with "/"): GET its health endpoint
- * within `timeoutMs`. Resolves `{ok, reason}`; `reason` says what the probe saw. A cross-origin
+ * within `timeoutMs` (on `clock`, the browser's timers unless a test gives its own). Resolves
+ * `{ok, reason}`; `reason` says what the probe saw. A cross-origin
  * server that sends no CORS headers cannot be read: an opaque answer to a `no-cors` retry still
  * proves it reachable.
  */
-export async function probeServer(httpUrl, { fetch = (...a) => globalThis.fetch(...a), timeoutMs = defaults.probeTimeoutMs } = {}) {
+export async function probeServer(httpUrl, { fetch = (...a) => globalThis.fetch(...a), timeoutMs = defaults.probeTimeoutMs, clock = timers } = {}) {
   if (!httpUrl) return { ok: false, reason: "no HTTP address for the kernel's server" };
   const url = `${httpUrl}${defaults.healthPath}`;
   const ctrl = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; ctrl.abort(); }, timeoutMs);
+  const timer = clock.setTimeout(() => { timedOut = true; ctrl.abort(); }, timeoutMs);
   const get = (mode) => fetch(url, { cache: "no-store", mode, signal: ctrl.signal });
   try {
     let res;
@@ -44,7 +48,7 @@ export async function probeServer(httpUrl, { fetch = (...a) => globalThis.fetch(
     if (timedOut) return { ok: false, reason: `no answer from ${url} within ${timeoutMs / 1000} s` };
     return { ok: false, reason: `${url} could not be reached (network error: ${err && err.message ? err.message : err})` };
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
   }
 }
 
@@ -86,7 +90,7 @@ function browserEnv() {
 /**
  * Show the viewer of `model` in `el`: probe, then the HTTP iframe or the comm iframe. Returns the
  * cleanup (idempotent; also run when `signal` aborts): closes the comm fetch (rejecting what is
- * pending), revokes the bundle's blob URL, removes the output. `env` replaces the browser's
+ * pending), revokes the app script's blob URL, removes the output. `env` replaces the browser's
  * fetch, import, createObjectURL/revokeObjectURL (tests). `cleanup.started` resolves to the
  * transport chosen (`{mode, reason}`), or null once removed first.
  */
@@ -127,7 +131,7 @@ export function mount({ model, el, signal }, env = browserEnv()) {
   }
 
   cleanup.started = (async () => {
-    const probe = await probeServer(httpUrl, { fetch: env.fetch, timeoutMs: env.probeTimeoutMs ?? defaults.probeTimeoutMs });
+    const probe = await probeServer(httpUrl, { fetch: env.fetch, timeoutMs: env.probeTimeoutMs ?? defaults.probeTimeoutMs, clock: env.clock });
     if (state.disposed) return null;
     if (probe.ok) {
       iframe.setAttribute("src", frameSrc(httpUrl, auth.viewerId, auth.viewerToken));
@@ -137,9 +141,9 @@ export function mount({ model, el, signal }, env = browserEnv()) {
     const reason = commReason(probe.reason);
     try {
       state.blobUrl = env.createObjectURL(new Blob([String(model.get("app_js") || "")], { type: "text/javascript" }));
-      const bundle = await env.importModule(state.blobUrl);
+      const app = await env.importModule(state.blobUrl);
       if (state.disposed) return null;
-      state.commFetch = bundle.createCommFetch(model);
+      state.commFetch = app.createCommFetch(model);
     } catch (err) {
       if (state.disposed) return null;
       const p = doc.createElement("p");

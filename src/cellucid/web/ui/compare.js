@@ -74,34 +74,14 @@ function createForm(matrices) {
 }
 
 /**
- * Build the compare panel into `el`. `env`: app, bridge, data (DataClient), onGene(name, key)
- * (colour the view by a gene of the compared matrix, `key` as a result's `matrix.key`),
- * onPlotGenes(genes, matrix) ("Plot genes", a `matrixChoices` choice). Returns {panel,
- * shownId() (the `resultId` shown, or null), open(), run(), show(command), sync(kind)}: `show` applies a `showComparison` command (resolves once the table
- * and volcano are drawn; rejects when the comparison cannot be fetched); `sync` takes the app's
- * change kinds.
+ * The reference select's choices: rest, the highlight groups, and the selection saved with
+ * "Selection as reference". `fill()` lists them again (keeping the choice when it is still
+ * there); `chosen()` is the choice made.
  */
-export function createComparePanel(el, env) {
-  const { app, bridge, data } = env;
-  const panel = createPanel(el, { title: "Compare", testid: "cellucid-compare-panel" });
-  const sent = new Set();
-  let latest = null, saved = null, choices = [], shownMatrix = null, shownId = null;
-  const matrices = matrixChoices(app.manifest);
-
-  const groupLine = element("div", "muted compare-group");
-  const form = createForm(matrices);
+function createReferences(form, app, panel) {
   const { refSelect } = form;
-  const pickGene = (gene) => {
-    view.mark(gene);
-    env.onGene(gene, shownMatrix && shownMatrix.key);
-  };
-  const view = createResultView({
-    onPick: pickGene,
-    onPlotGenes: (genes) => env.onPlotGenes(genes, shownMatrix && choiceOfKey(matrices, shownMatrix.key)),
-  });
-  panel.body.append(groupLine, ...form.rows, view.el);
-
-  const fillReferences = () => {
+  let saved = null, choices = [];
+  const fill = () => {
     const before = refSelect.value;
     choices = referenceChoices([...app.highlights.values()], saved);
     refSelect.replaceChildren(...choices.map((c) => {
@@ -111,39 +91,81 @@ export function createComparePanel(el, env) {
     }));
     refSelect.value = choices.some((c) => c.value === before) ? before : "rest";
   };
+  refSelect.addEventListener("change", () => panel.status(""));
+  form.setRef.addEventListener("click", () => {
+    if (!app.selection.length) { panel.status("Select the reference cells first, then press this button.", "error"); return; }
+    saved = app.selection.slice();
+    fill();
+    refSelect.value = "saved";
+    panel.status(`Reference saved: ${saved.length.toLocaleString("en-US")} cells. Now select the group and Run.`);
+  });
+  return { fill, chosen: () => choices.find((c) => c.value === refSelect.value) || choices[0] };
+}
+
+/**
+ * Post `compare_request` for the selection against the chosen reference, as the form says;
+ * `requests` remembers this page's requests ({sent, latest}) so only the newest reply is shown.
+ */
+async function runComparison({ app, bridge, panel, form, references, requests }) {
+  panel.open();
+  const choice = references.chosen();
+  const requestId = newRequestId("compare");
+  let payload;
+  try {
+    payload = await buildCompareRequest({
+      requestId, group: app.selection, reference: choice.cells || "rest", method: form.method(),
+      groupLabel: compareDefaults.groupLabel, referenceLabel: choice.label,
+      matrix: form.matrix(), tieCorrect: form.tieCorrect(),
+    }, app.n);
+  } catch (err) {
+    panel.status(err.message, "error");
+    return;
+  }
+  requests.latest = requestId;
+  requests.sent.add(requestId);
+  const what = form.matrixLabel() ? ` in ${form.matrixLabel()}` : "";
+  panel.status(`Comparing ${app.selection.length.toLocaleString("en-US")} selected cells with ${choice.label}${what} (${payload.method})…`, "busy");
+  const delivered = await bridge.send("compare_request", payload);
+  if (!delivered && requests.latest === requestId) panel.status("The request did not reach Python.", "error");
+}
+
+/**
+ * Build the compare panel into `el`. `env`: app, bridge, data (DataClient), onGene(name, key)
+ * (colour the view by a gene of the compared matrix, `key` as a result's `matrix.key`),
+ * onPlotGenes(genes, matrix) ("Plot genes", a `matrixChoices` choice). Returns {panel,
+ * shownId() (the `resultId` shown, or null), open(), run(), show(command), sync(kind)}: `show`
+ * applies a `showComparison` command (resolves once the table and volcano are drawn; rejects
+ * when the comparison cannot be fetched); `sync` takes the app's change kinds.
+ */
+export function createComparePanel(el, env) {
+  const { app, bridge, data } = env;
+  const panel = createPanel(el, { title: "Compare", testid: "cellucid-compare-panel" });
+  const requests = { sent: new Set(), latest: null };
+  let shownMatrix = null, shownId = null;
+  const matrices = matrixChoices(app.manifest);
+
+  const groupLine = element("div", "muted compare-group");
+  const form = createForm(matrices);
+  const references = createReferences(form, app, panel);
+  const view = createResultView({
+    onPick: (gene) => {
+      view.mark(gene);
+      env.onGene(gene, shownMatrix && shownMatrix.key);
+    },
+    onPlotGenes: (genes) => env.onPlotGenes(genes, shownMatrix && choiceOfKey(matrices, shownMatrix.key)),
+  });
+  panel.body.append(groupLine, ...form.rows, view.el);
+
   const updateGroup = () => {
     const k = app.selection.length;
     groupLine.textContent = k
       ? `Group: the selection, ${k.toLocaleString("en-US")} cells`
       : "Group: select cells (lasso, click, a legend category), then Run";
   };
-
-  const run = async () => {
-    panel.open();
-    const choice = choices.find((c) => c.value === refSelect.value) || choices[0];
-    const requestId = newRequestId("compare");
-    let payload;
-    try {
-      payload = await buildCompareRequest({
-        requestId, group: app.selection, reference: choice.cells || "rest", method: form.method(),
-        groupLabel: compareDefaults.groupLabel, referenceLabel: choice.label,
-        matrix: form.matrix(), tieCorrect: form.tieCorrect(),
-      }, app.n);
-    } catch (err) {
-      panel.status(err.message, "error");
-      return;
-    }
-    latest = requestId;
-    sent.add(requestId);
-    const what = form.matrixLabel() ? ` in ${form.matrixLabel()}` : "";
-    panel.status(`Comparing ${app.selection.length.toLocaleString("en-US")} selected cells with ${choice.label}${what} (${payload.method})…`, "busy");
-    const delivered = await bridge.send("compare_request", payload);
-    if (!delivered && latest === requestId) panel.status("The request did not reach Python.", "error");
-  };
-
+  const run = () => runComparison({ app, bridge, panel, form, references, requests });
   const show = async (c) => {
     const shown = await fetchShownResult(panel, c, {
-      isCurrent: (cmd) => isCurrentReply(cmd.requestId, sent, latest),
+      isCurrent: (cmd) => isCurrentReply(cmd.requestId, requests.sent, requests.latest),
       load: (resultId) => data.comparison(resultId), command: "showComparison", what: "comparison",
     });
     if (!shown) return;
@@ -156,16 +178,8 @@ export function createComparePanel(el, env) {
     document.body.dataset.cellucidComparison = String(id);
   };
 
-  refSelect.addEventListener("change", () => panel.status(""));
-  form.setRef.addEventListener("click", () => {
-    if (!app.selection.length) { panel.status("Select the reference cells first, then press this button.", "error"); return; }
-    saved = app.selection.slice();
-    fillReferences();
-    refSelect.value = "saved";
-    panel.status(`Reference saved: ${saved.length.toLocaleString("en-US")} cells. Now select the group and Run.`);
-  });
   form.runBtn.addEventListener("click", () => run());
-  fillReferences();
+  references.fill();
   updateGroup();
 
   return {
@@ -176,7 +190,7 @@ export function createComparePanel(el, env) {
     run,
     show,
     sync(kind) {
-      if (kind === "highlights") fillReferences();
+      if (kind === "highlights") references.fill();
       else if (kind === "selection") updateGroup();
     },
   };
