@@ -46,6 +46,8 @@ test("Save session posts the page's view and downloads Python's whole session", 
   await actions.save();
   assert.equal(posts[0][0], "_cellucid/session/save?viewerId=v&viewerToken=t");
   assert.deepEqual(JSON.parse(posts[0][1].body), { format: "cellucid-session", selection: [1] });
+  // Over the notebook comm, Python may take longer than a data request to answer.
+  assert.equal(posts[0][1].timeoutMs, 15 * 60 * 1000);
   assert.equal(downloads[0][1], "pbmc.cellucid-session");
   assert.deepEqual(JSON.parse(await downloads[0][0].text()), { format: "cellucid-session", n_cells: 3 });
   assert.deepEqual(toasts, ["Session saved"]);

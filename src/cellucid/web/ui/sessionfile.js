@@ -13,6 +13,10 @@ export const defaults = {
   suffix: ".cellucid-session",
   filename: "cellucid",
   maxNameChars: 80,
+  // How long Python may take to answer (over the notebook comm, whose requests are otherwise cut
+  // at 20 s): opening a session reruns its comparison and gene plots, which take minutes on
+  // millions of cells.
+  answerTimeoutMs: 15 * 60 * 1000,
 };
 
 /** The file name a session is saved under: the viewer's title made safe, else "cellucid". */
@@ -56,7 +60,7 @@ export function createSessionActions(env) {
   input.dataset.testid = "cellucid-session-file";
   document.body.appendChild(input);
   const post = (path, body, query = "") => fetch(`${path}?${authQuery(env.auth)}${query}`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body,
+    method: "POST", headers: { "Content-Type": "application/json" }, body, timeoutMs: defaults.answerTimeoutMs,
   });
   const refused = (what, message) => {
     document.body.dataset.cellucidSessionError = message;
