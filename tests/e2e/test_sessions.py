@@ -94,6 +94,8 @@ def build_view(page, viewer, log) -> None:
     page.mouse.move(cx, cy)
     page.mouse.wheel(0, -300)
     page.wait_for_function(f"() => window.__cellucid.camera().scale > {camera['scale'] * 1.3}")
+    page.locator("[data-testid=cellucid-point-size]").fill("1")   # points twice their size
+    page.wait_for_function("() => window.__cellucid.app.pointScale === 2")
     page.locator("[data-testid=tool-lasso]").click()       # and a lasso
     lasso_near(page, 0.5, 0.45, radius=70)
     log.next("selection", predicate=lasso_source("lasso"))
@@ -121,6 +123,7 @@ def built(browser, pbmc68k, tmp_path_factory, artifacts):
             "genes": page.locator("[data-testid=cellucid-compare-table] tr[data-gene]")
                          .evaluate_all("rows => rows.slice(0, 10).map(r => r.dataset.gene)"),
             "camera": page.evaluate("window.__cellucid.camera()"),
+            "point_size": page.evaluate("window.__cellucid.pointSize()"),
             "path": viewer.save_session(folder / "pbmc.cellucid-session"),
         }
         with page.expect_download() as download:               # and Save session in the page
@@ -144,6 +147,9 @@ def check_restored(page, viewer, adata, saved, what: str) -> None:
     bundle = viewer.get_session_bundle(timeout=30)
     assert [(g.name, g.color, g.cells) for g in bundle.highlight_groups] == saved["groups"]
     assert bundle.selection == saved["selection"] and bundle.hidden == saved["hidden"]
+    assert bundle.point_size == pytest.approx(saved["point_size"], rel=1e-6)
+    assert page.evaluate("window.__cellucid.app.pointScale") == pytest.approx(2, rel=1e-6)
+    assert page.locator("[data-testid=cellucid-point-size]").input_value() == "1"
     viewer.wait_for_callbacks()
     assert viewer.selection == saved["selection"]          # the page told Python
     pd.testing.assert_series_equal(adata.obs["cellucid_labels"], saved["labels"])

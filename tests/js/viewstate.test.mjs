@@ -37,6 +37,8 @@ function fakeApp({ kind = "2d" } = {}) {
     setHighlight(name, color, cells) { calls.push(["setHighlight", name, color, Array.from(cells)]); },
     select(cells, opts) { calls.push(["select", Array.from(cells), opts.source, opts.mode]); },
     restoreCamera(s) { calls.push(["restoreCamera", s]); },
+    autoPointSize: () => 2,
+    setPointScale(scale) { calls.push(["setPointScale", scale]); },
   };
 }
 
@@ -75,7 +77,7 @@ test("restoreView applies the view in order, the camera last; the selection post
   await restoreView(app, ui, {
     theme: "light", panels: { compare: { open: false } }, embedding: "pca3d", hidden: [3, 4],
     colormap: "magma", colorBy: { field: "louvain", kind: "obs" }, selection: [5, 1],
-    highlightGroups: [{ name: "a", color: "#00ff00", cells: [7] }], camera,
+    highlightGroups: [{ name: "a", color: "#00ff00", cells: [7] }], camera, pointSize: 5,
   });
   assert.deepEqual(ui.steps, [["panels", { compare: { open: false } }], ["layout"]]);
   assert.deepEqual(app.calls, [
@@ -83,7 +85,7 @@ test("restoreView applies the view in order, the camera last; the selection post
     ["setVisibility", [3, 4], false], ["setColormap", "magma"],
     ["setColorBy", "louvain", "obs", undefined], ["clearHighlights", null],
     ["setHighlight", "a", "#00ff00", [7]], ["select", [1, 5], "session", "replace"],
-    ["restoreCamera", camera],
+    ["restoreCamera", camera], ["setPointScale", 2.5],   // 5 px across where automatic is 2
   ]);
 });
 
@@ -149,4 +151,23 @@ test("panelState and restorePanel: open, collapsed, the result shown", async () 
   assert.equal(view.panel.isOpen(), false);
   await restorePanel(view, { open: true, resultId: "gone" });   // a result no longer kept
   assert.equal(view.panel.isOpen(), true);
+});
+
+test("the point size slider sets the app's factor on a log scale, and follows a restored one", async () => {
+  const { createPointSizeControl, scaleOf, sliderValue } = await import("../../src/cellucid/web/ui/pointsize.js");
+  const listeners = {};
+  const input = { addEventListener: (type, fn) => { listeners[type] = fn; } };
+  const app = { pointScale: 1, setPointScale(s) { this.pointScale = Math.min(4, Math.max(0.25, s)); } };
+  const control = createPointSizeControl(input, app);
+  assert.equal(input.type, "range");
+  assert.deepEqual([Number(input.min), Number(input.max), Number(input.value)], [-2, 2, 0]);
+  input.value = "1";
+  listeners.input();
+  assert.equal(app.pointScale, 2);
+  listeners.dblclick();
+  assert.equal(app.pointScale, 1);
+  app.pointScale = 0.5;   // a restored session's setting
+  control.sync("pointSize");
+  assert.equal(Number(input.value), -1);
+  assert.equal(scaleOf(sliderValue(3)), 3);
 });

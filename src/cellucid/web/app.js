@@ -16,6 +16,9 @@ export const defaults = {
   minPointPx: 1.25,
   maxBasePointPx: 7,
   maxPointPx: 28,
+  // The user's point size setting: a factor on the automatic size, within these bounds.
+  minPointScale: 0.25,
+  maxPointScale: 4,
   pickRadiusPx: 5,
   fallbackFrameMs: 120,
   uniformColor: "#3b82c4",
@@ -47,6 +50,7 @@ export class App {
     this.values = new ValueCache();
     this.frozen = false;
     this.cameraTouched = false;
+    this.pointScale = 1;
   }
 
   /** Take the dataset's manifest at start: its names, and the number of cells. */
@@ -114,8 +118,13 @@ export class App {
     return { camera: this.camera, sizePx: this.pointSize(), theme: this.theme, dim: this.selection.length > 0 };
   }
 
-  /** Point diameter in CSS px: from the density of cells on screen, growing gently with zoom. */
+  /** Point diameter in CSS px: the automatic size times the user's setting (`pointScale`). */
   pointSize() {
+    return this.autoPointSize() * this.pointScale;
+  }
+
+  /** The automatic point diameter in CSS px: from the density of cells on screen, growing gently with zoom. */
+  autoPointSize() {
     if (!this.n) return 2;
     const area = this.camera.width * this.camera.height;
     const base = Math.min(defaults.maxBasePointPx, Math.max(defaults.minPointPx, defaults.pointDensity * Math.sqrt(area / this.n)));
@@ -311,6 +320,17 @@ export class App {
     this.renderer.setValues(norm.values);
     this.colorBy = { field, kind, title, version, type: "continuous", min: norm.min, max: norm.max, raw, layer };
     this.invalidate();
+  }
+
+  /**
+   * The user's point size setting: `scale` times the automatic size (clamped to
+   * [`minPointScale`, `maxPointScale`]; not a positive number: 1). Redraws.
+   */
+  setPointScale(scale) {
+    const s = Number(scale);
+    this.pointScale = s > 0 ? Math.min(defaults.maxPointScale, Math.max(defaults.minPointScale, s)) : 1;
+    this.invalidate();
+    this.changed("pointSize");
   }
 
   setColormap(name) {

@@ -35,6 +35,7 @@ import { modeFromModifiers } from "./selection.js";
 import { nextGroupColor, nextGroupName } from "./highlights.js";
 import { createViewKeeper, panelState, restorePanel } from "./viewstate.js";
 import { createSessionActions } from "./ui/sessionfile.js";
+import { createPointSizeControl } from "./ui/pointsize.js";
 
 export { createCommFetch } from "./commfetch.js";
 
@@ -218,10 +219,12 @@ function createPanels({ app, data, bridge, messages, info, manifest, panels, ann
     box: annotatePanel.box, input: annotatePanel.input, app, bridge,
     key: annotationsKey(info), toast: (t) => messages.toast(t),
   });
-  const controls = createControls({
+  const selects = createControls({
     embeddingSelect: $("#embedding"), colorSelect: $("#colorby"), manifest, app,
     onError: (err) => messages.toast(err.message),
   });
+  const pointSize = createPointSizeControl($("#pointsize"), app);
+  const controls = { sync: (kind) => { selects.sync(kind); pointSize.sync(kind); } };
   const colorByGene = (name, layer) => app.setColorBy(name, "gene", layer).catch((err) => messages.toast(err.message));
   createGeneSearch($("#gene"), $("#gene-suggestions"), {
     search: (q, limit) => data.searchGenes(q, limit),

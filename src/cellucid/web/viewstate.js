@@ -105,8 +105,9 @@ function needsEmbedding(app, name) {
  * Show a restored view (a `restoreSession` command, or `_cellucid/info`'s `session`): theme,
  * panels (then `ui.layout()` sizes the dock and the canvas at once), embedding, hidden cells,
  * colour map and colouring, highlight groups, the selection (posting `selection` with source
- * "session"), and last the camera. A field left out (`embedding`, `colorBy`, `camera`) keeps what
- * the page shows. `ui`: setPanels(panels) (async), layout().
+ * "session"), the camera, and last the point size (the user's setting that draws points
+ * `pointSize` CSS px across at that camera). A field left out (`embedding`, `colorBy`, `camera`,
+ * `pointSize`) keeps what the page shows. `ui`: setPanels(panels) (async), layout().
  */
 export async function restoreView(app, ui, view) {
   const cells = await decodeView(view, app.n);
@@ -125,6 +126,7 @@ export async function restoreView(app, ui, view) {
   for (const g of cells.groups) app.setHighlight(g.name, g.color, g.cells);
   app.select(cells.selection, { source: defaults.selectionSource, mode: "replace" });
   if ("camera" in view) app.restoreCamera(view.camera);
+  if (view.pointSize > 0) app.setPointScale(view.pointSize / app.autoPointSize());
 }
 
 /**
