@@ -4,9 +4,9 @@ Python, Save session/Open session in the page (`server.session_files`).
 
 Saving joins the page's part of the view (camera, colouring, groups, selection, visibility,
 panels) with Python's (labels, values pushed from Python, what the panels show) and the identity
-of the cells. Restoring plans first (`sessionfile.restore.plan_restore`: nothing changes on a refusal), runs
-the comparison, then sets Python's part (labels land in ``adata.obs`` as live ones do) and sends
-the page its part in one ``restoreSession`` command.
+of the cells. Restoring plans first (`sessionfile.restore.plan_restore`: nothing changes on a
+refusal), runs the comparison, then sets Python's part (labels land in ``adata.obs`` as live ones
+do) and sends the page its part in one ``restoreSession`` command.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,7 @@ class SessionKeeper:
         except ValueError as exc:
             raise CommandError(f"the viewer sent a malformed session bundle: {exc}") from None
 
-    def save(self, path, timeout: float):
+    def save(self, path, timeout: float) -> Path:
         """Write the session as it is now to ``path``; see `Viewer.save_session`."""
         return self.current(timeout).save(path)
 
