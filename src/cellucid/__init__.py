@@ -6,10 +6,12 @@ from ._version import __version__
 from .api import serve, show, show_anndata
 from .data import prepare
 from .errors import CommandError, DatasetError, ViewerStopped
-from .session.bundle import HighlightGroup, SessionBundle
+from .sessionfile import (HighlightGroup, SessionBundle, SessionMismatch, SessionReport,
+                          SessionWarning)
 from .viewer.facade import Viewer
 
 __all__ = [
-    "CommandError", "DatasetError", "HighlightGroup", "SessionBundle", "Viewer", "ViewerStopped",
-    "__version__", "prepare", "serve", "show", "show_anndata",
+    "CommandError", "DatasetError", "HighlightGroup", "SessionBundle", "SessionMismatch",
+    "SessionReport", "SessionWarning", "Viewer", "ViewerStopped", "__version__", "prepare",
+    "serve", "show", "show_anndata",
 ]

@@ -16,7 +16,8 @@ def show_anndata(data, *, embedding: str | None = None, color: str | None = None
                  height: int = 600, port: int | None = None, layer: str | None = None,
                  gene_symbols: str | None = None, title: str | None = None,
                  annotations_key: str | None = DEFAULT_ANNOTATIONS_KEY,
-                 storage_options: dict | None = None) -> Viewer:
+                 storage_options: dict | None = None, session=None,
+                 session_strict: bool = True) -> Viewer:
     """Show an AnnData, ``.h5ad``, ``.zarr`` or export directory in an interactive viewer.
 
     ``data`` may also be the URL of an export or ``.zarr`` store (``s3://``, ``gs://``,
@@ -28,13 +29,19 @@ def show_anndata(data, *, embedding: str | None = None, color: str | None = None
     ``viewer.annotations`` and, for an in-memory AnnData, written to
     ``adata.obs[annotations_key]`` as they arrive (``None``: not written).
 
+    ``session`` (a ``.cellucid-session`` path or a `SessionBundle`) shows a saved view: the page
+    opens on it, its labels in ``adata.obs``; ``session_strict=False`` restores it onto other
+    cells by ``obs_names`` (see `Viewer.load_session`).
+
     Raises `FileNotFoundError` for a missing path or URL, `PermissionError` for refused access,
     `cellucid.DatasetError` for data that cannot be shown, `KeyError` for an unknown
-    ``embedding`` or ``color``.
+    ``embedding`` or ``color``, `ValueError` for a session that is not readable or not of
+    these cells (`SessionMismatch`).
     """
     viewer = open_viewer(data, embedding=embedding, color=color, height=height, port=port,
-                          layer=layer, gene_symbols=gene_symbols, title=title,
-                          annotations_key=annotations_key, storage_options=storage_options)
+                         layer=layer, gene_symbols=gene_symbols, title=title,
+                         annotations_key=annotations_key, storage_options=storage_options,
+                         session=session, session_strict=session_strict)
     if in_notebook():
         display_viewer(viewer)
     else:
@@ -50,17 +57,18 @@ def show(path: str | os.PathLike, **options) -> Viewer:
 def serve(data, *, port: int = DEFAULT_SERVE_PORT, host: str = DEFAULT_HOST,
           open_browser: bool = True, block: bool = True, embedding: str | None = None,
           color: str | None = None, layer: str | None = None, gene_symbols: str | None = None,
-          storage_options: dict | None = None) -> Viewer:
+          storage_options: dict | None = None, session=None) -> Viewer:
     """Serve a viewer of ``data`` (anything `show_anndata` takes, URLs too) on ``host:port``
-    and open it in the browser.
+    and open it in the browser; ``session``: a saved session to open it on (as in
+    `show_anndata`).
 
     With ``block=True`` (the default) it serves until Ctrl-C. A script that registers hooks
     passes ``block=False``, registers them on the returned viewer, then calls
     ``viewer.serve_forever()``.
     """
     viewer = open_viewer(data, embedding=embedding, color=color, height=600, port=port,
-                          layer=layer, gene_symbols=gene_symbols, title=None, host=host,
-                          storage_options=storage_options)
+                         layer=layer, gene_symbols=gene_symbols, title=None, host=host,
+                         storage_options=storage_options, session=session)
     print(f"cellucid viewer: {viewer.viewer_url}", flush=True)
     if open_browser:
         webbrowser.open(viewer.viewer_url)

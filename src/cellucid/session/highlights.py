@@ -37,6 +37,10 @@ class HighlightGroups:
         else:
             self.cells.pop(str(name), None)
 
+    def forget(self) -> None:
+        """Forget the groups made from Python (a restored session's groups are the page's)."""
+        self.cells.clear()
+
     def cells_of(self, name: str) -> list[int]:
         """The cells of group ``name``: one made from Python, else one of the page's.
 
