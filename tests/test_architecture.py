@@ -35,7 +35,7 @@ MAX_FUNCTION_LINES = 80
 ENTRY = {"cellucid", "cellucid.api", "cellucid.cli"}
 SHARED = {"cellucid._version", "cellucid.errors", "cellucid.colors", "cellucid.cells",
           "cellucid.hosts"}
-LIBRARIES = {"data", "compare", "selection"}
+LIBRARIES = {"data", "compare", "selection", "sessionfile"}
 MAY_IMPORT = {
     "viewer": {"server", "session", "notebook", *LIBRARIES},
     "server": {"session", "notebook", *LIBRARIES},
@@ -43,6 +43,7 @@ MAY_IMPORT = {
     "notebook": set(),
     "compare": {"data"},
     "selection": {"data"},
+    "sessionfile": {"data"},
     "data": set(),
     "shared": set(),
 }
@@ -186,10 +187,14 @@ def test_imports_point_one_way_between_folders():
 def test_the_direction_check_catches_an_import_back():
     graph = {"cellucid.compare.rank": {"cellucid.server.events", "cellucid.data.names"},
              "cellucid.session.session": {"cellucid.viewer.facade"},
-             "cellucid.server.events": {"cellucid.session.session"}}
+             "cellucid.server.events": {"cellucid.session.session"},
+             "cellucid.sessionfile.restore": {"cellucid.session.keeper",
+                                              "cellucid.data.pushed"},
+             "cellucid.session.keeper": {"cellucid.sessionfile.restore"}}
     assert against_the_direction(graph) == [
         ("cellucid.compare.rank", "cellucid.server.events"),
-        ("cellucid.session.session", "cellucid.viewer.facade")]
+        ("cellucid.session.session", "cellucid.viewer.facade"),
+        ("cellucid.sessionfile.restore", "cellucid.session.keeper")]
 
 
 def test_compare_never_imports_the_server_side():

@@ -12,10 +12,13 @@ import pytest
 
 from cellucid import CommandError
 from cellucid.notebook.comm_requests import (
+    MAX_REQUEST_TIMEOUT,
     PART_BYTES,
+    REQUEST_TIMEOUT,
     CommRequests,
     parse_request,
     part_count,
+    request_timeout,
     split_body,
 )
 from cellucid.data.embeddings import Embedding
@@ -100,6 +103,14 @@ def test_a_10m_cell_embedding_takes_39_parts(viewer_of):
     assert status == 200 and len(body) == 80_000_000
     assert np.array_equal(np.frombuffer(body, dtype=np.float32).reshape(-1, 2), coords)
     assert sum(1 for c, _ in page.sent if c["kind"] == "response") == 39
+
+
+def test_a_request_may_ask_for_longer_than_the_usual_timeout_within_a_bound():
+    assert request_timeout({}) == REQUEST_TIMEOUT
+    assert request_timeout({"timeout": 900}) == 900
+    assert request_timeout({"timeout": 10 ** 9}) == MAX_REQUEST_TIMEOUT
+    for bad in (-5, 0, True, "600", None, float("nan")):
+        assert request_timeout({"timeout": bad}) == REQUEST_TIMEOUT
 
 
 def test_part_counts_and_splitting():

@@ -207,7 +207,8 @@ def test_debug_connection_names_the_failure(viewer):
 
 
 BUNDLE = {"format": "cellucid-session", "version": 1, "embedding": "X_umap",
-          "colorBy": {"field": "cluster", "kind": "obs"}, "camera": {"zoom": 2},
+          "colorBy": {"field": "cluster", "kind": "obs"},
+          "camera": {"kind": "2d", "cx": 0.5, "cy": -1, "scale": 2},
           "selection": [5, 6],
           "highlightGroups": [{"name": "left", "color": "#ff0000", "cells": [1, 2, 3]},
                               {"name": "right", "color": "#0000ff",

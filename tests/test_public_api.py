@@ -12,8 +12,9 @@ import cellucid
 from cellucid import HighlightGroup, SessionBundle, Viewer
 
 PUBLIC_NAMES = [
-    "CellSequence", "CommandError", "DatasetError", "HighlightGroup", "SessionBundle", "Viewer",
-    "ViewerStopped", "__version__", "json_default", "prepare", "serve", "show", "show_anndata",
+    "CellSequence", "CommandError", "DatasetError", "HighlightGroup", "SessionBundle",
+    "SessionMismatch", "SessionReport", "SessionWarning", "Viewer", "ViewerStopped",
+    "__version__", "json_default", "prepare", "serve", "show", "show_anndata",
 ]
 
 FUNCTIONS = {
@@ -21,14 +22,14 @@ FUNCTIONS = {
                     "height: 'int' = 600, port: 'int | None' = None, layer: 'str | None' = None, "
                     "gene_symbols: 'str | None' = None, title: 'str | None' = None, "
                     "annotations_key: 'str | None' = 'cellucid_labels', "
-                    "storage_options: 'dict | None' = None, point_budget: 'int | None' = None) "
-                    "-> 'Viewer'",
+                    "storage_options: 'dict | None' = None, session=None, session_strict: 'bool' "
+                    "= True, point_budget: 'int | None' = None) -> 'Viewer'",
     "show": "(path: 'str | os.PathLike', **options) -> 'Viewer'",
     "serve": "(data, *, port: 'int' = 8765, host: 'str' = '127.0.0.1', open_browser: 'bool' = "
              "True, block: 'bool' = True, embedding: 'str | None' = None, color: 'str | None' = "
              "None, layer: 'str | None' = None, gene_symbols: 'str | None' = None, "
-             "storage_options: 'dict | None' = None, point_budget: 'int | None' = None) -> "
-             "'Viewer'",
+             "storage_options: 'dict | None' = None, session=None, point_budget: 'int | None' "
+             "= None) -> 'Viewer'",
     "prepare": "(adata_or_path, out_dir, *, float32: 'bool' = False, chunk_cells: 'int | None' = "
                "None, progress: 'bool' = True, embedding: 'str | None' = None, layers=None, raw: "
                "'bool' = True, gene_symbols: 'str | None' = None, overwrite: 'bool' = False, "
@@ -54,6 +55,8 @@ VIEWER = {
                "n_genes: 'int | None' = None) -> 'pd.DataFrame'",
     "debug_connection": "(self, timeout: 'float' = 5.0)",
     "get_session_bundle": "(self, timeout: 'float' = 60) -> 'SessionBundle'",
+    "load_session": "(self, session, *, strict: 'bool' = True, timeout: 'float' = 60) -> "
+                    "'SessionReport'",
     "highlight_cells": "(self, cells, color: 'str' = '#ff0000', name: 'str | None' = None) -> "
                        "'str'",
     "n_cells": "property",
@@ -69,6 +72,7 @@ VIEWER = {
                   "'str | None' = None) -> 'pd.DataFrame'",
     "refresh": "(self) -> 'None'",
     "reset_view": "(self) -> 'None'",
+    "save_session": "(self, path: 'str | os.PathLike', *, timeout: 'float' = 60) -> 'Path'",
     "save_image": "(self, path, *, scale: 'float' = 2, timeout: 'float' = 60) -> 'Path'",
     "select": "(self, cells) -> 'None'",
     "selection": "property",
@@ -103,9 +107,10 @@ VIEWER = {
 VIEWER_ATTRIBUTES = {"dataset", "height", "owns_dataset"}
 
 SESSION_BUNDLE = {
-    "apply": "(self, viewer) -> 'None'",
-    "from_json": "(cls, data: 'dict', n_cells: 'int', refs=None) -> \"'SessionBundle'\"",
-    "load": "(cls, path: 'str | os.PathLike', n_cells: 'int | None' = None) -> \"'SessionBundle'\"",
+    "apply": "(self, viewer, *, strict: 'bool' = True)",
+    "from_json": "(cls, data: 'dict', n_cells: 'int | None' = None) -> 'SessionBundle'",
+    "load": "(cls, path: 'str | os.PathLike', n_cells: 'int | None' = None) -> 'SessionBundle'",
+    "referenced_cells": "(self) -> 'np.ndarray'",
     "save": "(self, path: 'str | os.PathLike') -> 'Path'",
     "to_anndata": "(self, adata, prefix: 'str' = '') -> 'list[str]'",
     "to_json": "(self) -> 'dict'",
@@ -163,17 +168,30 @@ def test_a_viewer_carries_its_public_attributes(viewer):
 
 def test_session_bundles_keep_their_fields_and_methods():
     assert [f for f in SessionBundle.__dataclass_fields__] == [
-        "highlight_groups", "selection", "color_by", "embedding", "camera", "n_cells"]
+        "highlight_groups", "selection", "color_by", "embedding", "camera", "n_cells",
+        # what a .cellucid-session file adds: the cells' identity, the rest of the view, and
+        # Python's part (labels, pushed values, analyses shown)
+        "obs_names_hash", "embeddings", "cell_names", "colormap", "point_size", "theme",
+        "hidden", "panels", "labels", "labels_key", "values", "pushed_embeddings",
+        "comparison", "gene_plots"]
     assert [f for f in HighlightGroup.__dataclass_fields__] == ["name", "color", "cells"]
     found = {k: v for k, v in describe(SessionBundle).items()
              if k not in SessionBundle.__dataclass_fields__}
     assert found == SESSION_BUNDLE
 
 
+def test_session_reports_keep_their_fields():
+    assert [f for f in cellucid.SessionReport.__dataclass_fields__] == [
+        "n_cells", "matched_cells", "dropped_cells", "dropped", "notes"]
+    assert isinstance(cellucid.SessionReport.complete, property)
+
+
 def test_the_exceptions_keep_their_bases():
     assert issubclass(cellucid.CommandError, RuntimeError)
     assert issubclass(cellucid.ViewerStopped, RuntimeError)
     assert issubclass(cellucid.DatasetError, ValueError)
+    assert issubclass(cellucid.SessionMismatch, ValueError)
+    assert issubclass(cellucid.SessionWarning, UserWarning)
 
 
 CELL_SEQUENCE = {

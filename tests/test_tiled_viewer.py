@@ -324,3 +324,32 @@ def test_the_knn_preview_is_the_neighbourhood_in_the_tiles_asked(tiled, atlas):
         at += (count + 7) // 8
     np.testing.assert_array_equal(bits, np.concatenate(expected))
     assert int(reply.headers["x-cellucid-count"]) == len(near)
+
+
+def test_a_session_saves_the_kernels_sets_and_is_not_restored_onto_a_tiled_view(tiled, atlas,
+                                                                                 tmp_path):
+    from cellucid.sessionfile import document
+    viewer, page = tiled
+    labels = atlas.obs["cluster"].to_numpy()
+    selection_of(viewer, page, source="annotation", mode="replace", field="cluster",
+                 category="a")
+    viewer.highlight_cells(np.flatnonzero(labels == "b"), name="bees")
+    viewer.set_visibility(np.flatnonzero(labels == "c"), visible=False)
+    ref = lambda name: {"encoding": "ref", "mask": name}   # noqa: E731 — how the page names them
+    view = {"format": "cellucid-session", "version": 2, "n_cells": N, "embedding": "X_umap",
+            "colorBy": None, "selection": ref("selection"), "hidden": ref("hidden"),
+            "highlightGroups": [{"name": "bees", "color": "#ff00ff", "cells": ref("group:bees")}],
+            "panels": {}}
+    url = (f"{viewer.server_url}_cellucid/session/save?viewerId={viewer.viewer_id}"
+           f"&viewerToken={viewer.viewer_token}")
+    reply = page.http.post(url, json=view)
+    assert reply.status_code == 200, reply.text
+    saved = cellucid.SessionBundle.from_json(document.parse_document(reply.content))
+    assert saved.selection == np.flatnonzero(labels == "a").tolist()
+    assert saved.highlight_groups[0].cells == np.flatnonzero(labels == "b").tolist()
+    assert saved.hidden == np.flatnonzero(labels == "c").tolist()
+    bad = page.http.post(url, json={**view, "selection": ref("group:nope")})
+    assert bad.status_code == 400 and "group:nope" in bad.json()["message"]
+    with pytest.raises(ValueError, match="point budget .* level of detail"):
+        viewer.load_session(saved)
+    assert list(viewer.selection) == saved.selection   # refused before anything changed

@@ -7,10 +7,12 @@ from .api import serve, show, show_anndata
 from .data import prepare
 from .errors import CommandError, DatasetError, ViewerStopped
 from .selection.sequence import CellSequence, json_default
-from .session.bundle import HighlightGroup, SessionBundle
+from .sessionfile import (HighlightGroup, SessionBundle, SessionMismatch, SessionReport,
+                          SessionWarning)
 from .viewer.facade import Viewer
 
 __all__ = [
-    "CellSequence", "CommandError", "DatasetError", "HighlightGroup", "SessionBundle", "Viewer",
-    "ViewerStopped", "__version__", "json_default", "prepare", "serve", "show", "show_anndata",
+    "CellSequence", "CommandError", "DatasetError", "HighlightGroup", "SessionBundle",
+    "SessionMismatch", "SessionReport", "SessionWarning", "Viewer", "ViewerStopped",
+    "__version__", "json_default", "prepare", "serve", "show", "show_anndata",
 ]

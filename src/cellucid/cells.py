@@ -106,16 +106,9 @@ def _decode_bitmask(value: dict, n_cells: int, field: str) -> np.ndarray:
     count = value.get("count")
     if type(count) is not int:
         raise BadEvent(f"'{field}.count' must be an integer (the number of set bits), got {count!r}")
-    data = value.get("data")
-    if not isinstance(data, str):
-        raise BadEvent(f"'{field}.data' must be a base64 string")
-    try:
-        raw = base64.b64decode(data.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise BadEvent(f"'{field}.data' is not valid standard base64") from None
-
+    raw = decode_base64(value.get("data"), field)
     expected = mask_bytes(n_cells)
-    mask = _inflate_bounded(raw, expected, field) if compression == "deflate-raw" else raw
+    mask = inflate_bounded(raw, expected, field) if compression == "deflate-raw" else raw
     if len(mask) != expected:
         raise BadEvent(f"'{field}' bitmask has {len(mask)} bytes; {n_cells} cells need exactly "
                        f"{expected}")
@@ -130,16 +123,28 @@ def _decode_bitmask(value: dict, n_cells: int, field: str) -> np.ndarray:
     return cells.astype(np.int64, copy=False)
 
 
-def _inflate_bounded(raw: bytes, expected: int, field: str) -> bytes:
-    """Inflate raw deflate data, never producing more than ``expected + 1`` bytes."""
+def decode_base64(data: object, field: str) -> bytes:
+    """The bytes of ``field``'s ``.data``, standard base64; `BadEvent` when it is not that."""
+    if not isinstance(data, str):
+        raise BadEvent(f"'{field}.data' must be a base64 string")
+    try:
+        return base64.b64decode(data.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise BadEvent(f"'{field}.data' is not valid standard base64") from None
+
+
+def inflate_bounded(raw: bytes, expected: int, field: str) -> bytes:
+    """Inflate raw deflate data, never producing more than ``expected + 1`` bytes.
+
+    Raises `BadEvent` naming ``field`` for bad, truncated or over-long deflate data.
+    """
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     try:
         out = inflater.decompress(raw, expected + 1)
     except zlib.error as exc:
         raise BadEvent(f"'{field}.data' is not valid deflate-raw data ({exc})") from None
     if len(out) > expected or inflater.unconsumed_tail:
-        raise BadEvent(f"'{field}' bitmask inflates past the {expected} bytes that "
-                       f"{expected * 8} cells need")
+        raise BadEvent(f"'{field}' inflates past the {expected} bytes it should hold")
     if not inflater.eof:
         raise BadEvent(f"'{field}.data' deflate stream is truncated")
     if inflater.unused_data:

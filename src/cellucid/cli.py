@@ -15,7 +15,7 @@ def _serve(args) -> int:
 
     viewer = serve(args.path, port=args.port, host=args.host, open_browser=False,
                    embedding=args.embedding, color=args.color, block=False,
-                   storage_options=args.storage_options)
+                   storage_options=args.storage_options, session=args.session)
     _print_serving(viewer, redact(args.path), args.host)
     if not args.no_browser:
         open_browser(viewer.viewer_url)
@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     "an export or .zarr store (s3://, gs://, https://, file://)")
     serve.add_argument("--embedding", default=None, help="obsm key to show first")
     serve.add_argument("--color", default=None, help="obs column or gene to colour by")
+    serve.add_argument("--session", default=None, metavar="FILE",
+                       help="a .cellucid-session file to open the view on (the same cells)")
     serve.set_defaults(run=_serve)
 
     prepare = commands.add_parser("prepare", help="write the fast export format")

@@ -136,3 +136,28 @@ test("keepView: after a resize the extent last fitted or zoomed to stays in view
   orbit.keepView();
   assert.ok(Math.abs(orbit.distance - d) < 1e-9);
 });
+
+test("setState: a state seen at the same size is taken as is; at another size its extent shows", () => {
+  const c = new Camera2D();
+  c.resize(800, 600);
+  c.setState({ kind: "2d", cx: 1.5, cy: -2, scale: 40, width: 800, height: 600 });
+  assert.deepEqual(c.state(), { kind: "2d", cx: 1.5, cy: -2, scale: 40 });
+  const narrow = new Camera2D();
+  narrow.resize(400, 600);
+  narrow.setState({ kind: "2d", cx: 1.5, cy: -2, scale: 40, width: 800, height: 600 });
+  assert.equal(narrow.scale, 20);   // the 20 data units across fit in half the width
+  assert.deepEqual([narrow.cx, narrow.cy], [1.5, -2]);
+  narrow.setState({ kind: "3d", target: [0, 0, 0], distance: 1, yaw: 0, pitch: 0 });
+  assert.equal(narrow.scale, 20);   // another kind of camera's state is ignored
+
+  const o = new OrbitCamera();
+  o.resize(800, 600);
+  const s = { kind: "3d", target: [1, 2, 3], distance: 10, yaw: 0.2, pitch: -0.1 };
+  o.setState({ ...s, width: 800, height: 600 });
+  assert.deepEqual(o.state(), s);
+  const tall = new OrbitCamera();
+  tall.resize(400, 600);
+  tall.setState({ ...s, width: 800, height: 600 });
+  close(tall.distance, 20);          // backs off so the saved width still fits
+  assert.deepEqual(tall.target, [1, 2, 3]);
+});

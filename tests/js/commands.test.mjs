@@ -1,6 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { buildSessionBundle, createCommandHandler } from "../../src/cellucid/web/commands.js";
+import { createCommandHandler } from "../../src/cellucid/web/commands.js";
+import { captureView } from "../../src/cellucid/web/viewstate.js";
 
 function fakeApp() {
   return {
@@ -9,7 +10,11 @@ function fakeApp() {
     selection: Uint32Array.of(2, 3),
     embedding: { name: "umap" },
     colorBy: { field: "leiden", kind: "obs" },
-    camera: { state: () => ({ kind: "2d", cx: 0, cy: 0, scale: 1 }) },
+    camera: { width: 300, height: 200, state: () => ({ kind: "2d", cx: 0, cy: 0, scale: 1 }), pixelsPerUnit: () => 1 },
+    flags: new Uint8Array(10),
+    colormap: "viridis",
+    theme: "dark",
+    pointSize: () => 3,
     frameScheduled: false,
     draws: 0,
     calls: [],
@@ -58,8 +63,9 @@ test("requestSessionBundle posts the bundle with the viewer's credentials", asyn
   const apply = createCommandHandler({ app, bridge, auth, fetch, commandsState: () => ({}), onFreeze() {} });
   await apply({ id: "c4", type: "requestSessionBundle", requestId: "r 1" });
   assert.equal(posts[0].url, "_cellucid/session_bundle?viewerId=v&viewerToken=t&requestId=r%201");
-  assert.deepEqual(posts[0].body, await buildSessionBundle(app));
+  assert.deepEqual(posts[0].body, await captureView(app));
   assert.equal(posts[0].body.embedding, "umap");
+  assert.equal(posts[0].body.format, "cellucid-session");
   assert.deepEqual(posts[0].body.selection, [2, 3]);
   assert.deepEqual(bridge.sent[0], ["command_result", { id: "c4", ok: true }]);
   await apply({ id: "c5", type: "requestSessionBundle", requestId: "r2" });
@@ -179,4 +185,22 @@ test("showComparison and showGenePlot go to the panels; acknowledged once they a
   const bare = createCommandHandler({ app, bridge: bareBridge, auth, commandsState: () => ({}), onFreeze() {} });
   await bare({ id: "k4", type: "showComparison", resultId: "r1" });
   assert.deepEqual(bareBridge.sent, [["command_result", { id: "k4", ok: false, error: "this page cannot showComparison" }]]);
+});
+
+test("restoreSession reloads a newer manifest, then hands the view to the page's views", async () => {
+  const app = fakeApp(), bridge = fakeBridge();
+  const restored = [];
+  let manifests = 0;
+  app.manifest = { revision: 1 };
+  app.data = { manifest: async () => { manifests += 1; return { revision: 3 }; } };
+  app.replaceManifest = (m) => { app.manifest = m; };
+  const views = { capture: async () => ({}), restore: async (c) => { restored.push(c.restoreId); } };
+  const apply = createCommandHandler({ app, bridge, auth, views, commandsState: () => ({}), onFreeze() {} });
+  await apply({ id: "c9", type: "restoreSession", restoreId: "s1", revision: 3, selection: [] });
+  assert.equal(manifests, 1);
+  assert.deepEqual(restored, ["s1"]);
+  assert.deepEqual(bridge.sent[0], ["command_result", { id: "c9", ok: true }]);
+  const bare = createCommandHandler({ app, bridge, auth, commandsState: () => ({}), onFreeze() {} });
+  await bare({ id: "c10", type: "restoreSession", restoreId: "s2" });
+  assert.deepEqual(bridge.sent[1], ["command_result", { id: "c10", ok: false, error: "this page cannot restore a session" }]);
 });

@@ -105,6 +105,22 @@ test("no reply within the timeout rejects with a TypeError that names the path, 
   reply(model, model.sent[0]);
 });
 
+test("a request that says how long its answer may take (init.timeoutMs) waits that long", async () => {
+  const model = fakeModel();
+  const clock = new FakeClock();
+  const fetch = createCommFetch(model, { timeoutMs: 30, clock });
+  const slow = settled(fetch("_cellucid/session/open?viewerId=v", { method: "POST", body: "{}", timeoutMs: 500 }));
+  const usual = settled(fetch("_cellucid/data/manifest?viewerId=v"));
+  await clock.advance(30);
+  assert.equal(usual.state, "rejected");
+  assert.equal(slow.state, "pending");
+  await clock.advance(469);
+  assert.equal(slow.state, "pending");
+  await clock.advance(1);
+  assert.equal(slow.state, "rejected");
+  assert.match(slow.error.message, /within 0\.5 s \(_cellucid\/session\/open\)/);
+});
+
 test("the timeout restarts with each part: a slow but moving transfer completes", async () => {
   const model = fakeModel();
   const clock = new FakeClock();
@@ -173,6 +189,9 @@ test("a Blob from another window (no instanceof) is still sent as bytes with its
   assert.equal(msg.headers["content-type"], "image/png");
   assert.deepEqual(new Uint8Array(buffers[0]), new Uint8Array([1, 2, 3]));
   await assert.rejects(encodeRequest(6, "x", { method: "POST", body: { some: "object" } }), TypeError);
+  // A request that may take long asks the kernel for as long, in seconds.
+  assert.equal((await encodeRequest(7, "x", { method: "POST", body: "{}", timeoutMs: 900000 })).msg.timeout, 900);
+  assert.equal("timeout" in (await encodeRequest(8, "x")).msg, false);
 });
 
 test("close() rejects what is pending, stops listening, and refuses later requests", async () => {

@@ -107,6 +107,12 @@ class PushedData:
         self.obs_entry(key)
         return "obs", key
 
+    def by_title(self) -> tuple[dict[str, ObsField], dict[str, Embedding]]:
+        """Everything pushed now, by title: ``(columns, embeddings)``."""
+        with self._lock:
+            return ({e.title: e.item for e in self._columns.values()},
+                    {e.title: e.item for e in self._embeddings.values()})
+
     def manifest_entries(self) -> tuple[list[dict], list[dict]]:
         """Manifest entries ``(obs, embeddings)`` of the pushed data."""
         with self._lock:

@@ -34,6 +34,7 @@ logger = logging.getLogger("cellucid")
 
 PART_BYTES = 2 << 20          # at most 2 MiB of body per message: under notebook servers' limits
 REQUEST_TIMEOUT = 120.0       # seconds; the page gives up sooner (20 s, 35 s for a poll)
+MAX_REQUEST_TIMEOUT = 1800.0  # seconds a request may ask for (`timeout`: opening a session)
 METHODS = frozenset({"GET", "HEAD", "POST"})
 MAX_HEADERS = 64
 STREAM_PATH = "/_cellucid/commands"
@@ -81,6 +82,15 @@ def response_messages(rid, reply: Reply, part_bytes: int = PART_BYTES) -> list[t
     parts = split_body(reply.body, part_bytes)
     return [({"kind": "response", "rid": rid, "status": reply.status, "headers": reply.headers,
               "part": i, "parts": len(parts)}, [part]) for i, part in enumerate(parts)]
+
+
+def request_timeout(content: dict) -> float:
+    """How long a request may run: the ``timeout`` it asks for (seconds, at most
+    `MAX_REQUEST_TIMEOUT`: a session's comparison rerun at atlas scale), else `REQUEST_TIMEOUT`."""
+    asked = content.get("timeout")
+    if isinstance(asked, bool) or not isinstance(asked, (int, float)) or not asked > 0:
+        return REQUEST_TIMEOUT
+    return max(REQUEST_TIMEOUT, min(float(asked), MAX_REQUEST_TIMEOUT))
 
 
 def parse_request(content: dict, buffers) -> tuple[str, str, str, list[tuple[bytes, bytes]], bytes]:
@@ -252,8 +262,8 @@ class CommRequests:
             return
         scope = build_scope(method, path, query, headers, body, self.server.port)
         try:
-            future = asyncio.run_coroutine_threadsafe(call_app(self.server.app, scope, body),
-                                                      loop)
+            future = asyncio.run_coroutine_threadsafe(
+                call_app(self.server.app, scope, body, request_timeout(content)), loop)
         except RuntimeError:  # the loop closed between the check and now
             self.reply(rid, _server_gone())
             return

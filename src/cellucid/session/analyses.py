@@ -100,7 +100,8 @@ class Analyses:
         layer, or NaN in the values.
         """
         # Late: the statistics (scipy.stats) load with the first comparison, not with cellucid.
-        from ..compare import choose_matrix, compute_ranking, dataset_source, resolve_comparison
+        from ..compare import (REST, choose_matrix, compute_ranking, dataset_source,
+                               resolve_comparison)
 
         dataset = self.data.dataset
         matrix = choose_matrix(dataset, use_raw, layer)
@@ -112,9 +113,14 @@ class Analyses:
             log1p_base=dataset.log1p_base, progress=progress,
             gene_names=np.asarray(dataset.genes_of(matrix.key).names, dtype=object))
         note = ranking.negative_values_message(matrix.label)
-        result = {"kind": "comparison", "method": method, "frame": ranking.frame,
-                  "matrix": matrix.describe(), "tie_correct": bool(tie_correct),
-                  "log1p_base": dataset.log1p_base, "notes": [note] if note else [],
+        reference_cells = REST if comparison.reference_is_rest else comparison.reference
+        params = {"group": comparison.group, "reference": reference_cells, "method": method,
+                  "matrix": matrix.key, "tie_correct": bool(tie_correct), "n_genes": n_genes,
+                  "group_label": labels[0], "reference_label": labels[1]}
+        result = {"kind": "comparison", "params": params, "method": method,
+                  "frame": ranking.frame, "matrix": matrix.describe(),
+                  "tie_correct": bool(tie_correct), "log1p_base": dataset.log1p_base,
+                  "notes": [note] if note else [],
                   "group": {"label": labels[0], "n_cells": comparison.n_group},
                   "reference": {"label": labels[1], "n_cells": comparison.n_reference}}
         return Compared(self._keep(result), ranking.frame, matrix.label, note)
@@ -144,7 +150,9 @@ class Analyses:
         matrix = choose_matrix(dataset, use_raw, layer)
         dots = gene_summary(dataset, genes, codes, categories, matrix.key)
         violins = violin_values(dataset, genes, codes, categories, matrix.key)
-        result = {"kind": "geneplot", "groupby": groupby, "categories": list(categories),
+        params = {"genes": genes, "groupby": groupby, "matrix": matrix.key}
+        result = {"kind": "geneplot", "params": params, "groupby": groupby,
+                  "categories": list(categories),
                   "genes": list(dict.fromkeys(dots["gene"])), "dots": dots, "violins": violins,
                   "matrix": matrix.describe()}
         return self._keep(result), dots
@@ -156,6 +164,16 @@ class Analyses:
             while len(self._results) > KEPT_RESULTS:
                 self._results.popitem(last=False)
         return result_id
+
+    def parameters(self, result_id: str) -> dict | None:
+        """What result ``result_id`` was computed from, or None when it is no longer kept: a
+        comparison's ``group``, ``reference`` (cells or ``"rest"``), ``method``, ``matrix`` (its
+        key), ``tie_correct``, ``n_genes``, ``group_label``, ``reference_label``; a gene plot's
+        ``genes``, ``groupby`` and ``matrix``; and ``kind`` (``"comparison"`` or
+        ``"geneplot"``)."""
+        with self._lock:
+            result = self._results.get(result_id)
+        return None if result is None else {"kind": result["kind"], **result["params"]}
 
     def _result(self, result_id: str, kind: str) -> dict:
         with self._lock:

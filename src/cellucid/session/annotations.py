@@ -15,6 +15,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from ..data.pushed import pushed_id
+
 DEFAULT_KEY = "cellucid_labels"
 MAX_LABEL_LENGTH = 200
 
@@ -41,6 +43,17 @@ class Labels:
             if label not in self.categories:
                 self.categories.append(label)
             self._codes[np.asarray(cells, dtype=np.int64)] = self.categories.index(label)
+            return self._series()
+
+    def replace(self, labelled: list[tuple[str, np.ndarray]]) -> pd.Series:
+        """Drop every label, then give each ``(label, cells)`` in turn (the categories keep
+        that order); returns the new column."""
+        with self._lock:
+            self.categories = []
+            self._codes[:] = -1
+            for label, cells in labelled:
+                self.categories.append(label)
+                self._codes[np.asarray(cells, dtype=np.int64)] = len(self.categories) - 1
             return self._series()
 
     def series(self) -> pd.Series:
@@ -75,7 +88,21 @@ class Annotations:
         already applied (payloads of another key are left alone)."""
         if payload["key"] != self.labels.key:
             return
-        series = self.labels.apply(payload["label"].strip(), payload["cells"])
+        self.publish(self.labels.apply(payload["label"].strip(), payload["cells"]))
+
+    def replace(self, labelled: list[tuple[str, np.ndarray]]) -> None:
+        """Put labels restored from a session in place of every label (``(label, cells)``
+        pairs, in category order), written where live labels are."""
+        self.publish(self.labels.replace(labelled))
+
+    @property
+    def field(self) -> str:
+        """What colouring by the labels is called: the obs column, or the pushed column."""
+        return self.labels.key if self.adata is not None else pushed_id(self.labels.key)
+
+    def publish(self, series: pd.Series) -> None:
+        """Write the labels column where labels go (``adata.obs``, else a column pushed to the
+        page) and tell the page to refresh; live labels and restored ones alike."""
         session = self.session
         if self.adata is not None:
             self.adata.obs[self.labels.key] = series.array   # categorical, in cell order

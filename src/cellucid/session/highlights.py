@@ -42,6 +42,10 @@ class HighlightGroups:
             self.cells.pop(group, None)
             self.session.selection.masks.drop(group_mask(group))
 
+    def forget(self) -> None:
+        """Forget the groups made from Python (a restored session's groups are the page's)."""
+        self.cells.clear()
+
     def cells_of(self, name: str):
         """The cells of group ``name``: one made from Python, else one of the page's.
 

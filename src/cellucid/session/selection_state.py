@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..cells import decode_cells, encode_cells
+from ..cells import REF, decode_cells, encode_cells
 from ..errors import BadEvent
 from ..selection import masks as named
 from ..selection.lasso import polygon_mask, radius_mask, screen_polygon_mask
@@ -240,6 +240,29 @@ class SelectionState:
     def _hidden(self, hidden: np.ndarray) -> dict:
         info = self.masks.set(named.HIDDEN, hidden)
         return {"mask": info.wire()} if self.tiles.tiled else {}
+
+    def inline_refs(self, view: dict) -> dict:
+        """A page's view (a session's page part) with each cell list a tiled page names by
+        reference (the selection, the hidden cells, a highlight group) replaced by the cells of
+        the set the kernel holds. Raises `ValueError` for a reference to no set."""
+        if not isinstance(view, dict):
+            return view
+
+        def inline(value):
+            if isinstance(value, dict) and value.get("encoding") == REF:
+                try:
+                    cells = self.resolve_ref(value.get("mask"))
+                except BadEvent as exc:
+                    raise ValueError(str(exc)) from None
+                return encode_cells(cells, self.n_cells)
+            return value
+        view = {**view, **{key: inline(view[key]) for key in ("selection", "hidden")
+                           if key in view}}
+        groups = view.get("highlightGroups")
+        if isinstance(groups, list):
+            view["highlightGroups"] = [{**g, "cells": inline(g.get("cells"))}
+                                       if isinstance(g, dict) else g for g in groups]
+        return view
 
     def selected(self) -> np.ndarray:
         """The selection as a read-only bool mask over every cell."""

@@ -3,9 +3,10 @@
 A session is made of parts, one module each: the callbacks and waiters (`dispatch`), the command
 queue (`commands`), the uploads the page makes when asked (`uploads`), the colours and
 embeddings sent to the page (`live`), the highlight groups made from Python (`highlights`), the
-comparisons and gene plots (`analyses`, and `page_work` for those the page asks for) and the
-labels made in the page (`annotations`). Its data is the dataset with the values pushed from
-Python laid over it (`data.pushed`, `data.overlay`).
+comparisons and gene plots (`analyses`, and `page_work` for those the page asks for), the
+labels made in the page (`annotations`) and its views saved and restored as session files
+(`keeper`). Its data is the dataset with the values pushed from Python laid over it
+(`data.pushed`, `data.overlay`).
 
 Events enter through `deliver`, called by the server's endpoints and by the session's own parts
 (a comparison the page asked for, an upload): nothing else routes an event. The `Viewer` facade
@@ -34,6 +35,7 @@ from .annotations import DEFAULT_KEY, Annotations
 from .commands import CommandChannel
 from .dispatch import Dispatcher, Subscription
 from .highlights import HighlightGroups
+from .keeper import SessionKeeper
 from .live import LiveValues
 from .page_work import PageWork
 from .selection_state import SelectionState
@@ -135,6 +137,7 @@ class ViewerSession:
         self.tiles = TiledView(self.data, point_budget)
         self.selection = SelectionState(self.data, self.tiles, self._tell_page_of_masks)
         self.set_commands = SetCommands(self)
+        self.keeper = SessionKeeper(self)
         # What the session does with an event as it arrives (before the callbacks see it).
         self._on_arrival: dict[str, Callable[[dict], None]] = {
             "selection": self.selection.on_selection,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import CommandError
 from ..notebook.transport import page_unreachable
-from .bundle import SessionBundle
+from ..sessionfile.bundle import SessionBundle
 from .image import png_size
 
 MAX_PENDING_REQUESTS = 8
@@ -106,8 +106,9 @@ class Uploads:
             except TimeoutError:
                 continue
 
-    def session_bundle(self, timeout: float) -> SessionBundle:
-        """The page's session bundle; see `Viewer.get_session_bundle`."""
+    def page_view(self, timeout: float) -> dict:
+        """The page's part of its session, as it uploads it (a JSON object); see
+        `Viewer.get_session_bundle`. Raises `TimeoutError`, `CommandError`."""
         reply = self.request("session bundle", "requestSessionBundle", {}, "session_bundle",
                              timeout, "a session bundle")
         path = Path(reply["path"])
@@ -117,9 +118,16 @@ class Uploads:
             raise CommandError(f"the uploaded session bundle could not be read: {exc}") from None
         finally:
             path.unlink(missing_ok=True)
+        if not isinstance(data, dict):
+            raise CommandError("the viewer sent a malformed session bundle: not a JSON object")
+        return data
+
+    def session_bundle(self, timeout: float) -> SessionBundle:
+        """The page's part of its session as a `SessionBundle` (its groups, selection, view);
+        raises what `page_view` raises, `CommandError` for a malformed one."""
         try:
-            return SessionBundle.from_json(data, self.session.n_cells,
-                                           refs=self.session.selection.resolve_ref)
+            view = self.session.selection.inline_refs(self.page_view(timeout))
+            return SessionBundle.from_json(view, self.session.n_cells)
         except ValueError as exc:
             raise CommandError(f"the viewer sent a malformed session bundle: {exc}") from None
 

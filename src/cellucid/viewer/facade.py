@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,10 +22,11 @@ from ..notebook.display import (iframe_html, marimo_output, mimebundle, new_widg
 from ..selection.sequence import CellSequence
 from ..server import Server, get_server
 from ..session.annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
-from ..session.bundle import SessionBundle
 from ..session.dispatch import MESSAGE
 from ..session.image import MAX_SCALE
 from ..session.session import ViewerSession
+from ..sessionfile.bundle import SessionBundle
+from ..sessionfile.restore import SessionReport
 from ..session.tiled_view import DEFAULT_POINT_BUDGET, check_budget
 from .diagnostics import connection_report
 from .interrupt import block_until_interrupted
@@ -332,11 +334,42 @@ class Viewer:
         return connection_report(self._session, timeout)
 
     def get_session_bundle(self, timeout: float = 60) -> SessionBundle:
-        """Ask the page for its session (groups, selection, colour-by, embedding, camera).
+        """Ask the page for its view and return the whole session: highlight groups, selection,
+        colouring, embedding, camera, visibility and panels, with the labels, values pushed
+        from Python, the comparison and gene plots shown, and the identity of the cells.
 
         Raises `TimeoutError` when no page answers, `CommandError` when the upload failed.
         """
-        return self._session.uploads.session_bundle(timeout)
+        return self._session.keeper.current(timeout)
+
+    def save_session(self, path: str | os.PathLike, *, timeout: float = 60) -> Path:
+        """Write the view, its labels and what Python pushed to it as a ``.cellucid-session``
+        file at ``path`` (docs/sessions.md); returns the path. The page must be open.
+
+        Raises `TypeError` for a path that is not one, `TimeoutError` when no page answers,
+        `CommandError` when it could not send its view, `OSError` when the file cannot be
+        written.
+        """
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"save_session takes a file path, not {type(path).__name__}")
+        return self._session.keeper.save(path, timeout)
+
+    def load_session(self, session, *, strict: bool = True,
+                     timeout: float = 60) -> SessionReport:
+        """Show a saved session: ``session`` is a ``.cellucid-session`` path or a
+        `SessionBundle`. Labels land in ``adata.obs`` as labels made in the page do; the page
+        shows the rest (or does as it opens). Returns a `SessionReport`.
+
+        ``strict`` (default): only onto the cells it was saved on. ``strict=False``: onto other
+        data, matching cells by ``obs_names``; what it has not is dropped, reported and warned
+        (`SessionWarning`). Raises `ValueError` for a file that is not a readable session
+        (truncated, corrupt, another kind, a newer format version), `SessionMismatch` (a
+        `ValueError`) for other cells, `ValueError` for what this data cannot show (strict);
+        after a refusal the view, labels and data are as they were. `CommandError` when the
+        page does not show it within ``timeout`` (it still will).
+        """
+        self._session.check_running()
+        return self._session.keeper.restore(session, strict=bool(strict), timeout=timeout)
 
     def selection_to_obs(self, key: str = "cellucid_selection") -> str:
         """Write the current selection as a boolean ``obs`` column of the AnnData; returns key."""

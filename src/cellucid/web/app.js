@@ -16,6 +16,9 @@ export const defaults = {
   minPointPx: 1.25,
   maxBasePointPx: 7,
   maxPointPx: 28,
+  // The user's point size setting: a factor on the automatic size, within these bounds.
+  minPointScale: 0.25,
+  maxPointScale: 4,
   pickRadiusPx: 5,
   fallbackFrameMs: 120,
   uniformColor: "#3b82c4",
@@ -47,6 +50,7 @@ export class App {
     this.values = new ValueCache();
     this.frozen = false;
     this.cameraTouched = false;
+    this.pointScale = 1;
   }
 
   /** Take the dataset's manifest at start: its names, and the number of cells. */
@@ -114,8 +118,13 @@ export class App {
     return { camera: this.camera, sizePx: this.pointSize(), theme: this.theme, dim: this.selection.length > 0 };
   }
 
-  /** Point diameter in CSS px: from the density of cells on screen, growing gently with zoom. */
+  /** Point diameter in CSS px: the automatic size times the user's setting (`pointScale`). */
   pointSize() {
+    return this.autoPointSize() * this.pointScale;
+  }
+
+  /** The automatic point diameter in CSS px: from the density of cells on screen, growing gently with zoom. */
+  autoPointSize() {
     if (!this.n) return 2;
     const area = this.camera.width * this.camera.height;
     const base = Math.min(defaults.maxBasePointPx, Math.max(defaults.minPointPx, defaults.pointDensity * Math.sqrt(area / this.n)));
@@ -174,8 +183,9 @@ export class App {
   }
 
   /**
-   * Move the camera by the user's hand: `move(camera)` pans, rotates or zooms it. From then on
-   * the view keeps what the user looks at instead of fitting the data; it redraws.
+   * Move the camera by the user's hand (or to a view the user saved): `move(camera)` pans,
+   * rotates, zooms or sets it. From then on the view keeps what the user looks at instead of
+   * fitting the data; it redraws.
    */
   moveCamera(move) {
     move(this.camera);
@@ -193,6 +203,21 @@ export class App {
     if (this.camera.kind === "3d") this.camera.fitProjected(e.positions, this.flags, f.skipBits);
     this.homePixelsPerUnit = this.camera.pixelsPerUnit();
     this.invalidate();
+    this.changed("camera");
+  }
+
+  /**
+   * Show camera state `s` (a saved view's: with the `width` and `height` it was seen at and its
+   * `homePixelsPerUnit`, which sets the point size); a state of another kind of camera, or none,
+   * fits the data instead.
+   */
+  restoreCamera(s) {
+    if (!s || s.kind !== this.camera.kind) {
+      this.resetCamera();
+      return;
+    }
+    this.moveCamera((c) => c.setState(s));
+    if (s.homePixelsPerUnit > 0) this.homePixelsPerUnit = s.homePixelsPerUnit;
     this.changed("camera");
   }
 
@@ -257,7 +282,7 @@ export class App {
     } else {
       const g = await this.data.gene(field, layer);
       const title = layer && layer !== this.manifest.default_layer ? `${field} (${layer === ".raw" ? ".raw" : layer})` : field;
-      apply = () => this.applyContinuous({ field, kind, title, version: null, raw: g.values, min: g.min, max: g.max });
+      apply = () => this.applyContinuous({ field, kind, title, version: null, raw: g.values, min: g.min, max: g.max, layer });
     }
     return () => {
       // A later request (the user picked again meanwhile) wins.
@@ -293,12 +318,24 @@ export class App {
     this.invalidate();
   }
 
-  applyContinuous({ field, kind, title = field, version = 0, raw, min, max }) {
+  /** Colour by continuous values (`layer`: the matrix a gene's values were read from, if named). */
+  applyContinuous({ field, kind, title = field, version = 0, raw, min, max, layer }) {
     const norm = normalizeContinuous(raw, min, max);
     this.renderer.setLUT(colormapRGBA(this.colormap), 256, 1, 1);
     this.renderer.setValues(norm.values);
-    this.colorBy = { field, kind, title, version, type: "continuous", min: norm.min, max: norm.max, raw };
+    this.colorBy = { field, kind, title, version, type: "continuous", min: norm.min, max: norm.max, raw, layer };
     this.invalidate();
+  }
+
+  /**
+   * The user's point size setting: `scale` times the automatic size (clamped to
+   * [`minPointScale`, `maxPointScale`]; not a positive number: 1). Redraws.
+   */
+  setPointScale(scale) {
+    const s = Number(scale);
+    this.pointScale = s > 0 ? Math.min(defaults.maxPointScale, Math.max(defaults.minPointScale, s)) : 1;
+    this.invalidate();
+    this.changed("pointSize");
   }
 
   setColormap(name) {

@@ -53,6 +53,11 @@ const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a
 const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 const normalize = (a) => { const l = Math.hypot(a[0], a[1], a[2]) || 1; return [a[0] / l, a[1] / l, a[2] / l]; };
 
+/** Whether state `s` says it was seen in a view of another size than `camera`'s. */
+function seenElsewhere(camera, s) {
+  return s.width > 0 && s.height > 0 && (s.width !== camera.width || s.height !== camera.height);
+}
+
 /** What both cameras share: the kind, the view size in CSS px, and the fitted bounds (`home`). */
 class CameraBase {
   constructor(kind) {
@@ -154,10 +159,15 @@ export class Camera2D extends CameraBase {
     return { kind: this.kind, cx: this.cx, cy: this.cy, scale: this.scale };
   }
 
+  /** Take state `s`; saved at another `width`×`height`, the view shows the extent it showed. */
   setState(s) {
     if (s && s.kind === this.kind) {
       Object.assign(this, { cx: s.cx, cy: s.cy, scale: s.scale });
       this.remember();
+      if (seenElsewhere(this, s)) {
+        this.shown = { w: s.width / s.scale, h: s.height / s.scale };
+        this.keepView();
+      }
     }
   }
 }
@@ -302,10 +312,15 @@ export class OrbitCamera extends CameraBase {
     return { kind: this.kind, target: this.target.slice(), distance: this.distance, yaw: this.yaw, pitch: this.pitch };
   }
 
+  /** Take state `s`; saved at another `width`×`height`, the view shows the extent it showed. */
   setState(s) {
     if (s && s.kind === this.kind) {
       Object.assign(this, { target: s.target.slice(), distance: s.distance, yaw: s.yaw, pitch: s.pitch });
       this.remember();
+      if (seenElsewhere(this, s)) {
+        this.shown = { distance: s.distance, aspect: s.width / s.height };
+        this.keepView();
+      }
     }
   }
 }

@@ -3,33 +3,17 @@
 // How commands arrive is `stream.js`.
 
 import { authQuery, redactToken } from "./auth.js";
-import { decodeCells, encodeCells } from "./cells.js";
+import { decodeCells } from "./cells.js";
 import { fetcher, replyMessage } from "./http.js";
 import { defaults as groupDefaults } from "./highlights.js";
 import { imageUploadUrl } from "./image.js";
 import { refreshView, syncRevision } from "./manifest.js";
 import { KernelCells } from "./lod/sets.js";
+import { captureView } from "./viewstate.js";
 
 export const defaults = {
   bundlePath: "_cellucid/session_bundle",
 };
-
-/** The session bundle: highlight groups, selection, colour-by, embedding and camera. */
-export async function buildSessionBundle(app) {
-  const n = app.n;
-  const groups = [];
-  for (const g of app.highlights.values()) groups.push({ name: g.name, color: g.color, cells: await encodeCells(g.cells, n) });
-  return {
-    format: "cellucid-session",
-    version: 1,
-    n_cells: n,
-    embedding: app.embedding ? app.embedding.name : null,
-    colorBy: app.colorBy ? { field: app.colorBy.field, kind: app.colorBy.kind } : null,
-    camera: app.camera.state(),
-    selection: await encodeCells(app.selection, n),
-    highlightGroups: groups,
-  };
-}
 
 /** The commands that change what the view shows (docs/protocol.md, "Command catalogue"). */
 function viewHandlers(app) {
@@ -103,10 +87,15 @@ function askingHandlers(env, fetch) {
       });
     },
     async requestSessionBundle(c) {
-      const bundle = await buildSessionBundle(app);
+      const bundle = env.views ? await env.views.capture() : await captureView(app);
       const url = `${defaults.bundlePath}?${authQuery(env.auth)}&requestId=${encodeURIComponent(c.requestId)}`;
       const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(bundle) });
       if (!res.ok) throw new Error(`session bundle upload failed: ${await replyMessage(res, `HTTP ${res.status}`)}`);
+    },
+    async restoreSession(c) {
+      if (!env.views) throw new Error("this page cannot restore a session");
+      await syncRevision(app, c.revision);
+      await env.views.restore(c);
     },
     async showComparison(c) {
       await needs("showComparison")(c);
@@ -126,7 +115,9 @@ function askingHandlers(env, fetch) {
 /**
  * A function applying one command. `env`: app, bridge, commandsState() → {connected},
  * onFreeze(message), auth {viewerId, viewerToken}; showComparison(command),
- * showGenePlot(command) (the panels), renderImage(scale) → PNG Blob; optional fetch.
+ * showGenePlot(command) (the panels), renderImage(scale) → PNG Blob; views {capture(),
+ * restore(view)} (viewstate.js `createViewKeeper`; without it the view is captured without its
+ * panels and cannot be restored); optional fetch.
  */
 export function createCommandHandler(env) {
   const { app, bridge } = env;

@@ -19,8 +19,10 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * A `fetch(url, init)`-compatible function over `model` (an anywidget model: `send(msg,
  * callbacks, buffers)`, `on`/`off("msg:custom", …)`). Text bodies travel in the message, binary
  * ones (Blob, ArrayBuffer, typed arrays) as its buffer. A request with no reply for
- * `options.timeoutMs` (`pollTimeoutMs` for the command long-poll; the clock — `options.clock`,
- * `clock.js` — restarts with each part received) rejects with a TypeError, as a network failure does; `init.signal` aborts.
+ * `options.timeoutMs` (`pollTimeoutMs` for the command long-poll, `init.timeoutMs` for a request
+ * that says how long its answer may take; the clock — `options.clock`, `clock.js` — restarts
+ * with each part received) rejects with a TypeError, as a network failure does; `init.signal`
+ * aborts. (`window.fetch` ignores `init.timeoutMs`: over HTTP a request has no such limit.)
  * The function has `close(reason)` (stop listening, reject what is pending) and `pending()`.
  */
 export function createCommFetch(model, options = {}) {
@@ -46,7 +48,7 @@ export function createCommFetch(model, options = {}) {
       const signal = init.signal;
       if (signal && signal.aborted) { reject(abortReason(signal)); return; }
       const rid = base + ++counter;
-      const limit = url.split("?")[0].endsWith(o.pollPath) ? o.pollTimeoutMs : o.timeoutMs;
+      const limit = init.timeoutMs > 0 ? init.timeoutMs : url.split("?")[0].endsWith(o.pollPath) ? o.pollTimeoutMs : o.timeoutMs;
       const parts = [];
       let received = 0, head = null, timer = null;
       const finish = (fn, value) => {
@@ -127,7 +129,10 @@ export async function encodeRequest(rid, url, init = {}) {
   } else {
     throw new TypeError(`this body cannot go over the notebook comm: ${Object.prototype.toString.call(body)}`);
   }
-  return { msg: { kind: "request", rid, method, url, headers, body: text }, buffers };
+  const msg = { kind: "request", rid, method, url, headers, body: text };
+  // A request that may take long asks the kernel for as long (seconds), as it waits as long.
+  if (init.timeoutMs > 0) msg.timeout = init.timeoutMs / 1000;
+  return { msg, buffers };
 }
 
 /** A Response of `status` with `headers` whose body is the `parts` (buffers) joined in order. */

@@ -33,6 +33,9 @@ import { defaults as imageDefaults, renderImage } from "./image.js";
 import { revisionOf } from "./manifest.js";
 import { modeFromModifiers } from "./selection.js";
 import { nextGroupColor, nextGroupName } from "./highlights.js";
+import { createViewKeeper, panelState, restorePanel } from "./viewstate.js";
+import { createSessionActions } from "./ui/sessionfile.js";
+import { createPointSizeControl } from "./ui/pointsize.js";
 
 export { createCommFetch } from "./commfetch.js";
 
@@ -69,10 +72,13 @@ async function main() {
   if (info.title) document.title = `${info.title} · cellucid`;
   document.body.dataset.cellucidRevision = String(revisionOf(manifest));
   createPanels({ app, data, bridge, messages, info, manifest, panels, annotatePanel: page.annotatePanel });
-  await drawFirstFrame(app, info, manifest, page.refreshStatus, messages);
+  const views = createSessionParts({ app, auth, fetch, info, messages, panels, layout: page.layout });
+  // A viewer shown with a session opens on it: `ready` means "the restored view is drawn".
+  const openSession = () => views.restore(info.session).catch((err) => messages.toast(`Cannot restore the session: ${err.message}`));
+  await drawFirstFrame(app, info, manifest, page.refreshStatus, info.session ? openSession : null, messages);
   bridge.send("ready", { n_cells: app.n, dimensions: app.embedding.dims, embedding: app.embedding.name });
   bridge.send("transport", { mode: transport.mode, reason: transport.reason });
-  const stream = listenForCommands({ app, bridge, auth, fetch, transport, panels, messages });
+  const stream = listenForCommands({ app, bridge, auth, fetch, transport, panels, messages, views });
   exposeForTests({ app, bridge, stream, interaction: page.interaction, canvas });
 }
 
@@ -112,7 +118,8 @@ async function startApp({ canvas, data, bridge, messages, info }) {
 /**
  * What the user drives the view with before any data is loaded: the tools, the toolbar and its
  * actions, the pointer and keys, the stage beside the docked panels (which opens them once
- * `panels` holds them). Returns {interaction, annotatePanel, refreshStatus}.
+ * `panels` holds them). Returns {interaction, annotatePanel, refreshStatus, layout()} (`layout`
+ * sizes the dock and the canvas at once).
  */
 function createControlsOfTheView({ app, data, bridge, messages, canvas, panels }) {
   const sketch = new Sketch($("#sketch"), () => app.theme);
@@ -143,8 +150,8 @@ function createControlsOfTheView({ app, data, bridge, messages, canvas, panels }
   interaction.setTool("click");
   app.setTheme(app.theme);
   const annotatePanel = createAnnotatePanel($("#annotate"));
-  fitStageBesideTheDock(app, sketch);
-  return { interaction, annotatePanel, refreshStatus: () => refreshStatus(app) };
+  const layout = fitStageBesideTheDock(app, sketch);
+  return { interaction, annotatePanel, refreshStatus: () => refreshStatus(app), layout };
 }
 
 /** The toolbar's and the keys' actions on the selection and the view. */
@@ -176,10 +183,13 @@ function selectionActions(app, messages, panels) {
   };
 }
 
-/** The panels dock beside (or below) the stage; the stage keeps the rest, and the canvas follows it. */
+/**
+ * The panels dock beside (or below) the stage; the stage keeps the rest, and the canvas follows
+ * it. Returns `layout()`: the dock and the canvas sized now (not on the next resize callback).
+ */
 function fitStageBesideTheDock(app, sketch) {
   const stage = $("#stage");
-  createDock({ view: $("#view"), dock: $("#dock") });
+  const dock = createDock({ view: $("#view"), dock: $("#dock") });
   const fit = () => {
     const r = stage.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
@@ -192,6 +202,7 @@ function fitStageBesideTheDock(app, sketch) {
     matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener("change", () => { fit(); watchDpr(); }, { once: true });
   };
   watchDpr();
+  return () => { dock.layout(); fit(); };
 }
 
 /** The status line: cells, selected, hidden. */
@@ -212,10 +223,12 @@ function createPanels({ app, data, bridge, messages, info, manifest, panels, ann
     box: annotatePanel.box, input: annotatePanel.input, app, bridge,
     key: annotationsKey(info), toast: (t) => messages.toast(t),
   });
-  const controls = createControls({
+  const selects = createControls({
     embeddingSelect: $("#embedding"), colorSelect: $("#colorby"), manifest, app,
     onError: (err) => messages.toast(err.message),
   });
+  const pointSize = createPointSizeControl($("#pointsize"), app);
+  const controls = { sync: (kind) => { selects.sync(kind); pointSize.sync(kind); } };
   const colorByGene = (name, layer) => app.setColorBy(name, "gene", layer).catch((err) => messages.toast(err.message));
   createGeneSearch($("#gene"), $("#gene-suggestions"), {
     search: (q, limit) => data.searchGenes(q, limit),
@@ -226,6 +239,26 @@ function createPanels({ app, data, bridge, messages, info, manifest, panels, ann
     app, bridge, data, onGene: colorByGene, onPlotGenes: (genes, matrix) => panels.genePlots.request(genes, matrix),
   });
   followTheApp(app, controls, panels);
+}
+
+/**
+ * Sessions in the page: the view captured and restored with its panels (`viewstate.js`), and
+ * the Save session / Open session actions. Returns the view keeper.
+ */
+function createSessionParts({ app, auth, fetch, info, messages, panels, layout }) {
+  const views = createViewKeeper(app, {
+    panels: () => ({ compare: panelState(panels.compare), genePlots: panelState(panels.genePlots) }),
+    setPanels: async (p) => {
+      await restorePanel(panels.compare, p.compare);
+      await restorePanel(panels.genePlots, p.genePlots);
+    },
+    layout,
+  });
+  createSessionActions({
+    el: $("#session"), auth, fetch, capture: views.capture, title: () => info.title,
+    toast: (t) => messages.toast(t), confirm: (text) => window.confirm(text),
+  });
+  return views;
 }
 
 /** Keep the menus, panels, legend, colour bar, page markers and status in step with the app. */
@@ -260,8 +293,9 @@ function followTheApp(app, controls, panels) {
 /**
  * Load the embedding and the first colouring together, and draw the first frame with both.
  * Python's `color=` (an {field, kind} object) wins; else the first categorical with colours.
+ * `openSession` (when the viewer was shown with a session) restores it before that frame.
  */
-async function drawFirstFrame(app, info, manifest, refresh, messages) {
+async function drawFirstFrame(app, info, manifest, refresh, openSession, messages) {
   const colorable = manifest.obs.filter((o) => o.kind !== "uncolorable");
   const fallback = colorable.find((o) => o.kind === "categorical" && o.colors) || colorable.find((o) => o.kind === "categorical") || colorable[0] || {};
   const start = info.color ? info.color.field : fallback.name;
@@ -279,6 +313,7 @@ async function drawFirstFrame(app, info, manifest, refresh, messages) {
   performance.mark("cellucid-data-loaded");
   if (applyColor) applyColor();
   else app.applyUniform();
+  if (openSession) await openSession();
   performance.mark("cellucid-colors-applied");
   app.finishStarting();
   app.drawNow();
@@ -288,10 +323,10 @@ async function drawFirstFrame(app, info, manifest, refresh, messages) {
 }
 
 /** Apply Python's commands as they stream in (SSE, or long polls over the comm); returns the stream. */
-function listenForCommands({ app, bridge, auth, fetch, transport, panels, messages }) {
+function listenForCommands({ app, bridge, auth, fetch, transport, panels, messages, views }) {
   let stream;
   const apply = createCommandHandler({
-    app, bridge, auth, fetch,
+    app, bridge, auth, fetch, views,
     commandsState: () => ({ connected: stream.connected, mode: stream.mode }),
     showComparison: (c) => panels.compare.show(c),
     showGenePlot: (c) => panels.genePlots.show(c),

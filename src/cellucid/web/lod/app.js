@@ -490,6 +490,12 @@ export class TiledApp extends App {
   hiddenCount() {
     return this.sets.get(HIDDEN).count;
   }
+
+  /** The hidden cells, by the kernel's set (a session names it by reference). */
+  hiddenCells() {
+    const hidden = this.sets.get(HIDDEN);
+    return hidden.count > 0 ? hidden : new Uint32Array(0);
+  }
 }
 
 /** `tiles` sorted ascending (a copy): how the tile API orders a reply. */

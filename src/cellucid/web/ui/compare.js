@@ -132,16 +132,16 @@ async function runComparison({ app, bridge, panel, form, references, requests })
 /**
  * Build the compare panel into `el`. `env`: app, bridge, data (DataClient), onGene(name, key)
  * (colour the view by a gene of the compared matrix, `key` as a result's `matrix.key`),
- * onPlotGenes(genes, matrix) ("Plot genes", a `matrixChoices` choice). Returns {open(), run(),
- * show(command), sync(kind)}: `show` applies a `showComparison` command (resolves once the table
- * and volcano are drawn; rejects when the comparison cannot be fetched); `sync` takes the app's
- * change kinds.
+ * onPlotGenes(genes, matrix) ("Plot genes", a `matrixChoices` choice). Returns {panel,
+ * shownId() (the `resultId` shown, or null), open(), run(), show(command), sync(kind)}: `show`
+ * applies a `showComparison` command (resolves once the table and volcano are drawn; rejects
+ * when the comparison cannot be fetched); `sync` takes the app's change kinds.
  */
 export function createComparePanel(el, env) {
   const { app, bridge, data } = env;
   const panel = createPanel(el, { title: "Compare", testid: "cellucid-compare-panel" });
   const requests = { sent: new Set(), latest: null };
-  let shownMatrix = null;
+  let shownMatrix = null, shownId = null;
   const matrices = matrixChoices(app.manifest);
 
   const groupLine = element("div", "muted compare-group");
@@ -174,6 +174,7 @@ export function createComparePanel(el, env) {
     form.setTo(comparison);   // so Run compares the same way again
     await view.render(comparison);
     panel.status("");
+    shownId = id;
     document.body.dataset.cellucidComparison = String(id);
   };
 
@@ -182,6 +183,8 @@ export function createComparePanel(el, env) {
   updateGroup();
 
   return {
+    panel,
+    shownId: () => shownId,
     open: () => panel.open(),
     isOpen: () => panel.isOpen(),
     run,

@@ -140,10 +140,10 @@ export function violinPlot(Plot, plot, colors) {
 
 /**
  * Build the gene plots panel into `el`. `env`: app, bridge, data (DataClient), onGene(name, key).
- * Returns {request(genes, matrix), show(command), open()}: `request` posts `plot_genes_request`
- * grouped by the categorical field coloured by (else the first categorical obs column), in the
- * matrix choice `matrix` (none: Python's default, scanpy's); `show` applies a `showGenePlot`
- * command.
+ * Returns {panel, shownId(), request(genes, matrix), show(command), open()}: `request` posts
+ * `plot_genes_request` grouped by the categorical field coloured by (else the first categorical
+ * obs column), in the matrix choice `matrix` (none: Python's default, scanpy's); `show` applies
+ * a `showGenePlot` command; `shownId` is the `resultId` shown (or null).
  */
 export function createGenePlotPanel(el, env) {
   const { app, bridge, data } = env;
@@ -155,7 +155,7 @@ export function createGenePlotPanel(el, env) {
   panel.body.append(dots.el, violins.el);
   dots.el.hidden = violins.el.hidden = true;
 
-  let matrixKey = null;
+  let matrixKey = null, shownId = null;
   const request = async (genes, matrix) => {
     panel.open();
     const requestId = newRequestId("geneplot");
@@ -194,8 +194,9 @@ export function createGenePlotPanel(el, env) {
     await draw(plot);
     panel.status(`${(plot.genes || []).length} genes by ${plot.groupby}` + (plot.matrix ? ` · ${plot.matrix.label}` : ""));
     el.scrollIntoView({ block: "nearest" });
+    shownId = id;
     document.body.dataset.cellucidGenePlot = String(id);
   };
 
-  return { request, show, open: () => panel.open() };
+  return { panel, shownId: () => shownId, request, show, open: () => panel.open() };
 }
