@@ -31,6 +31,7 @@ N_GENES = 2000
 NNZ_PER_CELL = 20  # 1 % of 2,000 genes
 K = 15
 LOAD_AT_START = 0.0
+SHOW_TARGET_MB = 180   # growth of a process showing a 1M-cell file (issue: census scale)
 
 
 def synthetic_path(n_cells: int) -> Path:
@@ -40,6 +41,19 @@ def synthetic_path(n_cells: int) -> Path:
         CACHE.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.h5ad")
         write_synthetic(tmp, n_cells)
+        tmp.rename(path)
+    return path
+
+
+def synthetic_zarr_path(n_cells: int) -> Path:
+    """The same synthetic atlas as a ``.zarr`` store (written from the ``.h5ad`` when missing)."""
+    path = CACHE / f"synthetic_{n_cells}.zarr"
+    if not path.exists():
+        import anndata as ad
+        import shutil
+        tmp = path.with_suffix(".tmp.zarr")
+        shutil.rmtree(tmp, ignore_errors=True)
+        ad.read_h5ad(synthetic_path(n_cells)).write_zarr(tmp)
         tmp.rename(path)
     return path
 
@@ -306,11 +320,13 @@ def run(n_cells: int, repeat: int, with_prepare: bool) -> list[tuple]:
     rows.append(("memory growth of open", f"{grown:.0f} MB", f"< {2 * budget:.0f} MB",
                  f"2 × (coords {opens[0]['coords_mb']:.0f} MB + obs {opens[0]['obs_mb']:.0f} MB)"))
 
-    shows = [in_subprocess("--measure-show", path) for _ in range(max(3, repeat // 2))]
-    rows.append(("`cellucid.show_anndata(path)` (fresh process, server started)",
-                 statistics.median(s["seconds"] for s in shows) * 1e3, "≤ 2000 ms",
-                 f"memory growth {statistics.median(s['grown_mb'] for s in shows):.0f} MB "
-                 f"(target < {2 * budget:.0f} MB)"))
+    for kind, shown_path in (("backed `.h5ad`", path),
+                             ("`.zarr`", str(synthetic_zarr_path(n_cells)))):
+        shows = [in_subprocess("--measure-show", shown_path) for _ in range(max(3, repeat // 2))]
+        rows.append((f"`cellucid.show_anndata(path)`, {kind} (fresh process, server started)",
+                     statistics.median(s["seconds"] for s in shows) * 1e3, "≤ 2000 ms",
+                     f"memory growth {statistics.median(s['grown_mb'] for s in shows):.0f} MB "
+                     f"(target < {SHOW_TARGET_MB} MB)"))
 
     import cellucid
     from cellucid.data import open_dataset

@@ -17,9 +17,15 @@ Then, each in a fresh process:
 * serve: opening the export and answering a first view (tile index, levels 0-2 positions,
   colours, one gene) and a whole-view lasso; peak memory;
 * remote: the same first view over HTTP with 20 ms added to every request
-  (``tests/range_server.py``), with an empty local cache each time.
+  (``tests/range_server.py``), with an empty local cache each time;
+* page (``--page``, its own section; ``bench/scale_page.py``): each export opened in headless
+  Chromium from a kernel that reads it over that slow HTTP — first frame, ready, a pan frame at
+  the point budget, colour by a gene, a lasso round the whole view into a Python hook, kernel
+  and page memory — with the all-cells path (a budget of every cell) at 5M and 20M in the same
+  run as the baseline, and an AnnData of 60M cells built in the kernel's memory.
 
     python bench/scale.py [--sizes 5M,20M,60M] [--repeat 5] [--latency-ms 20] [--keep-inputs]
+    python bench/scale.py --page [--sizes 5M,20M,60M] [--memory 60M]
 """
 
 from __future__ import annotations
@@ -394,12 +400,41 @@ def run(sizes: list[int], repeat: int, latency_ms: float, keep_inputs: bool) -> 
     return rows
 
 
+def run_page(sizes: list[int], latency_ms: float, memory_n: int | None) -> list[dict]:
+    """The page measurements (``bench/scale_page.py``), written to their own section."""
+    import scale_page
+    exports = {n: str(prepared(n, False)[0]) for n in sizes}
+    load_before = os.getloadavg()[0]
+    results = scale_page.run_page(exports, latency_ms, memory_n)
+    body = ("Each export served over HTTP with "
+            f"{latency_ms:g} ms added to every request (`tests/range_server.py`), opened by a "
+            "fresh kernel process (`cellucid.show(url)`, default point budget 1,000,000) and "
+            "shown in headless Chromium 1000×650 with SwiftShader WebGL (software, on this "
+            "machine's CPUs); one run per column, in one browser. \"all cells\": the same "
+            "export with a point budget of every cell — today's path, the page holding every "
+            "cell — as the baseline. \"AnnData in memory\": the same atlas (50 genes) built in "
+            "the kernel's memory and shown without `prepare`; its kernel figure is the growth "
+            "beyond the AnnData. Memory of the kernel: `VmHWM`; of the page: CDP "
+            "`JSHeapUsedSize` + `backingStorageSize`. Times from the page's clock are from "
+            "navigation start; the lasso is timed on the machine's monotonic clock from the "
+            "mouse-up (Playwright) to the hook's first line (kernel process).\n\n")
+    body += scale_page.report_page(results, latency_ms)
+    body += f"\n\nLoad average when the run started: {load_before:.1f} on {os.cpu_count()} " \
+            "cores (the machine is shared; figures under load are upper bounds)."
+    write_section("scale-page", "Census scale in the browser: level of detail against all "
+                                "cells (bench/scale.py --page)", body)
+    print(body)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="5M,20M,60M")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--keep-inputs", action="store_true")
+    parser.add_argument("--page", action="store_true")
+    parser.add_argument("--memory", default="60M", help="cells of the in-memory AnnData ('0': none)")
     parser.add_argument("--measure-prepare", nargs=2)
     parser.add_argument("--measure-kernel", nargs=2)
     parser.add_argument("--measure-serve", nargs=1)
@@ -414,6 +449,9 @@ def main() -> None:
     elif args.measure_remote:
         path, repeat, latency = args.measure_remote
         print(json.dumps(measure_remote(path, int(repeat), float(latency))))
+    elif args.page:
+        run_page([cells_of(s) for s in args.sizes.split(",")], args.latency_ms,
+                 cells_of(args.memory) or None)
     else:
         run([cells_of(s) for s in args.sizes.split(",")], args.repeat, args.latency_ms,
             args.keep_inputs)

@@ -12,9 +12,9 @@ import cellucid
 from cellucid import HighlightGroup, SessionBundle, Viewer
 
 PUBLIC_NAMES = [
-    "CommandError", "DatasetError", "HighlightGroup", "SessionBundle", "SessionMismatch",
-    "SessionReport", "SessionWarning", "Viewer", "ViewerStopped", "__version__", "prepare",
-    "serve", "show", "show_anndata",
+    "CellSequence", "CommandError", "DatasetError", "HighlightGroup", "SessionBundle",
+    "SessionMismatch", "SessionReport", "SessionWarning", "Viewer", "ViewerStopped",
+    "__version__", "json_default", "prepare", "serve", "show", "show_anndata",
 ]
 
 FUNCTIONS = {
@@ -23,12 +23,13 @@ FUNCTIONS = {
                     "gene_symbols: 'str | None' = None, title: 'str | None' = None, "
                     "annotations_key: 'str | None' = 'cellucid_labels', "
                     "storage_options: 'dict | None' = None, session=None, session_strict: 'bool' "
-                    "= True) -> 'Viewer'",
+                    "= True, point_budget: 'int | None' = None) -> 'Viewer'",
     "show": "(path: 'str | os.PathLike', **options) -> 'Viewer'",
     "serve": "(data, *, port: 'int' = 8765, host: 'str' = '127.0.0.1', open_browser: 'bool' = "
              "True, block: 'bool' = True, embedding: 'str | None' = None, color: 'str | None' = "
              "None, layer: 'str | None' = None, gene_symbols: 'str | None' = None, "
-             "storage_options: 'dict | None' = None, session=None) -> 'Viewer'",
+             "storage_options: 'dict | None' = None, session=None, point_budget: 'int | None' "
+             "= None) -> 'Viewer'",
     "prepare": "(adata_or_path, out_dir, *, float32: 'bool' = False, chunk_cells: 'int | None' = "
                "None, progress: 'bool' = True, embedding: 'str | None' = None, layers=None, raw: "
                "'bool' = True, gene_symbols: 'str | None' = None, overwrite: 'bool' = False, "
@@ -39,7 +40,7 @@ FUNCTIONS = {
 VIEWER_INIT = ("(self, dataset, *, embedding: 'str | None' = None, color: 'str | None' = None, "
                "height: 'int' = 600, port: 'int | None' = None, title: 'str | None' = None, "
                "server: 'Server | None' = None, annotations_key: 'str | None' = "
-               "'cellucid_labels') -> 'None'")
+               "'cellucid_labels', point_budget: 'int | None' = None) -> 'None'")
 
 # Every public name of `Viewer` (and the display hooks IPython and marimo call): "property", or
 # the signature of the method ("async " first for a coroutine function).
@@ -191,3 +192,16 @@ def test_the_exceptions_keep_their_bases():
     assert issubclass(cellucid.DatasetError, ValueError)
     assert issubclass(cellucid.SessionMismatch, ValueError)
     assert issubclass(cellucid.SessionWarning, UserWarning)
+
+
+CELL_SEQUENCE = {
+    "count": "(self, value) -> 'int'",
+    "from_mask": "(cls, mask) -> 'CellSequence'",
+    "index": "(self, value, start: 'int' = 0, stop: 'int | None' = None) -> 'int'",
+    "tolist": "(self) -> 'list[int]'",
+}
+
+
+def test_big_selections_keep_their_sequence_and_json_helper():
+    assert describe(cellucid.CellSequence) == CELL_SEQUENCE
+    assert str(inspect.signature(cellucid.json_default)) == "(value)"

@@ -118,6 +118,9 @@ def test_tiles_read_back_what_the_dataset_holds(atlas, export):
         np.testing.assert_array_equal(got, dense[r, 7])
     for got, r in zip(tiles.gene_values("ENSG00007", asked, layer="counts"), rows):
         np.testing.assert_array_equal(got, 2 * dense[r, 7])
+    for layer, scale in ((None, 1), ("counts", 2)):   # the colour range over every cell
+        column = scale * dense[:, 7]
+        assert tiles.gene_extent("ENSG00007", layer) == (column.min(), column.max())
     raw = atlas.raw.X.toarray()
     for got, r in zip(tiles.gene_values("RAW0310", asked, layer=RAW), rows):
         np.testing.assert_array_equal(got, raw[r, 310])   # a gene that only .raw has

@@ -83,7 +83,8 @@ class ViewerPage:
         return None
 
     def cell_positions(self, cells) -> np.ndarray:
-        """Where each of ``cells`` is drawn on the page, in CSS pixels (len(cells) × 2)."""
+        """Where each of ``cells`` is drawn on the page, in CSS pixels (len(cells) × 2); NaN for
+        a cell the page does not draw (above its point budget it draws a sample)."""
         flat = self._on_page(lambda page: page.evaluate(
             """(cells) => { const c = window.__cellucid; const out = new Array(cells.length * 2);
                             cells.forEach((cell, i) => { const p = c.pagePoint(cell);
@@ -99,6 +100,7 @@ class ViewerPage:
             print("Draw a lasso in the viewer (press L, then drag around some cells).")
             return self._wait_after(lambda: None, "selection")
         pos = self.cell_positions(around)
+        pos = pos[np.isfinite(pos).all(axis=1)]   # the cells drawn
         centre = np.median(pos, axis=0)
         radius = float(np.quantile(np.hypot(*(pos - centre).T), quantile)) + 6.0
         angles = np.linspace(0, 2 * np.pi, 73)

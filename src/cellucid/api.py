@@ -17,7 +17,7 @@ def show_anndata(data, *, embedding: str | None = None, color: str | None = None
                  gene_symbols: str | None = None, title: str | None = None,
                  annotations_key: str | None = DEFAULT_ANNOTATIONS_KEY,
                  storage_options: dict | None = None, session=None,
-                 session_strict: bool = True) -> Viewer:
+                 session_strict: bool = True, point_budget: int | None = None) -> Viewer:
     """Show an AnnData, ``.h5ad``, ``.zarr`` or export directory in an interactive viewer.
 
     ``data`` may also be the URL of an export or ``.zarr`` store (``s3://``, ``gs://``,
@@ -33,15 +33,22 @@ def show_anndata(data, *, embedding: str | None = None, color: str | None = None
     opens on it, its labels in ``adata.obs``; ``session_strict=False`` restores it onto other
     cells by ``obs_names`` (see `Viewer.load_session`).
 
+    ``point_budget`` is the most cells the page draws at once (default 1,000,000). Data with
+    more cells is drawn by level of detail: a uniform sample of the cells first, more of them
+    where the view zooms in, never more than the budget (the page lowers it further while
+    frames are slow); selections are still resolved over every cell, in Python (see
+    ``docs/scale.md``).
+
     Raises `FileNotFoundError` for a missing path or URL, `PermissionError` for refused access,
     `cellucid.DatasetError` for data that cannot be shown, `KeyError` for an unknown
     ``embedding`` or ``color``, `ValueError` for a session that is not readable or not of
-    these cells (`SessionMismatch`).
+    these cells (`SessionMismatch`) and for a ``point_budget`` that is not a whole number ≥ 1.
     """
     viewer = open_viewer(data, embedding=embedding, color=color, height=height, port=port,
                          layer=layer, gene_symbols=gene_symbols, title=title,
                          annotations_key=annotations_key, storage_options=storage_options,
-                         session=session, session_strict=session_strict)
+                         session=session, session_strict=session_strict,
+                         point_budget=point_budget)
     if in_notebook():
         display_viewer(viewer)
     else:
@@ -57,7 +64,8 @@ def show(path: str | os.PathLike, **options) -> Viewer:
 def serve(data, *, port: int = DEFAULT_SERVE_PORT, host: str = DEFAULT_HOST,
           open_browser: bool = True, block: bool = True, embedding: str | None = None,
           color: str | None = None, layer: str | None = None, gene_symbols: str | None = None,
-          storage_options: dict | None = None, session=None) -> Viewer:
+          storage_options: dict | None = None, session=None,
+          point_budget: int | None = None) -> Viewer:
     """Serve a viewer of ``data`` (anything `show_anndata` takes, URLs too) on ``host:port``
     and open it in the browser; ``session``: a saved session to open it on (as in
     `show_anndata`).
@@ -68,7 +76,8 @@ def serve(data, *, port: int = DEFAULT_SERVE_PORT, host: str = DEFAULT_HOST,
     """
     viewer = open_viewer(data, embedding=embedding, color=color, height=600, port=port,
                          layer=layer, gene_symbols=gene_symbols, title=None, host=host,
-                         storage_options=storage_options, session=session)
+                         storage_options=storage_options, session=session,
+                         point_budget=point_budget)
     print(f"cellucid viewer: {viewer.viewer_url}", flush=True)
     if open_browser:
         webbrowser.open(viewer.viewer_url)

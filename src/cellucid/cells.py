@@ -10,13 +10,14 @@ import base64
 import binascii
 import math
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from .errors import BadEvent
 
 BITMASK = "bitmask"
+REF = "ref"
 COMPRESSIONS = ("deflate-raw", "none")
 ARRAY_LIMIT_BYTES = 1 << 20
 BITMASK_SLACK_BYTES = 256 << 10
@@ -37,14 +38,18 @@ def event_size_limit(n_cells: int) -> int:
     return max(ARRAY_LIMIT_BYTES, base64_length(mask_bytes(n_cells)) + BITMASK_SLACK_BYTES)
 
 
-def decode_cells(value: object, n_cells: int, field: str = "cells") -> np.ndarray:
+def decode_cells(value: object, n_cells: int, field: str = "cells",
+                 refs: Callable[[str], np.ndarray] | None = None) -> np.ndarray:
     """Decode a wire cell list into a sorted, de-duplicated ``int64`` array.
 
-    Raises `BadEvent` naming the failed check (type, range, encoding, base64, length, padding
-    bits, count).
+    ``refs(name)`` gives the cells of a set the kernel holds, for the reference form
+    ``{"encoding": "ref", "mask": name}`` (refused without it). Raises `BadEvent` naming the
+    failed check (type, range, encoding, base64, length, padding bits, count, reference).
     """
     if isinstance(value, list):
         return _decode_array(value, n_cells, field)
+    if isinstance(value, dict) and value.get("encoding") == REF:
+        return _decode_ref(value, field, refs)
     if isinstance(value, dict):
         return _decode_bitmask(value, n_cells, field)
     raise BadEvent(f"'{field}' must be a list of cell indices or a bitmask object, "
@@ -66,6 +71,17 @@ def _decode_array(value: list, n_cells: int, field: str) -> np.ndarray:
         raise BadEvent(f"'{field}' holds cell {bad}, outside [0, {n_cells}) for this dataset "
                        f"of {n_cells} cells")
     return np.unique(arr)
+
+
+def _decode_ref(value: dict, field: str, refs) -> np.ndarray:
+    name = value.get("mask")
+    if refs is None:
+        raise BadEvent(f"'{field}' refers to the kernel's set {str(name)[:80]!r}, which only a "
+                       f"viewer's own events can do")
+    if not isinstance(name, str):
+        raise BadEvent(f"'{field}.mask' must name a set of cells (\"selection\", "
+                       f"\"group:<name>\", …), got {str(name)[:40]!r}")
+    return np.asarray(refs(name), dtype=np.int64)
 
 
 def _first_out_of_range(arr: np.ndarray, n_cells: int) -> int | None:

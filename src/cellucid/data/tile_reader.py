@@ -81,6 +81,10 @@ class TileReader:
         """float32 values of ``gene`` in the cells of tiles ``[t0, t1)``."""
         raise NotImplementedError
 
+    def gene_extent(self, gene: str, layer: str | None = None) -> tuple[float, float]:
+        """``(min, max)`` of ``gene``'s finite values over every cell (``(0, 0)`` when none)."""
+        return finite_extent(self.dataset.gene_values(gene, layer))
+
     def _by_tile(self, tiles, read) -> list[np.ndarray]:
         """Read runs of ``tiles`` with ``read(t0, t1, start, stop)``, split per tile."""
         wanted = [int(t) for t in np.asarray(tiles, dtype=np.int64).ravel()]
@@ -152,6 +156,15 @@ class MemoryTiles(TileReader):
     def gene_range(self, gene: str, t0: int, t1: int, layer: str | None) -> np.ndarray:
         """Values of ``gene`` in tiles ``[t0, t1)`` (its whole column is read once and kept,
         with the last ``KEPT_COLUMNS`` genes asked for)."""
+        column = self._gene_column(gene, layer)
+        a, b = int(self.tiles.starts[t0]), int(self.tiles.starts[t1])
+        return column[self.rows(a, b)]
+
+    def gene_extent(self, gene: str, layer: str | None = None) -> tuple[float, float]:
+        """``(min, max)`` of ``gene``'s finite values (from the column kept for its tiles)."""
+        return finite_extent(self._gene_column(gene, layer))
+
+    def _gene_column(self, gene: str, layer: str | None) -> np.ndarray:
         key = (layer or self.dataset.default_layer, self.dataset.genes_of(layer).position(gene))
         with self._lock:
             column = self._columns.get(key)
@@ -163,8 +176,13 @@ class MemoryTiles(TileReader):
                 self._columns[key] = column
                 while len(self._columns) > KEPT_COLUMNS:
                     self._columns.popitem(last=False)
-        a, b = int(self.tiles.starts[t0]), int(self.tiles.starts[t1])
-        return column[self.rows(a, b)]
+        return column
+
+
+def finite_extent(values: np.ndarray) -> tuple[float, float]:
+    """``(min, max)`` of the finite entries of ``values``; ``(0.0, 0.0)`` when there are none."""
+    finite = values if np.isfinite(values).all() else values[np.isfinite(values)]
+    return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
 
 
 def _gathered_bounds(coords: np.ndarray, lod: LodOrder):
@@ -201,10 +219,13 @@ def category_field(dataset, preferred: str | None = None) -> str | None:
 
 
 def dataset_tiles(dataset, *, embedding: str | None = None, category: str | None = None,
-                  seed: int | None = None) -> TileReader:
+                  seed: int | None = None, base: int | None = None,
+                  tile_size: int | None = None) -> TileReader:
     """The tiles of ``dataset``: the stored ones of a tiled export, else an order computed now
     from ``embedding`` (default: the dataset's default) and the codes of ``category`` (default:
-    :func:`category_field`). Raises ``KeyError`` for an unknown embedding or column.
+    :func:`category_field`), with levels of ``base`` cells and tiles of ``tile_size`` (defaults:
+    those of :func:`~cellucid.data.lod.lod_order`). Raises ``KeyError`` for an unknown
+    embedding or column.
     """
     stored = getattr(dataset, "lod", None)
     if stored is not None:
@@ -213,6 +234,7 @@ def dataset_tiles(dataset, *, embedding: str | None = None, category: str | None
     coords = dataset.embedding(name)
     field = category_field(dataset, category)
     codes = dataset.obs_values(field) if field is not None else None
-    options = {} if seed is None else {"seed": seed}
+    given = {"seed": seed, "base": base, "tile_size": tile_size}
+    options = {key: value for key, value in given.items() if value is not None}
     order = lod_order(coords, codes, embedding=name, category_field=field, **options)
     return MemoryTiles(dataset, order)

@@ -38,7 +38,7 @@ from .names import UnknownName
 from .obs import ObsField
 from .parallel import map_ranges
 from .quantize import dequantize
-from .tile_reader import TileReader
+from .tile_reader import TileReader, finite_extent
 from .tiled_genes import TiledColumnStore
 from .tiles import TileIndex
 
@@ -253,6 +253,20 @@ class ExportTiles(TileReader):
             out[np.asarray(positions, dtype=np.int64) - start] = values
             return out
         return self._tile_read(f"gene {gene!r}", "genes", a, b, read)
+
+    def gene_extent(self, gene: str, layer: str | None = None) -> tuple[float, float]:
+        """``(min, max)`` of ``gene`` over every cell from its stored values alone (the cells
+        without one hold 0): one read of the gene."""
+        store = self.dataset.layer(layer).store
+        j = self.dataset.genes_of(layer).position(gene)
+        try:
+            _, values = store.tile_pairs(j, 0, self.tiles.n_tiles)
+        except ColumnStoreError as exc:
+            raise TileError(f"gene {gene!r} cannot be read: {_with_advice(exc)}") from None
+        values = np.asarray(values, dtype=np.float32)
+        if values.size < self.n:   # cells without a stored value are 0
+            values = np.append(values, np.float32(0))
+        return finite_extent(values)
 
     def whole(self, name: str, dtype, n: int, what: str) -> np.ndarray:
         """All of per-cell file ``name`` (memory-mapped locally, one read remotely)."""

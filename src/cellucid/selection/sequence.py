@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..data.buffers import filled_empty
 from ..data.parallel import map_ranges
 
 LIST_MAX_CELLS = 1_000_000
@@ -166,13 +167,15 @@ def mask_indices(mask: np.ndarray) -> np.ndarray:
     dtype = np.uint32 if mask.shape[0] <= 1 << 32 else np.int64
     counts = map_ranges(lambda a, b: int(np.count_nonzero(mask[a:b])), mask.shape[0], MASK_CHUNK)
     starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
-    out = np.empty(int(starts[-1]), dtype=dtype)
+    out = filled_empty(int(starts[-1]), dtype)
 
     def fill(a: int, b: int) -> None:
         i = a // MASK_CHUNK
-        found = np.flatnonzero(mask[a:b])
-        found += a
-        out[starts[i]:starts[i + 1]] = found
+        into = out[starts[i]:starts[i + 1]]
+        if into.shape[0] == b - a:   # every entry set (a lasso round the whole view)
+            into[:] = np.arange(a, b, dtype=dtype)
+        else:
+            np.add(np.flatnonzero(mask[a:b]), a, out=into, casting="unsafe")
     map_ranges(fill, mask.shape[0], MASK_CHUNK)
     return out
 

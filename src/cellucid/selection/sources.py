@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..data.buffers import filled_empty
 from ..data.parallel import map_ranges
 from .polygon import BOUNDARY, INSIDE, OUTSIDE
 
@@ -39,7 +40,7 @@ class CellPositions:
 
     def select(self, classify_boxes: Classify, contains: Contains) -> np.ndarray:
         """Bool mask (obs order) of the cells ``contains`` accepts."""
-        mask = np.empty(self.n_cells, dtype=bool)
+        mask = filled_empty(self.n_cells, bool)
 
         def test(a: int, b: int) -> None:
             mask[a:b] = contains(self.coords[a:b])
@@ -86,7 +87,8 @@ class TiledCells:
         if self.coords is not None and \
                 GATHER_COST * tested + int(counts[classes == settled_class].sum()) > self.n_cells:
             return CellPositions(self.coords).select(classify_boxes, contains)
-        mask = np.full(self.n_cells, mostly_in, dtype=bool)
+        mask = filled_empty(self.n_cells, bool)
+        mask.fill(mostly_in)
         settled = _runs(self.starts, classes == settled_class)
 
         def settle(i: int, _: int) -> None:

@@ -24,6 +24,7 @@ from .dataset_api import dataset_endpoints
 from .events import events_endpoint
 from .registry import Registry
 from .security import AllowedHosts, HostCheckMiddleware
+from .tile_api import tile_endpoints
 from .session_files import session_open_endpoint, session_save_endpoint
 from .uploads import image_endpoint, session_bundle_endpoint
 from .webapp import index_endpoint, web_endpoint
@@ -59,6 +60,7 @@ def endpoints() -> list[Route]:
         Route("/_cellucid/session/open", session_open_endpoint, methods=["POST"]),
         Route("/_cellucid/image", image_endpoint, methods=["POST"]),
         *dataset_endpoints(),
+        *tile_endpoints(),
     ]
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from ..cells import decode_cells
 from ..errors import BadEvent
+from ..selection.sequence import event_cells
 from ..session.annotations import MAX_LABEL_LENGTH
 
 MAX_ANNOTATION_KEY = 256
@@ -23,17 +24,21 @@ def _text(payload: dict, field: str, event_type: str, limit: int) -> str:
     return value
 
 
-def _cells(payload: dict, field: str, event_type: str, n_cells: int) -> None:
+Refs = Callable[[str], object] | None
+
+
+def _cells(payload: dict, field: str, event_type: str, n_cells: int, refs: Refs) -> None:
     if field not in payload:
         raise BadEvent(f"'{event_type}.{field}' is missing: the cells it names")
-    payload[field] = decode_cells(payload[field], n_cells, field).tolist()
+    payload[field] = event_cells(decode_cells(payload[field], n_cells, field, refs))
 
 
-def check_annotation(payload: dict, n_cells: int) -> None:
-    """``annotation {key, label, cells}``: a label for cells."""
+def check_annotation(payload: dict, n_cells: int, refs: Refs = None) -> None:
+    """``annotation {key, label, cells}``: a label for cells (``refs`` resolves references to
+    the kernel's sets of cells)."""
     _text(payload, "key", "annotation", MAX_ANNOTATION_KEY)
     _text(payload, "label", "annotation", MAX_LABEL_LENGTH)
-    _cells(payload, "cells", "annotation", n_cells)
+    _cells(payload, "cells", "annotation", n_cells, refs)
 
 
 def _matrix(payload: dict, event_type: str) -> None:
@@ -45,17 +50,17 @@ def _matrix(payload: dict, event_type: str) -> None:
         _text(payload, "layer", event_type, MAX_NAME_LENGTH)
 
 
-def check_compare_request(payload: dict, n_cells: int) -> None:
+def check_compare_request(payload: dict, n_cells: int, refs: Refs = None) -> None:
     """``compare_request {requestId, group, reference, method, useRaw, layer, tieCorrect}``:
     compare two sets of cells."""
     from ..compare import METHODS, REST   # late: importing cellucid need not load the statistics
 
     _text(payload, "requestId", "compare_request", MAX_REQUEST_ID)
-    _cells(payload, "group", "compare_request", n_cells)
+    _cells(payload, "group", "compare_request", n_cells, refs)
     if payload.get("reference", REST) == REST:
         payload["reference"] = REST
     else:
-        _cells(payload, "reference", "compare_request", n_cells)
+        _cells(payload, "reference", "compare_request", n_cells, refs)
     method = payload.setdefault("method", METHODS[0])
     if method not in METHODS:
         raise BadEvent(f"'compare_request.method' must be one of {', '.join(METHODS)}, "
@@ -69,7 +74,7 @@ def check_compare_request(payload: dict, n_cells: int) -> None:
                        f"got {str(payload['tieCorrect'])[:40]!r}")
 
 
-def check_plot_genes_request(payload: dict, n_cells: int) -> None:
+def check_plot_genes_request(payload: dict, n_cells: int, refs: Refs = None) -> None:
     """``plot_genes_request {requestId, genes, groupby, useRaw, layer}``: dot plot and violins
     of genes."""
     from ..compare import MAX_GENES   # late, as above
@@ -84,7 +89,7 @@ def check_plot_genes_request(payload: dict, n_cells: int) -> None:
     _matrix(payload, "plot_genes_request")
 
 
-CHECKS: dict[str, Callable[[dict, int], None]] = {
+CHECKS: dict[str, Callable[[dict, int, Refs], None]] = {
     "annotation": check_annotation,
     "compare_request": check_compare_request,
     "plot_genes_request": check_plot_genes_request,

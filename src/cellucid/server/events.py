@@ -13,7 +13,6 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..cells import decode_cells
 from ..errors import ApiError, BadEvent
 from ..notebook.transport import request_transport
 from ..session.dispatch import QueueFull
@@ -30,6 +29,9 @@ MAX_TYPE_LENGTH = 256
 MAX_EVENT_ID_LENGTH = 128
 MAX_DEPTH = 64
 OFF_LOOP_BYTES = 256 << 10   # bodies larger than this are decoded on a worker thread
+# Events the kernel may work on for a while (a selection resolved over every cell) are routed on
+# a worker thread too; a body naming one of these types is enough to go there.
+_KERNEL_WORK = re.compile(rb'"type"\s*:\s*"(selection|mask|annotation|compare_request)"')
 RETRY_AFTER_SECONDS = 1
 BYTES_PER_LISTED_CELL = 40   # a Python int in a list: pointer + int object
 # Raw UTF-8 cannot carry a surrogate, so one can only come from a \uD8xx–\uDFxx escape: bodies
@@ -133,16 +135,19 @@ def check_event(registry: Registry, obj: dict, body: bytes) -> tuple[ViewerSessi
                                  or not 0 < len(event_id) <= MAX_EVENT_ID_LENGTH):
         raise BadEvent(f"'eventId' must be a string of 1 to {MAX_EVENT_ID_LENGTH} characters")
     payload = {k: v for k, v in obj.items() if k not in ROUTING_FIELDS}
-    _decode_cell_fields(event_type, payload, session.n_cells)
+    _decode_cell_fields(event_type, payload, session)
     return session, event_type, payload
 
 
-def _decode_cell_fields(event_type: str, payload: dict, n_cells: int) -> None:
-    if event_type == "selection" and "cells" in payload:
-        payload["cells"] = decode_cells(payload["cells"], n_cells).tolist()
+def _decode_cell_fields(event_type: str, payload: dict, session: ViewerSession) -> None:
+    n_cells = session.n_cells
     check = event_checks.CHECKS.get(event_type)
-    if check is not None:
-        check(payload, n_cells)
+    if event_type == "selection":
+        session.selection.check_selection(payload)
+    elif event_type == "mask":
+        session.selection.check_mask_event(payload)
+    elif check is not None:
+        check(payload, n_cells, session.selection.resolve_ref)
     elif event_type in ("hover", "click") and "cell" in payload:
         cell = payload["cell"]
         if cell is None and event_type == "hover":
@@ -182,7 +187,7 @@ async def events_endpoint(request: Request) -> JSONResponse:
     registry: Registry = request.app.state.registry
     body = await read_body(request, registry.max_event_limit())
     transport = request_transport(request.headers)
-    if len(body) > OFF_LOOP_BYTES:
+    if len(body) > OFF_LOOP_BYTES or _KERNEL_WORK.search(body):
         reply = await anyio.to_thread.run_sync(process_event, registry, body, transport)
     else:
         reply = process_event(registry, body, transport)

@@ -1,9 +1,14 @@
 """Highlight groups made from Python: drawn by the page in their colour, and remembered, so a
-comparison can name one (the page's own groups are asked of the page, in a session bundle)."""
+comparison can name one (the page's own groups are asked of the page, in a session bundle).
+Each is also a set of the session's `selection_state.SelectionState` (``group:<name>``), which
+a tiled page reads tile by tile."""
 
 from __future__ import annotations
 
-from ..cells import as_index_array, encode_cells
+import numpy as np
+
+from ..cells import as_index_array
+from ..selection.masks import group_mask
 
 PAGE_GROUPS_TIMEOUT = 15.0   # seconds to wait for the page's groups when a name is not ours
 
@@ -14,7 +19,7 @@ class HighlightGroups:
     def __init__(self, session) -> None:
         self.session = session
         self.count = 0
-        self.cells: dict[str, list[int]] = {}
+        self.cells: dict[str, np.ndarray] = {}
 
     def add(self, cells, color: str, name: str | None) -> str:
         """Draw ``cells`` as group ``name`` (default: the next ``group N``) in ``color``
@@ -22,26 +27,26 @@ class HighlightGroups:
         if name is None:
             self.count += 1
             name = f"group {self.count}"
-        n_cells = self.session.n_cells
-        cells = as_index_array(cells, n_cells)
-        self.session.command("highlight", {"name": str(name), "color": color,
-                                           "cells": encode_cells(cells, n_cells)})
-        self.cells[str(name)] = cells.tolist()
+        session = self.session
+        cells = as_index_array(cells, session.n_cells)
+        session.check_running()
+        fields = session.selection.command_cells(group_mask(name), cells)
+        session.command("highlight", {"name": str(name), "color": color, **fields})
+        self.cells[str(name)] = cells
         return str(name)
 
     def clear(self, name: str | None) -> None:
         """Remove group ``name``, or every group."""
         self.session.command("clearHighlights", {"name": name})
-        if name is None:
-            self.cells.clear()
-        else:
-            self.cells.pop(str(name), None)
+        for group in list(self.cells) if name is None else [str(name)]:
+            self.cells.pop(group, None)
+            self.session.selection.masks.drop(group_mask(group))
 
     def forget(self) -> None:
         """Forget the groups made from Python (a restored session's groups are the page's)."""
         self.cells.clear()
 
-    def cells_of(self, name: str) -> list[int]:
+    def cells_of(self, name: str):
         """The cells of group ``name``: one made from Python, else one of the page's.
 
         Raises `KeyError` naming the groups there are.

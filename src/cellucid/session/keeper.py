@@ -65,7 +65,9 @@ class SessionKeeper:
         Python's and the identity of the cells. Raises `ValueError` for a malformed page part."""
         session = self.session
         labels = session.annotations.labels
-        bundle = SessionBundle.from_json(page_view, session.n_cells)
+        # a tiled page names its sets of cells by reference: the kernel holds them
+        bundle = SessionBundle.from_json(session.selection.inline_refs(page_view),
+                                         session.n_cells)
         bundle.obs_names_hash = self.names_hash()
         bundle.embeddings = list(session.dataset.embedding_names)
         if labels.categories:
@@ -111,11 +113,19 @@ class SessionKeeper:
         something was dropped (``warn``).
 
         Raises `ValueError` for a file that is not a readable session, `SessionMismatch` for a
-        session of other cells (strict), `ValueError` for what cannot be restored (strict);
+        session of other cells (strict), `ValueError` for what cannot be restored (strict) and
+        on a viewer drawn by level of detail (more cells than its point budget);
         each refusal leaves the viewer as it was. `CommandError` when the page does not show
         it within ``timeout`` (it still does once it can).
         """
         bundle = as_bundle(source)
+        if self.session.tiles.tiled:
+            raise ValueError(
+                f"a saved session cannot be restored onto this viewer: its "
+                f"{self.session.n_cells:,} cells are more than its point budget "
+                f"({self.session.tiles.budget:,}), so the page draws them by level of detail and "
+                f"its selection, groups and hidden cells are kept in Python; show the data with "
+                f"a point_budget of at least {self.session.n_cells:,} to restore it")
         with self._lock:
             plan = plan_restore(bundle, self._target(), strict)
             comparison = self._compare(plan, strict)   # before anything changes

@@ -8,6 +8,8 @@ pushed (`data.pushed`), and names are resolved over both (`data.overlay`); eithe
 
 from __future__ import annotations
 
+import pandas as pd
+
 from ..data.cell_values import cell_coordinates, cell_values, values_title
 
 
@@ -25,7 +27,9 @@ class LiveValues:
             kind, field_id = self._resolve_color_name(field)
         else:
             title = values_title(field, name)
-            series = cell_values(field, session.n_cells, session.dataset.cell_names)
+            # a Series is aligned by the cell names; reading them can cost more than showing
+            names = session.dataset.cell_names if isinstance(field, pd.Series) else None
+            series = cell_values(field, session.n_cells, names)
             session.check_running()
             kind, field_id = "obs", session.pushed.put_values(title, series)
         session.command("setColorBy", {"field": field_id, "kind": kind,

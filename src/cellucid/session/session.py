@@ -38,6 +38,9 @@ from .highlights import HighlightGroups
 from .keeper import SessionKeeper
 from .live import LiveValues
 from .page_work import PageWork
+from .selection_state import SelectionState
+from .set_commands import SetCommands
+from .tiled_view import DEFAULT_POINT_BUDGET, TiledView
 from .uploads import Uploads
 
 DEFAULT_COMMAND_TIMEOUT = 10.0
@@ -73,9 +76,10 @@ class RecentIds:
 
 
 def start_options(dataset, embedding: str | None, color: str | None, title: str | None,
-                  annotations_key: str | None) -> dict:
+                  annotations_key: str | None, point_budget: int = DEFAULT_POINT_BUDGET) -> dict:
     """What the page learns from ``_cellucid/info`` about how to start: the embedding and colour
-    shown first (checked now), the title and the annotations key.
+    shown first (checked now), the title, the annotations key, the point budget and whether the
+    cells are more than it (then the page draws them by level of detail).
 
     Raises `UnknownName` (a `KeyError`) naming the closest names for an unknown embedding or
     colour, `DatasetError` for a column that cannot be coloured.
@@ -87,22 +91,24 @@ def start_options(dataset, embedding: str | None, color: str | None, title: str 
         kind, name = dataset.resolve_color_field(color)
         color_field = {"field": name, "kind": kind}
     return {"embedding": embedding, "color": color_field, "title": title,
-            "annotationsKey": annotations_key or DEFAULT_KEY}
+            "annotationsKey": annotations_key or DEFAULT_KEY,
+            "pointBudget": point_budget, "tiled": int(dataset.n_cells) > point_budget}
 
 
 class ViewerSession:
     """One viewer's machinery: its secret, its events, commands, uploads, data and analyses.
 
     ``server`` is the process's `Server` (its registry serves the session once `start` ran).
-    ``embedding``, ``color``, ``title`` and ``annotations_key`` are `start_options`'; labels
-    given in the page are written to the AnnData in memory under ``annotations_key`` unless it
-    is None. Raises what `start_options` raises.
+    ``embedding``, ``color``, ``title``, ``annotations_key`` and ``point_budget`` are
+    `start_options`'; labels given in the page are written to the AnnData in memory under
+    ``annotations_key`` unless it is None. Raises what `start_options` raises.
     """
 
     def __init__(self, dataset, server, *, embedding: str | None = None,
                  color: str | None = None, title: str | None = None,
-                 annotations_key: str | None = DEFAULT_KEY) -> None:
-        options = start_options(dataset, embedding, color, title, annotations_key)
+                 annotations_key: str | None = DEFAULT_KEY,
+                 point_budget: int = DEFAULT_POINT_BUDGET) -> None:
+        options = start_options(dataset, embedding, color, title, annotations_key, point_budget)
         self.viewer_id = secrets.token_hex(8)
         self.token = secrets.token_urlsafe(32)
         self.token_bytes = self.token.encode("ascii")
@@ -126,17 +132,36 @@ class ViewerSession:
         self.analyses = Analyses(self)
         self.page_work = PageWork(self)
         self.annotations = Annotations(self, annotations_key)
+        # The cells by tile (for a page drawing a point budget) and the sets of cells (the
+        # selection, highlight groups, hidden cells) kept over every cell.
+        self.tiles = TiledView(self.data, point_budget)
+        self.selection = SelectionState(self.data, self.tiles, self._tell_page_of_masks)
+        self.set_commands = SetCommands(self)
         self.keeper = SessionKeeper(self)
         # What the session does with an event as it arrives (before the callbacks see it).
         self._on_arrival: dict[str, Callable[[dict], None]] = {
+            "selection": self.selection.on_selection,
+            "mask": self.selection.on_mask_event,
             "annotation": self.annotations.apply,
             "compare_request": self.page_work.compare,
             "plot_genes_request": self.page_work.plot_genes,
         }
 
+    def _tell_page_of_masks(self, fields: dict) -> None:
+        # A tiled page reads a changed set's bits for the tiles it draws.
+        if self.tiles.tiled:
+            try:
+                self.tell_page("masks", fields)
+            except CommandError:   # the queue is closed or full: no page to tell
+                pass
+
     def start(self) -> "ViewerSession":
-        """Start delivering events to the callbacks and let the server serve this viewer."""
+        """Start delivering events to the callbacks and let the server serve this viewer (a
+        tiled one starts computing its cells' order, so the page's first request need not wait
+        for it)."""
         self.dispatcher.start()
+        if self.tiles.tiled:
+            self.tiles.start()
         self.server.registry.add(self)
         return self
 

@@ -126,7 +126,8 @@ class Uploads:
         """The page's part of its session as a `SessionBundle` (its groups, selection, view);
         raises what `page_view` raises, `CommandError` for a malformed one."""
         try:
-            return SessionBundle.from_json(self.page_view(timeout), self.session.n_cells)
+            view = self.session.selection.inline_refs(self.page_view(timeout))
+            return SessionBundle.from_json(view, self.session.n_cells)
         except ValueError as exc:
             raise CommandError(f"the viewer sent a malformed session bundle: {exc}") from None
 

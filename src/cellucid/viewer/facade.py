@@ -19,6 +19,7 @@ import pandas as pd
 from ..colors import normalize_color
 from ..notebook.display import (iframe_html, marimo_output, mimebundle, new_widget,
                                 pointed_at_current_url)
+from ..selection.sequence import CellSequence
 from ..server import Server, get_server
 from ..session.annotations import DEFAULT_KEY as DEFAULT_ANNOTATIONS_KEY
 from ..session.dispatch import MESSAGE
@@ -26,21 +27,28 @@ from ..session.image import MAX_SCALE
 from ..session.session import ViewerSession
 from ..sessionfile.bundle import SessionBundle
 from ..sessionfile.restore import SessionReport
+from ..session.tiled_view import DEFAULT_POINT_BUDGET, check_budget
 from .diagnostics import connection_report
 from .interrupt import block_until_interrupted
 
 
 class Viewer:
-    """One interactive view of a dataset, served by the process's cellucid server."""
+    """One interactive view of a dataset, served by the process's cellucid server.
+
+    ``point_budget`` is the most cells the page draws at once (see `show_anndata`); a
+    ``ValueError`` for one that is not a whole number ≥ 1."""
 
     def __init__(self, dataset, *, embedding: str | None = None, color: str | None = None,
                  height: int = 600, port: int | None = None, title: str | None = None,
                  server: Server | None = None,
-                 annotations_key: str | None = DEFAULT_ANNOTATIONS_KEY) -> None:
+                 annotations_key: str | None = DEFAULT_ANNOTATIONS_KEY,
+                 point_budget: int | None = None) -> None:
+        budget = check_budget(DEFAULT_POINT_BUDGET if point_budget is None else point_budget)
         self.dataset = dataset
         self.height = int(height)
         self._session = ViewerSession(dataset, server or get_server(port), embedding=embedding,
-                                      color=color, title=title, annotations_key=annotations_key)
+                                      color=color, title=title, annotations_key=annotations_key,
+                                      point_budget=budget)
         self.owns_dataset = False   # set when cellucid opened the dataset (then stop closes it)
         self._widget = None
         self._session.start()
@@ -129,10 +137,12 @@ class Viewer:
         return dict(self._session.state)
 
     @property
-    def selection(self) -> list[int]:
-        """The cells of the latest selection (empty before any)."""
+    def selection(self) -> list[int] | CellSequence:
+        """The cells of the latest selection (empty before any): a list, or a read-only
+        `CellSequence` for more than a million cells."""
         latest = self._session.state["selection"] or {}
-        return list(latest.get("cells") or [])
+        cells = latest.get("cells")
+        return [] if cells is None else cells if isinstance(cells, CellSequence) else list(cells)
 
     def wait_for_event(self, event_type: str | None, timeout: float | None = 30,
                        predicate: Callable[[dict], bool] | None = None) -> dict:
@@ -197,10 +207,7 @@ class Viewer:
 
     def set_visibility(self, cells=None, visible: bool = True) -> None:
         """Show or hide cells (``cells=None``: all of them)."""
-        session = self._session
-        session.command("setVisibility", {
-            "cells": None if cells is None else session.wire_cells(cells),
-            "visible": bool(visible)})
+        self._session.set_commands.set_visibility(cells, bool(visible))
 
     def reset_view(self) -> None:
         """Fit the camera to the data again."""
@@ -208,7 +215,7 @@ class Viewer:
 
     def select(self, cells) -> None:
         """Set the viewer's selection (it then emits ``selection`` with source ``python``)."""
-        self._session.command("select", {"cells": self._session.wire_cells(cells)})
+        self._session.set_commands.select(cells)
 
     def send_message(self, message: dict) -> None:
         """Send any JSON object to the page (custom front-end extensions receive it)."""
@@ -259,11 +266,11 @@ class Viewer:
 
         Raises `IndexError` for a cell out of range.
         """
-        self._session.command("showOnly", {"cells": self._session.wire_cells(cells)})
+        self._session.set_commands.show_only(cells)
 
     def show_all(self) -> None:
         """Show every cell again and fit the view to them."""
-        self._session.command("showAll")
+        self._session.set_commands.show_all()
 
     @property
     def annotations(self):
@@ -370,9 +377,7 @@ class Viewer:
         if adata is None:
             raise TypeError("this viewer shows an export directory, which has no AnnData to "
                             "write to; use viewer.selection to get the cells")
-        mask = np.zeros(self.n_cells, dtype=bool)
-        mask[self.selection] = True
-        adata.obs[key] = mask
+        adata.obs[key] = np.array(self._session.selection.selected())
         return key
 
     # -- display in notebooks (notebook/display.py) ---------------------------------------------

@@ -169,12 +169,17 @@ export class App {
     for (let i = 0; i < invalid.length; i++) invalid[i] |= hidden[i] & (FLAG_HIDDEN | FLAG_SELECTED);
     this.embedding = { name, title: titleOf(meta), version, dims, coords, positions, min, max, radius: dims === 3 ? extentRadius(positions, invalid, FLAG_INVALID, min, max) : undefined };
     this.flags = invalid;
-    const { width, height } = this.camera;
-    this.camera = cameraFor(dims);
-    this.camera.resize(width, height);
+    this.useCamera(dims);
     this.renderer.setPositions(positions, this.flags);
     this.resetCamera();
     this.changed("embedding");
+  }
+
+  /** A new camera for `dims` dimensions, of the current one's size. */
+  useCamera(dims) {
+    const { width, height } = this.camera;
+    this.camera = cameraFor(dims);
+    this.camera.resize(width, height);
   }
 
   /**

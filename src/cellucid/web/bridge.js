@@ -39,7 +39,8 @@ export function isRetryable(status) {
 export class Bridge {
   /**
    * @param {object} opts viewerId, viewerToken, nCells; optional fetch, clock (`clock.js`), sleep, now,
-   *   onGiveUp(type, reason), onGone(status) (the server no longer knows this viewer), onDelivered.
+   *   onGiveUp(type, reason), onGone(status) (the server no longer knows this viewer),
+   *   onRefused(type, message) (Python refused the event: bad input), onDelivered.
    */
   constructor(opts) {
     this.viewerId = opts.viewerId;
@@ -52,6 +53,7 @@ export class Bridge {
     this.now = opts.now || this.clock.now;
     this.onGiveUp = opts.onGiveUp || (() => {});
     this.onGone = opts.onGone || (() => {});
+    this.onRefused = opts.onRefused || (() => {});
     this.log = opts.log || (() => {});
     this.prefix = opts.prefix || randomPrefix();
     this.counter = 0;
@@ -160,6 +162,7 @@ export class Bridge {
       }
       const message = await replyMessage(res, "");
       if (viewerGone(res.status)) this.onGone(res.status, message);
+      else this.onRefused(item.type, message);
       this.log(`cellucid: ${item.type} event refused (HTTP ${res.status}) ${message}`);
       return false;
     }

@@ -88,6 +88,8 @@ export async function inflateRaw(bytes) {
  * bitmask object (deflate-raw compressed when that is shorter).
  */
 export async function encodeCells(cells, n) {
+  // A set of cells the kernel holds (a tiled view's selection, a group) travels by its name.
+  if (cells && typeof cells.kernelSet === "string") return { encoding: "ref", mask: cells.kernelSet };
   const cost = arrayCost(cells.length, n);
   if (cost <= defaults.arrayAlwaysBytes) return Array.from(cells);
   const mask = cellsToMask(cells, n);

@@ -8,6 +8,7 @@ import { fetcher, replyMessage } from "./http.js";
 import { defaults as groupDefaults } from "./highlights.js";
 import { imageUploadUrl } from "./image.js";
 import { refreshView, syncRevision } from "./manifest.js";
+import { KernelCells } from "./lod/sets.js";
 import { captureView } from "./viewstate.js";
 
 export const defaults = {
@@ -16,10 +17,12 @@ export const defaults = {
 
 /** The commands that change what the view shows (docs/protocol.md, "Command catalogue"). */
 function viewHandlers(app) {
+  // A tiled page is sent a reference to a set the kernel holds (`mask`) instead of cells.
+  const cellsOf = async (c) => (c.mask ? new KernelCells(c.mask.name, c.mask.version, c.mask.count) : decodeCells(c.cells, app.n));
   return {
     async highlight(c) {
-      const cells = await decodeCells(c.cells, app.n);
-      app.setHighlight(String(c.name ?? `${groupDefaults.namePrefix} ${app.highlights.size + 1}`), c.color || "#ff0000", cells);
+      const cells = await cellsOf(c);
+      await app.setHighlight(String(c.name ?? `${groupDefaults.namePrefix} ${app.highlights.size + 1}`), c.color || "#ff0000", cells);
     },
     async clearHighlights(c) {
       app.clearHighlights(c.name ?? null);
@@ -29,8 +32,8 @@ function viewHandlers(app) {
       await app.setColorBy(c.field, c.kind);
     },
     async setVisibility(c) {
-      const cells = c.cells == null ? null : await decodeCells(c.cells, app.n);
-      app.setVisibility(cells, c.visible !== false);
+      const cells = c.mask || c.cells != null ? await cellsOf(c) : null;
+      await app.setVisibility(cells, c.visible !== false);
     },
     async resetCamera() {
       app.resetCamera();
@@ -43,14 +46,17 @@ function viewHandlers(app) {
       await refreshView(app);
     },
     async showOnly(c) {
-      app.showOnly(await decodeCells(c.cells, app.n));
+      await app.showOnly(await cellsOf(c));
     },
-    async showAll() {
-      app.showAll();
+    async showAll(c) {
+      await app.showAll(c.mask ? await cellsOf(c) : undefined);
     },
     async select(c) {
-      const cells = await decodeCells(c.cells, app.n);
-      app.select(cells, { source: "python", mode: "replace" });
+      await app.select(await cellsOf(c), { source: "python", mode: "replace" });
+    },
+    // A set the kernel holds changed (a tiled page reads its bits for the tiles it draws).
+    async masks(c) {
+      if (app.updateSets) await app.updateSets(c.masks);
     },
   };
 }

@@ -95,7 +95,8 @@ function withVersion(params, version) {
   return params;
 }
 
-function hash01(i) {
+/** A deterministic number in [0, 1) for cell `i`: the 1D jitter (the kernel repeats it: `session/tiled_view.py`). */
+export function hash01(i) {
   let h = (i + 0x9e3779b9) | 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);

@@ -4,7 +4,6 @@
 // the widget's app script (`webdeps/build-widget.mjs`), which the widget loader imports in the notebook
 // page for `createCommFetch` alone: the app starts only in a document holding its canvas.
 
-import { App } from "./app.js";
 import { Bridge, forwardConsole } from "./bridge.js";
 import { createCommandHandler } from "./commands.js";
 import { FLAGS_NOT_DRAWN } from "./constants.js";
@@ -13,6 +12,7 @@ import { viewerGone } from "./http.js";
 import { CommandStream } from "./stream.js";
 import { pageTransport } from "./transport.js";
 import { Interaction } from "./interaction.js";
+import { createApp } from "./lod/app.js";
 import { LassoTool } from "./tools/lasso.js";
 import { KnnTool } from "./tools/knn.js";
 import { ProximityTool } from "./tools/proximity.js";
@@ -54,11 +54,7 @@ async function main() {
   const bridge = connectBridge(auth, fetch, messages);
   const data = new DataClient({ ...auth, fetch });
   const canvas = $("#gl");
-  const app = createApp(canvas, data, bridge, messages);
-  // The panels are made once `_cellucid/info` and the manifest are loaded.
-  const panels = { annotate: null, compare: null, genePlots: null };
-  const page = createControlsOfTheView({ app, data, bridge, messages, canvas, panels });
-
+  // `_cellucid/info` says whether the page draws every cell or a point budget by tiles.
   let info, manifest;
   try {
     [info, manifest] = await Promise.all([data.info(), data.manifest()]);
@@ -67,6 +63,10 @@ async function main() {
     else messages.banner(`Could not load the data: ${err.message}`);
     throw err;
   }
+  const app = await startApp({ canvas, data, bridge, messages, info });
+  // The panels are made once the app holds the manifest.
+  const panels = { annotate: null, compare: null, genePlots: null };
+  const page = createControlsOfTheView({ app, data, bridge, messages, canvas, panels });
   app.useManifest(manifest);
   bridge.nCells = manifest.n_cells;
   if (info.title) document.title = `${info.title} · cellucid`;
@@ -75,7 +75,7 @@ async function main() {
   const views = createSessionParts({ app, auth, fetch, info, messages, panels, layout: page.layout });
   // A viewer shown with a session opens on it: `ready` means "the restored view is drawn".
   const openSession = () => views.restore(info.session).catch((err) => messages.toast(`Cannot restore the session: ${err.message}`));
-  await drawFirstFrame(app, info, manifest, page.refreshStatus, info.session ? openSession : null);
+  await drawFirstFrame(app, info, manifest, page.refreshStatus, info.session ? openSession : null, messages);
   bridge.send("ready", { n_cells: app.n, dimensions: app.embedding.dims, embedding: app.embedding.name });
   bridge.send("transport", { mode: transport.mode, reason: transport.reason });
   const stream = listenForCommands({ app, bridge, auth, fetch, transport, panels, messages, views });
@@ -88,17 +88,21 @@ function connectBridge(auth, fetch, messages) {
     ...auth, fetch,
     onGiveUp: (type, reason) => messages.banner(`Could not deliver a "${type}" event to Python (${reason}). Later events are still sent.`),
     onGone: () => messages.gone(true),
+    onRefused: (type, reason) => { if (type !== "hover" && type !== "console") messages.toast(`Python refused the ${type}: ${reason}`); },
   });
   const original = forwardConsole(bridge, window);
   bridge.log = original.warn;
   return bridge;
 }
 
-/** The viewer's state and drawing on `canvas`; a lost graphics context says so. */
-function createApp(canvas, data, bridge, messages) {
+/**
+ * The viewer's state and drawing on `canvas` (every cell, or a point budget by tiles when
+ * `info.tiled`); a lost graphics context says so, and so do the tiles' problems.
+ */
+async function startApp({ canvas, data, bridge, messages, info }) {
   let app;
   try {
-    app = new App({ canvas, data, bridge });
+    app = await createApp({ canvas, data, bridge, info, search: location.search, onProblem: (text) => messages.toast(text) });
   } catch (err) {
     messages.banner(`Cannot draw: ${err.message}`);
     throw err;
@@ -291,13 +295,16 @@ function followTheApp(app, controls, panels) {
  * Python's `color=` (an {field, kind} object) wins; else the first categorical with colours.
  * `openSession` (when the viewer was shown with a session) restores it before that frame.
  */
-async function drawFirstFrame(app, info, manifest, refresh, openSession) {
+async function drawFirstFrame(app, info, manifest, refresh, openSession, messages) {
   const colorable = manifest.obs.filter((o) => o.kind !== "uncolorable");
   const fallback = colorable.find((o) => o.kind === "categorical" && o.colors) || colorable.find((o) => o.kind === "categorical") || colorable[0] || {};
   const start = info.color ? info.color.field : fallback.name;
   const startKind = info.color ? info.color.kind : undefined;
   const [, applyColor] = await Promise.all([
-    app.setEmbedding(info.embedding || manifest.default_embedding || manifest.embeddings[0].name),
+    app.setEmbedding(info.embedding || manifest.default_embedding || manifest.embeddings[0].name).catch((err) => {
+      messages.banner(`Could not load the data: ${err.message}`);
+      throw err;
+    }),
     start ? app.fetchColor(start, startKind).catch((err) => {
       console.warn(`cellucid: cannot colour by ${start}: ${err.message}`);
       return null;
@@ -365,6 +372,8 @@ function exposeForTests({ app, bridge, stream, interaction, canvas }) {
     valueCache: () => app.values.stats(),
     /** The manifest revision the page holds. */
     revision: () => revisionOf(app.manifest),
+    /** A tiled view's state: tiles drawn and wanted, cells drawn, the budget, the tile cache. */
+    tiles: () => (app.tiled ? { drawn: app.drawn.slice(), wanted: app.scheduler.wanted.slice(), cells: app.scene ? app.scene.n : 0, pending: app.scheduler.pending, budget: app.budget.value, cache: app.cache.stats(), requests: app.loader.requests } : null),
   };
 }
 

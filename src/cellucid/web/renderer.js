@@ -161,7 +161,15 @@ export class Renderer {
     let u = this.use("COLOR", view, bg);
     if (perspective) gl.enable(gl.DEPTH_TEST); else gl.disable(gl.DEPTH_TEST);
     gl.uniform1i(u.u_dim, view.dim ? 1 : 0);
+    // Translucent points (a dense view of a level-of-detail sample) blend over what is drawn.
+    const alpha = view.alpha ?? 1;
+    if (alpha < 1) {
+      gl.enable(gl.BLEND);
+      gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
+      gl.uniform1f(u.u_alpha, alpha);
+    }
     gl.drawArrays(gl.POINTS, 0, this.n);
+    gl.disable(gl.BLEND);
     gl.disable(gl.DEPTH_TEST);
     const sorted = [...this.overlays.values()].sort((a, b) => a.order - b.order);
     const base = this.pointSizeDevice(view);
@@ -250,6 +258,7 @@ export class Renderer {
     gl.uniform3fv(u.u_bg, bg);
     gl.uniform3fv(u.u_ring, defaults.ring[view.theme] || defaults.ring.dark);
     gl.uniform1i(u.u_dim, 0);
+    gl.uniform1f(u.u_alpha, 1);
     return u;
   }
 

@@ -83,6 +83,7 @@ const fragmentBody = `
 precision highp float;
 flat in vec4 v_color;
 uniform vec3 u_ring;
+uniform float u_alpha;
 out vec4 outColor;
 
 void main() {
@@ -94,7 +95,7 @@ void main() {
 #elif defined(OVERLAY)
   outColor = r2 > 0.5 ? vec4(u_ring, 1.0) : v_color;
 #else
-  outColor = vec4(v_color.rgb * (1.0 - 0.22 * smoothstep(0.55, 1.0, r2)), 1.0);
+  outColor = vec4(v_color.rgb * (1.0 - 0.22 * smoothstep(0.55, 1.0, r2)), u_alpha);
 #endif
 }
 `;

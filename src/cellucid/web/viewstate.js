@@ -60,7 +60,8 @@ export async function captureView(app, ui) {
   const n = app.n;
   const groups = [];
   for (const g of app.highlights.values()) groups.push({ name: g.name, color: g.color, cells: await encodeCells(g.cells, n) });
-  const hidden = flaggedCells(app.flags, FLAG_HIDDEN);
+  // a tiled view's hidden cells are a set the kernel holds (its flags cover the drawn cells)
+  const hidden = app.hiddenCells ? app.hiddenCells() : flaggedCells(app.flags, FLAG_HIDDEN);
   const c = app.colorBy;
   const camera = app.embedding ? {
     ...app.camera.state(), width: app.camera.width, height: app.camera.height,

@@ -50,8 +50,9 @@ export class KnnTool {
     const s = this.state;
     const ticket = ++this.request;
     try {
-      const { cells } = await this.ctx.data.knn(s.seed, s.hops);
-      if (ticket === this.request && this.state) this.ctx.app.setPreview(cells);
+      const { app, data } = this.ctx;
+      const cells = app.resolvesInKernel ? await app.knnPreview(s.seed, s.hops) : (await data.knn(s.seed, s.hops)).cells;
+      if (ticket === this.request && this.state) app.setPreview(cells);
     } catch (err) {
       this.ctx.toast(`KNN: ${err.message}`);
     }
@@ -64,10 +65,11 @@ export class KnnTool {
     this.ctx.sketch.clear();
     if (!s) return;
     try {
-      const { cells } = await this.ctx.data.knn(s.seed, s.hops);
-      this.ctx.app.setPreview(null);
-      const visible = this.ctx.app.visibleOnly(cells);
-      this.ctx.app.select(visible, { source: "knn", mode: s.mode, extra: { seed: s.seed, hops: s.hops } });
+      const { app, data } = this.ctx;
+      // A page drawing a sample leaves the cells to the kernel, which holds them all.
+      const visible = app.resolvesInKernel ? null : app.visibleOnly((await data.knn(s.seed, s.hops)).cells);
+      app.setPreview(null);
+      app.select(visible, { source: "knn", mode: s.mode, extra: { seed: s.seed, hops: s.hops } });
     } catch (err) {
       this.ctx.app.setPreview(null);
       this.ctx.toast(`KNN: ${err.message}`);

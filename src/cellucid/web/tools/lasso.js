@@ -51,6 +51,11 @@ export function cellsInScreenPolygon(positions, flags, skipBits, camera, polygon
   });
 }
 
+/** A 3D lasso as the kernel resolves it: the screen outline and the camera that drew it. */
+export function screenOutline(camera, screen) {
+  return { polygon: screen, viewProjection: Array.from(camera.viewProjection()), width: camera.width, height: camera.height };
+}
+
 export class LassoTool {
   constructor(ctx) {
     this.ctx = ctx;
@@ -88,10 +93,17 @@ export class LassoTool {
       const d = app.camera.unproject(x, y);
       return e.dims === 3 ? d : [d[0], d[1]];
     });
+    const extra = { polygon, embedding: e.name };
+    if (app.resolvesInKernel) {
+      // The page draws a sample: the kernel finds every cell inside (in 3D: by the camera).
+      if (e.dims === 3) extra.screen = screenOutline(app.camera, screen);
+      app.select(null, { source: "lasso", mode: this.mode, extra });
+      return;
+    }
     const cells = e.dims === 3
       ? cellsInScreenPolygon(e.positions, app.flags, skip, app.camera, screen)
       : cellsInPolygon(e.positions, app.flags, skip, polygon);
-    app.select(cells, { source: "lasso", mode: this.mode, extra: { polygon, embedding: e.name } });
+    app.select(cells, { source: "lasso", mode: this.mode, extra });
   }
 
   cancel() {

@@ -55,7 +55,8 @@ export class ProximityTool {
     const radius = this.radiusFor(s.radiusPx);
     const { app } = this.ctx;
     try {
-      const cells = app.visibleOnly(await this.ctx.data.radius(app.embedding.name, s.center, radius));
+      // A page drawing a sample leaves the cells to the kernel, which holds them all.
+      const cells = app.resolvesInKernel ? null : app.visibleOnly(await this.ctx.data.radius(app.embedding.name, s.center, radius));
       const extra = { center: s.center, radius, embedding: app.embedding.name };
       if (s.seed >= 0) extra.seed = s.seed;
       app.select(cells, { source: "proximity", mode: s.mode, extra });

@@ -94,7 +94,7 @@ function createReferences(form, app, panel) {
   refSelect.addEventListener("change", () => panel.status(""));
   form.setRef.addEventListener("click", () => {
     if (!app.selection.length) { panel.status("Select the reference cells first, then press this button.", "error"); return; }
-    saved = app.selection.slice();
+    saved = app.keepSelection ? app.keepSelection() : app.selection.slice();
     fill();
     refSelect.value = "saved";
     panel.status(`Reference saved: ${saved.length.toLocaleString("en-US")} cells. Now select the group and Run.`);

@@ -7,10 +7,10 @@ export function describeCell(cell, color) {
   const c = color;
   if (!c) return `cell ${cell}`;
   if (c.type === "categorical") {
-    const code = c.codes[cell];
+    const code = c.valueAt ? c.valueAt(cell) : c.codes[cell];
     return `cell ${cell} · ${c.title ?? c.field}: ${code === MISSING_CODE ? "missing" : c.categories[code]}`;
   }
-  const v = c.raw[cell];
+  const v = c.valueAt ? c.valueAt(cell) : c.raw[cell];
   return `cell ${cell} · ${c.title ?? c.field}: ${Number.isFinite(v) ? Number(v.toPrecision(4)) : "missing"}`;
 }
 
