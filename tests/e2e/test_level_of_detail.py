@@ -82,7 +82,7 @@ def test_a_lasso_above_the_budget_is_exact_over_every_cell(page, viewer, atlas, 
     undrawn = np.setdiff1d(truth, shown["rows"])
     assert len(undrawn) > 0.9 * len(truth), "most of the cells inside were never drawn"
     # The page shows the kernel's selection in the tiles it draws.
-    page.wait_for_function(f"window.__cellucid.app.selection.count === {len(truth)}")
+    page.wait_for_function(f"() => window.__cellucid.app.selection.count === {len(truth)}")
     marked = page.evaluate("""() => { const s = window.__cellucid.app.scene;
         return Array.from(s.selected, (v) => s.rows[v]); }""")
     assert sorted(marked) == np.intersect1d(truth, drawn(page)["rows"]).tolist()
@@ -248,7 +248,7 @@ def test_a_legend_category_and_highlight_go_through_the_kernels_sets(page, viewe
     picked = log.next("selection", timeout=30)
     truth = np.flatnonzero(atlas.obs["cluster"].cat.codes.to_numpy() == 3)
     assert picked["source"] == "annotation" and picked["cells"] == truth.tolist()
-    page.wait_for_function(f"window.__cellucid.app.selection.count === {len(truth)}")
+    page.wait_for_function(f"() => window.__cellucid.app.selection.count === {len(truth)}")
     page.keyboard.press("h")
     kept = log.next("mask", timeout=30)
     assert kept["name"] == "group:group 1" and kept["cells"] == truth.tolist()
