@@ -28,7 +28,8 @@ def _dataset(request: Request):
     return viewer_from_query(request).dataset
 
 
-def _param(request: Request, key: str, default: str | None = None) -> str:
+def query_param(request: Request, key: str, default: str | None = None) -> str:
+    """The query parameter ``key`` (or ``default``). Raises `ApiError` 400 when it is missing."""
     value = request.query_params.get(key, default)
     if value is None:
         raise ApiError(400, f"missing query parameter {key!r}")
@@ -37,7 +38,7 @@ def _param(request: Request, key: str, default: str | None = None) -> str:
 
 def _number_param(request: Request, key: str, parse, kind: str, max_chars: int,
                   default: str | None = None):
-    raw = _param(request, key, default)
+    raw = query_param(request, key, default)
     try:
         if len(raw) > max_chars:  # refused before parsing: int() of a huge string is slow
             raise ValueError
@@ -46,7 +47,9 @@ def _number_param(request: Request, key: str, parse, kind: str, max_chars: int,
         raise ApiError(400, f"{key!r} must be {kind}, got {raw[:40]!r}") from None
 
 
-def _int_param(request: Request, key: str, lo: int, hi: int, default: int | None = None) -> int:
+def int_param(request: Request, key: str, lo: int, hi: int, default: int | None = None) -> int:
+    """The integer query parameter ``key``, within ``[lo, hi]``. Raises `ApiError` 400 saying
+    what is wrong with it."""
     value = _number_param(request, key, int, "an integer", 20,
                           None if default is None else str(default))
     if not lo <= value <= hi:
@@ -83,20 +86,20 @@ def manifest_endpoint(request: Request) -> JSONResponse:
 
 def embedding_endpoint(request: Request) -> Response:
     """``GET _cellucid/data/embedding?name=``: float32 ``n,d`` coordinates."""
-    info, version = _view(request).embedding_entry(_param(request, "name"))
+    info, version = _view(request).embedding_entry(query_param(request, "name"))
     return binary_response(info.coords, {"X-Cellucid-Version": str(version)})
 
 
 def obs_endpoint(request: Request) -> Response:
     """``GET _cellucid/data/obs?name=``: uint16 codes or float32 values of one colour column."""
-    values, version = _view(request).obs_values(_param(request, "name"))
+    values, version = _view(request).obs_values(query_param(request, "name"))
     return binary_response(values, {"X-Cellucid-Version": str(version)})
 
 
 def gene_endpoint(request: Request) -> Response:
     """``GET _cellucid/data/gene?name=&layer=``: float32 values of one gene, with min/max headers."""
     dataset = _dataset(request)
-    values = dataset.gene_values(_param(request, "name"), request.query_params.get("layer"))
+    values = dataset.gene_values(query_param(request, "name"), request.query_params.get("layer"))
     finite = values[np.isfinite(values)] if not np.isfinite(values).all() else values
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
     return binary_response(values, {"X-Cellucid-Min": repr(lo), "X-Cellucid-Max": repr(hi)})
@@ -105,10 +108,10 @@ def gene_endpoint(request: Request) -> Response:
 def genes_endpoint(request: Request) -> JSONResponse:
     """``GET _cellucid/data/genes?q=&limit=``: gene search as JSON."""
     dataset = _dataset(request)
-    q = _param(request, "q", "")
+    q = query_param(request, "q", "")
     if len(q) > 200:
         raise ApiError(400, "'q' must be at most 200 characters")
-    limit = _int_param(request, "limit", 0, MAX_GENE_RESULTS, default=20)
+    limit = int_param(request, "limit", 0, MAX_GENE_RESULTS, default=20)
     genes, total = dataset.search_genes(q, limit)
     return JSONResponse({"status": "ok", "genes": genes, "total": total})
 
@@ -116,8 +119,8 @@ def genes_endpoint(request: Request) -> JSONResponse:
 def knn_endpoint(request: Request) -> Response:
     """``GET _cellucid/data/knn?seed=&hops=``: uint32 cells within ``hops`` graph hops of ``seed``."""
     dataset = _dataset(request)
-    seed = _int_param(request, "seed", 0, dataset.n_cells - 1)
-    hops = _int_param(request, "hops", 0, MAX_HOPS)
+    seed = int_param(request, "seed", 0, dataset.n_cells - 1)
+    hops = int_param(request, "hops", 0, MAX_HOPS)
     if not dataset.has_graph:
         raise ApiError(404, "this dataset has no neighbourhood graph (obsp['connectivities']); "
                             "compute one with sc.pp.neighbors(adata) and show it again")
@@ -128,7 +131,7 @@ def knn_endpoint(request: Request) -> Response:
 def radius_endpoint(request: Request) -> Response:
     """``GET _cellucid/data/radius?embedding=&x=&y=&z=&r=``: uint32 cells within ``r`` of a point."""
     view = _view(request)
-    info, _ = view.embedding_entry(_param(request, "embedding"))
+    info, _ = view.embedding_entry(query_param(request, "embedding"))
     center = [_float_param(request, axis) for axis in "xyz"[:info.dims]]
     r = _float_param(request, "r")
     if r < 0:
@@ -140,14 +143,14 @@ def comparison_endpoint(request: Request) -> JSONResponse:
     """``GET _cellucid/data/comparison?id=``: a comparison computed for this viewer, as JSON."""
     session = viewer_from_query(request)
     return JSONResponse({"status": "ok",
-                         **session.analyses.comparison_json(_param(request, "id"))})
+                         **session.analyses.comparison_json(query_param(request, "id"))})
 
 
 def geneplot_endpoint(request: Request) -> JSONResponse:
     """``GET _cellucid/data/geneplot?id=``: dot-plot and violin data computed for this viewer."""
     session = viewer_from_query(request)
     return JSONResponse({"status": "ok",
-                         **session.analyses.gene_plot_json(_param(request, "id"))})
+                         **session.analyses.gene_plot_json(query_param(request, "id"))})
 
 
 def dataset_endpoints() -> list[Route]:

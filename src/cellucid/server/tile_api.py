@@ -22,7 +22,7 @@ from ..errors import ApiError
 from ..selection.masks import check_name
 from ..selection.steps import MAX_HOPS
 from .auth import viewer_from_query
-from .dataset_api import binary_response
+from .dataset_api import binary_response, int_param, query_param
 
 MAX_TILES_PARAM = 16_384          # characters of the ``tiles`` parameter
 MAX_CELLS_PER_REQUEST = 1 << 22   # cells one reply may hold (positions: 48 MB in 3-D)
@@ -80,18 +80,10 @@ def _view_and_tiles(request: Request):
 
 
 def _name(request: Request, key: str = "name") -> str:
-    value = request.query_params.get(key)
+    value = query_param(request, key)
     if not value:
         raise ApiError(400, f"missing query parameter {key!r}")
     return value
-
-
-def _int(request: Request, key: str, lo: int, hi: int) -> int:
-    raw = request.query_params.get(key)
-    if raw is None or not raw.isdigit() or len(raw) > 12 or not lo <= int(raw) <= hi:
-        raise ApiError(400, f"{key!r} must be an integer between {lo} and {hi}, got "
-                            f"{str(raw)[:40]!r}")
-    return int(raw)
 
 
 def _tile_reply(values: np.ndarray, tiles: list[int], headers: dict | None = None) -> Response:
@@ -159,8 +151,8 @@ def knn_endpoint(request: Request) -> Response:
     ``seed`` (over every cell), as bits packed per tile of ``tiles``; their count in a header."""
     session, view, tiles = _view_and_tiles(request)
     cells = session.selection.cells
-    seed = _int(request, "seed", 0, cells.n_cells - 1)
-    hops = _int(request, "hops", 0, MAX_HOPS)
+    seed = int_param(request, "seed", 0, cells.n_cells - 1)
+    hops = int_param(request, "hops", 0, MAX_HOPS)
     try:
         mask = cells.knn(seed, hops)
     except ValueError as exc:
