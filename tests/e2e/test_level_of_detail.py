@@ -18,7 +18,7 @@ import pytest
 import scipy.sparse as sp
 
 import cellucid
-from viewer_helpers import canvas_box, circle_path, drag, points_in_polygon
+from viewer_helpers import canvas_box, clustered_points, circle_path, drag, points_in_polygon
 
 N = 2_000_000
 BUDGET = 20_000
@@ -30,10 +30,7 @@ def atlas():
     ad = pytest.importorskip("anndata")
     import pandas as pd
 
-    rng = np.random.default_rng(11)
-    centres = rng.normal(scale=8, size=(12, 3))
-    labels = rng.integers(0, 12, size=N)
-    xyz = (centres[labels] + rng.normal(size=(N, 3))).astype(np.float32)
+    xyz, labels = clustered_points(np.random.default_rng(11), N, 3)
     genes = sp.random(N, 3, density=0.3, format="csr", dtype=np.float32, random_state=3)
     adata = ad.AnnData(genes)
     adata.var_names = ["g0", "g1", "g2"]

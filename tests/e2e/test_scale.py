@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 import cellucid
-from viewer_helpers import drag
+from viewer_helpers import clustered_points, drag
 
 N = 1_000_000
 
@@ -17,10 +17,7 @@ def million():
     ad = pytest.importorskip("anndata")
     import pandas as pd
 
-    rng = np.random.default_rng(7)
-    centers = rng.normal(scale=8, size=(12, 2))
-    labels = rng.integers(0, 12, size=N)
-    coords = (centers[labels] + rng.normal(size=(N, 2))).astype(np.float32)
+    coords, labels = clustered_points(np.random.default_rng(7), N, 2)
     adata = ad.AnnData(sp.csr_matrix((N, 4), dtype=np.float32))
     adata.obsm["X_umap"] = coords
     adata.obs["cluster"] = pd.Categorical([f"c{i}" for i in labels])

@@ -46,6 +46,13 @@ def bfs_hops(graph, seed: int, hops: int) -> list[int]:
     return sorted(seen)
 
 
+def clustered_points(rng, n: int, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` float32 points in 12 Gaussian clusters of ``dims`` dimensions, and their cluster."""
+    centres = rng.normal(scale=8, size=(12, dims))
+    labels = rng.integers(0, 12, size=n)
+    return (centres[labels] + rng.normal(size=(n, dims))).astype(np.float32), labels
+
+
 def as_float32(a) -> np.ndarray:
     """Coordinates as the page holds them: float32 values, compared in float64."""
     return np.asarray(a, dtype=np.float32).astype(np.float64)
